@@ -1,0 +1,186 @@
+"""The per-item DAG, built from the SOP in config/.
+
+One run is one revision round of one news item (run id ``item-<id>-round-<n>``):
+
+    human steps (deferred sensors) → keputusan ─┬─ approved → kanal → updating[channel] → pengecekan[channel] → mendokumentasi
+                                                └─ rejected → kembali_ke_pelaksana (starts round n+1)
+
+A rejection ends the round and starts the next round as a new run of the same DAG, so the
+graph stays acyclic and every round is visible in the Airflow UI.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk.exceptions import AirflowFailException
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.sdk import DAG, get_current_context, task
+
+from warta.airflow.sensors import StepRecordSensor
+from warta.config import WartaConfig, get_config
+
+ITEM_ID = "{{ dag_run.conf['item_id'] }}"
+ROUND = "{{ dag_run.conf.get('round', 1) }}"
+DEFAULT_ARGS = {
+    "owner": "warta",
+    "retries": 3,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=5),
+}
+
+
+def _format_duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds % 86400 == 0:
+        return f"{seconds // 86400} hari"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} jam"
+    return f"{seconds // 60} menit"
+
+
+def sop_doc_md(config: WartaConfig) -> str:
+    sop = config.sop
+    lines = [
+        f"# SOP {sop.get('name', '')}",
+        f"**Nomor SOP** {sop.get('number', '')} · **Unit** {sop.get('unit', '')}",
+        "",
+        "Satu run = satu putaran (round) satu berita. Langkah manusia menunggu catatan di "
+        "database redaksi Warta (desk, REST API `/warta/api/v1`, atau CLI `warta`). Penolakan "
+        "mengembalikan naskah ke Pelaksana Kegiatan dan memulai run putaran berikutnya.",
+        "",
+        "| No | Kegiatan | Pelaksana | Mutu baku (waktu) | Output |",
+        "|---|---|---|---|---|",
+    ]
+    for step in config.steps:
+        role = config.roles[step.role].name_id
+        lines.append(
+            f"| {step.number} | {step.name_id} | {role} | {_format_duration(step.standard_time)} | {step.output} |"
+        )
+    lines += ["", "Run conf: `{\"item_id\": <id berita>, \"round\": <putaran>}`."]
+    return "\n".join(lines)
+
+
+def _step_failed(exc) -> Exception:
+    """Non-retryable failures fail the task at once; others let Airflow retry."""
+    if exc.retryable:
+        return RuntimeError(str(exc))
+    return AirflowFailException(str(exc))
+
+
+def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
+    config = config or get_config()
+    with DAG(
+        dag_id=config.dag_id,
+        dag_display_name=f"Berita: {config.sop.get('name', 'Updating Website dan Media Sosial')}",
+        description="Satu berita melalui tujuh langkah SOP (satu run per putaran revisi)",
+        schedule=None,
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        max_active_runs=config.max_active_runs,
+        max_active_tasks=config.max_active_runs * 4,
+        default_args=DEFAULT_ARGS,
+        tags=["warta", "sop", "berita"],
+        doc_md=sop_doc_md(config),
+        render_template_as_native_obj=True,
+        is_paused_upon_creation=False,
+    ) as dag:
+        previous = None
+        for step in config.human_steps:
+            sensor = StepRecordSensor(
+                task_id=step.task_id,
+                task_display_name=step.display_name,
+                step_id=step.id,
+                once_per_item=step.once_per_item,
+                item_id=ITEM_ID,
+                round_number=ROUND,
+                poll_seconds=config.record_poll_seconds,
+                doc_md=f"**{step.name_id}** ({step.name_en}). Pelaksana: "
+                f"{config.roles[step.role].name_id}. Mutu baku: {_format_duration(step.standard_time)}.",
+            )
+            if previous is not None:
+                previous >> sensor
+            previous = sensor
+
+        publish_step = config.step_of_kind("publish")
+        check_step = config.step_of_kind("online_check")
+        archive_step = config.step_of_kind("archive")
+
+        @task.branch(task_id="keputusan", task_display_name="Keputusan: tayang atau perbaikan")
+        def decide(item_id: int, round_number: int) -> str:
+            from warta.service import default_service
+
+            service = default_service()
+            decision = service.decision(int(item_id), int(round_number))
+            if decision == "approved":
+                return "kanal"
+            if decision == "rejected":
+                return "kembali_ke_pelaksana"
+            raise AirflowFailException(f"item {item_id} round {round_number} has no decision recorded")
+
+        decision = decide(ITEM_ID, ROUND)
+        previous >> decision
+
+        next_round = TriggerDagRunOperator(
+            task_id="kembali_ke_pelaksana",
+            task_display_name="Dikembalikan ke Pelaksana Kegiatan untuk perbaikan",
+            trigger_dag_id=config.dag_id,
+            trigger_run_id="item-{{ dag_run.conf['item_id'] }}-round-{{ dag_run.conf.get('round', 1) + 1 }}",
+            conf={
+                "item_id": "{{ dag_run.conf['item_id'] }}",
+                "round": "{{ dag_run.conf.get('round', 1) + 1 }}",
+            },
+            logical_date=None,
+            skip_when_already_exists=True,
+        )
+
+        @task(task_id="kanal", task_display_name="Kanal publikasi berita ini")
+        def item_channels(item_id: int) -> list[str]:
+            from warta.service import default_service
+
+            return default_service().item_channels(int(item_id))
+
+        @task(
+            task_id="updating",
+            task_display_name=publish_step.display_name,
+            map_index_template="{{ channel_name }}",
+        )
+        def publish(channel: str, item_id: int, round_number: int) -> dict:
+            from warta import pipeline
+            from warta.service import default_service
+
+            get_current_context()["channel_name"] = channel
+            try:
+                return pipeline.publish(default_service(), int(item_id), int(round_number), channel)
+            except pipeline.StepFailed as exc:
+                raise _step_failed(exc) from exc
+
+        @task(
+            task_id="pengecekan",
+            task_display_name=check_step.display_name,
+            map_index_template="{{ channel_name }}",
+        )
+        def check(channel: str, item_id: int, round_number: int) -> dict:
+            from warta import pipeline
+            from warta.service import default_service
+
+            get_current_context()["channel_name"] = channel
+            try:
+                return pipeline.check_online(default_service(), int(item_id), int(round_number), channel)
+            except pipeline.StepFailed as exc:
+                raise _step_failed(exc) from exc
+
+        @task(task_id="mendokumentasi", task_display_name=archive_step.display_name)
+        def archive(item_id: int, round_number: int) -> dict:
+            from warta import pipeline
+            from warta.service import default_service
+
+            return pipeline.archive(default_service(), int(item_id), int(round_number))
+
+        channel_list = item_channels(ITEM_ID)
+        published = publish.partial(item_id=ITEM_ID, round_number=ROUND).expand(channel=channel_list)
+        checked = check.partial(item_id=ITEM_ID, round_number=ROUND).expand(channel=channel_list)
+        decision >> [channel_list, next_round]
+        published >> checked >> archive(ITEM_ID, ROUND)
+    return dag

@@ -1,0 +1,131 @@
+"""Warta's JSON REST API, served by the Warta plugin inside Airflow's api-server.
+
+Every request is authenticated by Airflow's auth manager (the same users and tokens as
+the Airflow UI); Warta's SOP roles come from config/users.yaml. OpenAPI at
+``/warta/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
+from airflow.api_fastapi.core_api.security import get_user
+
+from warta.workflow import WorkflowError
+
+
+class NewItem(BaseModel):
+    title: str = Field(description="Judul berita / kegiatan")
+    activity_date: date | None = Field(None, description="Tanggal kegiatan (YYYY-MM-DD)")
+    place: str = ""
+    service: str = Field("lainnya", description="Layanan terkait (Keterkaitan SOP)")
+    notes: str = ""
+    channels: list[str] | None = Field(None, description="Kanal; default dari config")
+    submission_key: str | None = Field(None, description="Kunci pengiriman: kirim dua kali = satu berita")
+
+
+class StepInput(BaseModel):
+    notes: str = ""
+    title: str | None = None
+    body: str | None = None
+    decision: str | None = Field(None, description="approve atau reject (langkah keputusan)")
+    reason: str = ""
+
+
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:]
+    return request.cookies.get("_token")
+
+
+def _service():
+    from warta.service import default_service
+
+    return default_service()
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Warta REST API",
+        version="1",
+        description="Editorial desk actions for the SOP 'Updating Website dan Media Sosial'.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+
+    @app.exception_handler(WorkflowError)
+    async def workflow_error(_request: Request, exc: WorkflowError) -> JSONResponse:
+        return JSONResponse(
+            status_code=exc.status, content={"error": exc.code, "message": exc.message, "field": exc.field}
+        )
+
+    @app.get("/api/v1/me")
+    def me(user: BaseUser = Depends(get_user)) -> dict[str, Any]:
+        from warta.config import get_config
+
+        name = user.get_name()
+        return {"username": name, "roles": list(get_config().roles_of(name))}
+
+    @app.get("/api/v1/steps")
+    def steps(user: BaseUser = Depends(get_user)) -> list[dict[str, Any]]:
+        from warta.config import get_config
+
+        return [
+            {"id": s.id, "number": s.number, "name_id": s.name_id, "name_en": s.name_en, "role": s.role,
+             "kind": s.kind, "standard_seconds": int(s.standard_time.total_seconds())}
+            for s in get_config().steps
+        ]
+
+    @app.post("/api/v1/items", status_code=201)
+    def create_item(payload: NewItem, request: Request, user: BaseUser = Depends(get_user)) -> dict[str, Any]:
+        from warta.airflow_api import AirflowApi, AirflowApiError
+        from warta.models import run_id_for
+
+        api = AirflowApi(f"{request.url.scheme}://{request.url.netloc}", token=_token(request))
+
+        def start_run(item) -> None:
+            try:
+                api.trigger_run(item.dag_id, run_id_for(item.id, item.round),
+                                {"item_id": item.id, "round": item.round}, note=item.title)
+            except AirflowApiError as exc:
+                raise WorkflowError(f"the item's run could not be started: {exc}") from exc
+
+        return _service().create_item(
+            user.get_name(),
+            title=payload.title,
+            activity_date=payload.activity_date,
+            place=payload.place,
+            service=payload.service,
+            notes=payload.notes,
+            channels=payload.channels,
+            submission_key=payload.submission_key,
+            on_created=start_run,
+        )
+
+    @app.get("/api/v1/items/{item_id}")
+    def get_item(item_id: int, user: BaseUser = Depends(get_user)) -> dict[str, Any]:
+        return _service().history(item_id)
+
+    @app.post("/api/v1/items/{item_id}/steps/{step_id}")
+    def record_step(item_id: int, step_id: str, payload: StepInput, user: BaseUser = Depends(get_user)) -> dict[str, Any]:
+        return _service().record_step(
+            item_id, step_id, user.get_name(), notes=payload.notes, title=payload.title, body=payload.body,
+            decision=payload.decision, reason=payload.reason,
+        )
+
+    @app.get("/api/v1/inbox")
+    def inbox(role: str | None = None, user: BaseUser = Depends(get_user)) -> list[dict[str, Any]]:
+        service = _service()
+        if role:
+            return service.waiting_for(role=role)
+        return service.waiting_for(username=user.get_name())
+
+    return app

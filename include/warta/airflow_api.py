@@ -1,0 +1,106 @@
+"""Starting an item's run through Airflow's REST API (v2).
+
+Addressed by the Airflow Connection ``warta_airflow_api`` (host, port, login, password)
+or by a caller's own token (the web desk passes the signed-in user's). Airflow answers
+5xx under load now and then, so calls are retried; a run that already exists counts as
+started, so retrying never starts a round twice.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+AIRFLOW_API_CONN_ID = "warta_airflow_api"
+
+
+class AirflowApiError(RuntimeError):
+    pass
+
+
+@dataclass
+class AirflowApi:
+    base_url: str
+    username: str | None = None
+    password: str | None = None
+    token: str | None = None
+    timeout: float = 30.0
+    attempts: int = 6
+
+    @classmethod
+    def from_connection(cls, conn_id: str = AIRFLOW_API_CONN_ID) -> "AirflowApi":
+        from airflow.sdk import BaseHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
+        try:
+            conn = BaseHook.get_connection(conn_id)
+        except AirflowNotFoundException:
+            raise AirflowApiError(
+                f"Airflow Connection {conn_id!r} is not defined: set AIRFLOW_CONN_{conn_id.upper()} "
+                "to Airflow's API address and a user's login"
+            ) from None
+        scheme = conn.schema or "http"
+        port = f":{conn.port}" if conn.port else ""
+        return cls(f"{scheme}://{conn.host}{port}", conn.login, conn.password)
+
+    def _headers(self, client: httpx.Client) -> dict[str, str]:
+        if not self.token:
+            if not self.username:
+                raise AirflowApiError("no Airflow token or login to call the REST API with")
+            response = client.post(
+                f"{self.base_url}/auth/token", json={"username": self.username, "password": self.password}
+            )
+            if response.status_code not in (200, 201):
+                raise AirflowApiError(
+                    f"Airflow refused the login of {self.username!r} (HTTP {response.status_code})"
+                )
+            self.token = response.json()["access_token"]
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        delay = 0.5
+        last_error = ""
+        with httpx.Client(timeout=self.timeout) as client:
+            for attempt in range(1, self.attempts + 1):
+                try:
+                    response = client.request(method, f"{self.base_url}{path}", headers=self._headers(client), **kwargs)
+                except httpx.TransportError as exc:
+                    last_error = f"cannot reach Airflow at {self.base_url}: {exc}"
+                else:
+                    if response.status_code < 500:
+                        return response
+                    last_error = f"Airflow answered HTTP {response.status_code} to {method} {path}"
+                if attempt < self.attempts:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 5)
+        raise AirflowApiError(last_error)
+
+    def get_run(self, dag_id: str, run_id: str) -> dict[str, Any] | None:
+        response = self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise AirflowApiError(f"reading run {run_id}: HTTP {response.status_code}: {response.text[:300]}")
+        return response.json()
+
+    def trigger_run(self, dag_id: str, run_id: str, conf: dict[str, Any], note: str | None = None) -> dict[str, Any]:
+        """Start the run (idempotent: an existing run with this id is returned)."""
+        existing = self.get_run(dag_id, run_id)
+        if existing is not None:
+            return existing
+        body: dict[str, Any] = {"dag_run_id": run_id, "logical_date": None, "conf": conf}
+        if note:
+            body["note"] = note[:1000]
+        response = self._request("POST", f"/api/v2/dags/{dag_id}/dagRuns", json=body)
+        if response.status_code in (200, 201):
+            return response.json()
+        if response.status_code == 409:
+            return self.get_run(dag_id, run_id) or {"dag_run_id": run_id}
+        if response.status_code == 404:
+            raise AirflowApiError(
+                f"Airflow does not know the DAG {dag_id!r} yet (is the dag-processor running?)"
+            )
+        raise AirflowApiError(f"starting run {run_id}: HTTP {response.status_code}: {response.text[:300]}")

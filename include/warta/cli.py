@@ -1,0 +1,241 @@
+"""`warta`: the editorial desk on the command line.
+
+    warta db upgrade
+    warta create --as pelaksana --title "..." [--date 2026-11-26] [--file foto.jpg ...]
+    warta inbox --as operator            (or --role subkoordinator)
+    warta record 42 menyusun --as pelaksana --title "..." --body-file naskah.txt
+    warta record 42 menyetujui --as subkoor --decision reject --reason "..."
+    warta show 42
+    warta start 42                       (start the item's current run again, idempotent)
+
+Errors are one line on stderr and a non-zero exit; nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from warta.workflow import WorkflowError
+
+
+class CliError(Exception):
+    pass
+
+
+def _service():
+    from warta.service import default_service
+
+    return default_service()
+
+
+def _actor(args) -> str:
+    actor = args.actor or os.environ.get("WARTA_USER")
+    if not actor:
+        raise CliError("say who you are: --as USERNAME (or set WARTA_USER)")
+    return actor
+
+
+def _read_text(value: str | None, path: str | None) -> str | None:
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    return value
+
+
+def _uploads(paths: list[str] | None):
+    from warta.service import Upload
+
+    uploads = []
+    for path in paths or []:
+        try:
+            uploads.append(Upload(filename=Path(path).name, data=Path(path).read_bytes()))
+        except OSError as exc:
+            raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    return uploads
+
+
+def _start_run(item) -> None:
+    from warta.airflow_api import AirflowApi
+    from warta.models import run_id_for
+
+    AirflowApi.from_connection().trigger_run(
+        item.dag_id, run_id_for(item.id, item.round), {"item_id": item.id, "round": item.round}, note=item.title
+    )
+
+
+def _local(iso: str | None, tz: str) -> str:
+    if not iso:
+        return "-"
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M WIB")
+
+
+def cmd_db(args) -> dict:
+    from warta import db
+
+    db.upgrade()
+    return {"revision": db.current_revision()}
+
+
+def cmd_create(args) -> dict:
+    service = _service()
+    return service.create_item(
+        _actor(args),
+        title=args.title,
+        activity_date=args.date,
+        place=args.place or "",
+        service=args.service,
+        notes=_read_text(args.notes, None) or "",
+        channels=args.channel,
+        submission_key=args.submission_key,
+        uploads=_uploads(args.file),
+        on_created=None if args.no_run else _start_run,
+    )
+
+
+def cmd_record(args) -> dict:
+    service = _service()
+    return service.record_step(
+        args.item_id,
+        args.step,
+        _actor(args),
+        notes=args.notes or "",
+        title=args.title,
+        body=_read_text(args.body, args.body_file),
+        decision=args.decision,
+        reason=args.reason or "",
+        uploads=_uploads(args.file),
+    )
+
+
+def cmd_inbox(args) -> list:
+    service = _service()
+    if args.role:
+        return service.waiting_for(role=args.role)
+    return service.waiting_for(username=_actor(args))
+
+
+def cmd_show(args) -> dict:
+    return _service().history(args.item_id)
+
+
+def cmd_start(args) -> dict:
+    from warta.airflow_api import AirflowApi
+    from warta.models import run_id_for
+
+    service = _service()
+    item = service.get_item(args.item_id)
+    if item["current_step"] == "selesai":
+        raise CliError(f"item {args.item_id} is finished")
+    run = AirflowApi.from_connection().trigger_run(
+        item["dag_id"], run_id_for(item["id"], item["round"]), {"item_id": item["id"], "round": item["round"]},
+        note=item["title"],
+    )
+    return {"item": item["id"], "run_id": run.get("dag_run_id"), "state": run.get("state")}
+
+
+def _print_human(command: str, result, tz: str) -> None:
+    if command == "inbox":
+        if not result:
+            print("Tidak ada yang menunggu. (Nothing waits.)")
+        for row in result:
+            late = "TERLAMBAT" if row["overdue"] else f"sisa {row['seconds_left'] // 60} menit"
+            print(f"#{row['id']:<6} {row['current_step_name']:<45} putaran {row['round']}  "
+                  f"sejak {_local(row['waiting_since'], tz)}  {late}  {row['title']}")
+    elif command == "show":
+        print(f"#{result['id']} {result['title']}")
+        print(f"  status: {result['status']} · langkah: {result['current_step_name']} · putaran {result['round']} "
+              f"· ditolak {result['rejections']}x · run {result['run_id']}")
+        for record in result["records"]:
+            extra = f" {record['decision']}" if record["decision"] != "done" else ""
+            reason = f" — {record['reason']}" if record["reason"] else ""
+            print(f"  {_local(record['recorded_at'], tz)}  r{record['round']} {record['step']:<15} "
+                  f"{record['actor']}{extra}{reason}")
+        for pub in result["publications"]:
+            print(f"  tayang {pub['channel']}: {pub['status']} {pub['url'] or ''} {pub['error'] or ''}")
+    elif isinstance(result, dict) and "id" in result:
+        nxt = result.get("next")
+        where = f" → next: {nxt['step']} (round {nxt['round']})" if nxt else ""
+        dup = " (already received)" if result.get("duplicate") else ""
+        print(f"#{result['id']} {result['title']}: waits at {result['current_step']}{where}{dup}")
+    else:
+        print(json.dumps(result, ensure_ascii=False))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="warta", description="Warta editorial desk (SOP Updating Website dan Media Sosial)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("db", help="editorial database tasks")
+    p.add_argument("action", choices=["upgrade"])
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("create", help="register a news item and start its run")
+    p.add_argument("--as", dest="actor")
+    p.add_argument("--title", required=True)
+    p.add_argument("--date", help="activity date, YYYY-MM-DD")
+    p.add_argument("--place")
+    p.add_argument("--service", default="lainnya")
+    p.add_argument("--notes")
+    p.add_argument("--channel", action="append", help="repeat for several; default from config")
+    p.add_argument("--file", action="append", help="documentation file; repeat for several")
+    p.add_argument("--submission-key", help="the same key twice creates one item")
+    p.add_argument("--no-run", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_create)
+
+    p = sub.add_parser("record", help="record a human step of an item")
+    p.add_argument("item_id", type=int)
+    p.add_argument("step", help="meliput, menyusun, memeriksa or menyetujui")
+    p.add_argument("--as", dest="actor")
+    p.add_argument("--notes")
+    p.add_argument("--title")
+    p.add_argument("--body")
+    p.add_argument("--body-file")
+    p.add_argument("--decision", help="approve or reject")
+    p.add_argument("--reason")
+    p.add_argument("--file", action="append")
+    p.set_defaults(func=cmd_record)
+
+    p = sub.add_parser("inbox", help="what waits for you (or a role), oldest first")
+    p.add_argument("--as", dest="actor")
+    p.add_argument("--role")
+    p.set_defaults(func=cmd_inbox)
+
+    p = sub.add_parser("show", help="an item's full history")
+    p.add_argument("item_id", type=int)
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("start", help="start the item's current run again (idempotent)")
+    p.add_argument("item_id", type=int)
+    p.set_defaults(func=cmd_start)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from warta.airflow_api import AirflowApiError
+    from warta.config import ConfigError, get_config
+    from warta.storage import StorageError
+
+    try:
+        result = args.func(args)
+    except (CliError, WorkflowError, AirflowApiError, ConfigError, StorageError) as exc:
+        print(f"warta: error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, CliError) else 1
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_human(args.command, result, get_config().timezone)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,281 @@
+"""The SOP and deployment settings, loaded from the YAML files in ``config/``.
+
+``WARTA_CONFIG_DIR`` points at another folder (tests use it to prove that editing the
+SOP changes the DAG and the rules with no code change).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+HUMAN_KINDS = ("coverage", "manuscript", "correction", "decision")
+AUTOMATIC_KINDS = ("publish", "online_check", "archive")
+
+
+class ConfigError(ValueError):
+    """The configuration files are inconsistent; the message names the file and field."""
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    name_id: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    number: int
+    name_id: str
+    name_en: str
+    role: str
+    kind: str
+    standard_time: timedelta
+    input: str = ""
+    output: str = ""
+    once_per_item: bool = False
+    on_reject: str | None = None
+
+    @property
+    def is_human(self) -> bool:
+        return self.kind in HUMAN_KINDS
+
+    @property
+    def task_id(self) -> str:
+        return self.id
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.number}. {self.name_id}"
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: str
+    name_id: str
+    name_en: str
+    kind: str
+    conn_id: str
+    default: bool = False
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    full_name: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Limits:
+    title_max_chars: int = 200
+    manuscript_max_chars: int = 50000
+    notes_max_chars: int = 10000
+    reason_min_chars: int = 5
+    upload_max_bytes: int = 50 * 1024 * 1024
+    # asset kind -> allowed file extensions
+    upload_types: dict = field(
+        default_factory=lambda: {
+            "photo": ["jpg", "jpeg", "png", "webp"],
+            "video": ["mp4", "mov", "webm"],
+            "audio": ["mp3", "m4a", "wav", "ogg"],
+            "document": ["pdf"],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class WartaConfig:
+    sop: dict
+    roles: dict[str, Role]
+    steps: tuple[Step, ...]
+    services: dict[str, dict]
+    channels: dict[str, Channel]
+    users: dict[str, User]
+    dag_id: str
+    max_active_runs: int
+    record_poll_seconds: float
+    limits: Limits
+    timezone: str
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    @property
+    def human_steps(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.is_human)
+
+    @property
+    def automatic_steps(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if not s.is_human)
+
+    @property
+    def decision_step(self) -> Step:
+        return next(s for s in self.steps if s.kind == "decision")
+
+    def step_of_kind(self, kind: str) -> Step:
+        return next(s for s in self.steps if s.kind == kind)
+
+    def next_step(self, step_id: str) -> Step | None:
+        ids = [s.id for s in self.steps]
+        index = ids.index(step_id)
+        return self.steps[index + 1] if index + 1 < len(self.steps) else None
+
+    def roles_of(self, username: str) -> tuple[str, ...]:
+        user = self.users.get(username)
+        return user.roles if user else ()
+
+    def holders_of(self, role: str) -> list[str]:
+        return sorted(u.username for u in self.users.values() if role in u.roles)
+
+    @property
+    def default_channels(self) -> list[str]:
+        return [c.id for c in self.channels.values() if c.default]
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(d|h|m|s)\s*$")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str | int, where: str) -> timedelta:
+    """Parse '1d', '1h', '10m', '5m' or a number of seconds."""
+    if isinstance(text, int):
+        return timedelta(seconds=text)
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ConfigError(f"{where}: standard_time {text!r} is not like '1d', '1h', '10m' or '30s'")
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def _read(folder: Path, name: str) -> dict:
+    path = folder / name
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+    except FileNotFoundError as exc:
+        raise ConfigError(f"missing config file {path}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("WARTA_CONFIG_DIR") or DEFAULT_CONFIG_DIR)
+
+
+def load_config(folder: Path | str | None = None) -> WartaConfig:
+    folder = Path(folder) if folder else config_dir()
+    sop_doc = _read(folder, "sop.yaml")
+    settings = _read(folder, "warta.yaml")
+    channels_doc = _read(folder, "channels.yaml")
+    users_doc = _read(folder, "users.yaml")
+
+    roles = {
+        role_id: Role(role_id, spec["name_id"], spec.get("name_en", spec["name_id"]))
+        for role_id, spec in (sop_doc.get("roles") or {}).items()
+    }
+    steps: list[Step] = []
+    for index, spec in enumerate(sop_doc.get("steps") or []):
+        where = f"sop.yaml steps[{index}]"
+        try:
+            step = Step(
+                id=spec["id"],
+                number=int(spec.get("number", index + 1)),
+                name_id=spec["name_id"],
+                name_en=spec.get("name_en", spec["name_id"]),
+                role=spec["role"],
+                kind=spec["kind"],
+                standard_time=parse_duration(spec["standard_time"], where),
+                input=spec.get("input", ""),
+                output=spec.get("output", ""),
+                once_per_item=bool(spec.get("once_per_item", False)),
+                on_reject=spec.get("on_reject"),
+            )
+        except KeyError as exc:
+            raise ConfigError(f"{where}: missing field {exc.args[0]!r}") from exc
+        if step.role not in roles:
+            raise ConfigError(f"{where}: role {step.role!r} is not one of {sorted(roles)}")
+        if step.kind not in HUMAN_KINDS + AUTOMATIC_KINDS:
+            raise ConfigError(f"{where}: kind {step.kind!r} is not one of {HUMAN_KINDS + AUTOMATIC_KINDS}")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", step.id):
+            raise ConfigError(f"{where}: id {step.id!r} must be lower-case letters, digits and _")
+        steps.append(step)
+
+    ids = [s.id for s in steps]
+    if len(set(ids)) != len(ids):
+        raise ConfigError("sop.yaml: step ids must be unique")
+    kinds = [s.kind for s in steps]
+    for kind in ("manuscript", "decision", "publish"):
+        if kinds.count(kind) != 1:
+            raise ConfigError(f"sop.yaml: exactly one step of kind {kind!r} is required")
+    decision = steps[kinds.index("decision")]
+    if decision.on_reject not in ids or ids.index(decision.on_reject) >= ids.index(decision.id):
+        raise ConfigError("sop.yaml: the decision step's on_reject must name an earlier step")
+    first_auto = next(i for i, s in enumerate(steps) if not s.is_human)
+    if any(s.is_human for s in steps[first_auto:]):
+        raise ConfigError("sop.yaml: human steps must all come before the automatic steps")
+
+    channels = {}
+    for channel_id, spec in (channels_doc.get("channels") or {}).items():
+        spec = dict(spec)
+        try:
+            channels[channel_id] = Channel(
+                id=channel_id,
+                name_id=spec.pop("name_id"),
+                name_en=spec.pop("name_en", channel_id),
+                kind=spec.pop("kind"),
+                conn_id=spec.pop("conn_id"),
+                default=bool(spec.pop("default", False)),
+                options=spec,
+            )
+        except KeyError as exc:
+            raise ConfigError(f"channels.yaml {channel_id}: missing field {exc.args[0]!r}") from exc
+
+    users = {}
+    for username, spec in (users_doc.get("users") or {}).items():
+        user_roles = tuple(spec.get("roles") or ())
+        unknown = set(user_roles) - set(roles)
+        if unknown:
+            raise ConfigError(f"users.yaml {username}: unknown roles {sorted(unknown)}")
+        users[username] = User(username, spec.get("full_name", username), user_roles)
+
+    limits = Limits(**(settings.get("limits") or {}))
+    return WartaConfig(
+        sop=sop_doc.get("sop") or {},
+        roles=roles,
+        steps=tuple(steps),
+        services=sop_doc.get("services") or {},
+        channels=channels,
+        users=users,
+        dag_id=settings.get("dag_id", "warta_berita"),
+        max_active_runs=int(settings.get("max_active_runs", 10000)),
+        record_poll_seconds=float(settings.get("record_poll_seconds", 0.5)),
+        limits=limits,
+        timezone=(sop_doc.get("sop") or {}).get("timezone", "Asia/Jakarta"),
+    )
+
+
+@lru_cache(maxsize=8)
+def _cached(folder: str) -> WartaConfig:
+    return load_config(folder)
+
+
+def get_config() -> WartaConfig:
+    """The configuration in force (cached per folder)."""
+    return _cached(str(config_dir()))

@@ -1,0 +1,262 @@
+"""The editorial database: Warta's own records, never Airflow's metadata DB.
+
+Every timestamp is stored in UTC and read back timezone-aware; local time (WIB) is a
+presentation concern.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on every backend (SQLite drops tz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the editorial DB; use UTC-aware datetimes")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+# BigInteger ids that are still SQLite rowids (autoincrement) there.
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class NewsItem(Base):
+    """One news item: one activity covered, one manuscript, its publications."""
+
+    __tablename__ = "news_items"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(300))
+    activity_date: Mapped[date | None] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(300), default="")
+    service: Mapped[str] = mapped_column(String(64), default="lainnya")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    channels: Mapped[list[str]] = mapped_column(default=list)
+    # Where the item waits now: a step id, or "selesai" when archived.
+    current_step: Mapped[str] = mapped_column(String(64), index=True)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(32), default="in_progress", index=True)
+    created_by: Mapped[str] = mapped_column(String(150))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The same form posted twice creates one item.
+    submission_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    dag_id: Mapped[str] = mapped_column(String(250), default="")
+    archived_at: Mapped[datetime | None] = mapped_column()
+    archive_key: Mapped[str | None] = mapped_column(String(500))
+
+    manuscripts: Mapped[list[Manuscript]] = relationship(
+        back_populates="item", order_by="Manuscript.version", cascade="all, delete-orphan"
+    )
+    records: Mapped[list[StepRecord]] = relationship(
+        back_populates="item", order_by="StepRecord.id", cascade="all, delete-orphan"
+    )
+    timings: Mapped[list[StepTiming]] = relationship(
+        back_populates="item", order_by="StepTiming.id", cascade="all, delete-orphan"
+    )
+    assets: Mapped[list[Asset]] = relationship(
+        back_populates="item", order_by="Asset.id", cascade="all, delete-orphan"
+    )
+    publications: Mapped[list[Publication]] = relationship(
+        back_populates="item", order_by="Publication.id", cascade="all, delete-orphan"
+    )
+    checks: Mapped[list[OnlineCheck]] = relationship(
+        back_populates="item", order_by="OnlineCheck.id", cascade="all, delete-orphan"
+    )
+
+    def run_id(self, round_number: int | None = None) -> str:
+        return run_id_for(self.id, round_number or self.round)
+
+
+def run_id_for(item_id: int, round_number: int) -> str:
+    """The Airflow run id of one revision round of one item: readable, unique, stable."""
+    return f"item-{item_id}-round-{round_number}"
+
+
+class Manuscript(Base):
+    """One version of the manuscript (naskah); the reviewer's corrections are versions too."""
+
+    __tablename__ = "manuscripts"
+    __table_args__ = (UniqueConstraint("item_id", "version"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("news_items.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    # "naskah" (written by the reporter) or "koreksi" (the reviewer's corrected version).
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(150))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    item: Mapped[NewsItem] = relationship(back_populates="manuscripts")
+
+
+class StepRecord(Base):
+    """An approval record: a person (or the pipeline) completed a step of a round.
+
+    The id only grows, so waiting sensors find new records with one query for all.
+    """
+
+    __tablename__ = "step_records"
+    # A step can't be completed twice in a round: the database says so too.
+    __table_args__ = (UniqueConstraint("item_id", "round", "step_id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("news_items.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    step_id: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(150))
+    role: Mapped[str] = mapped_column(String(64))
+    # "done" for ordinary steps; "approved" or "rejected" for the decision.
+    decision: Mapped[str] = mapped_column(String(16), default="done")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    manuscript_id: Mapped[int | None] = mapped_column(ForeignKey("manuscripts.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    item: Mapped[NewsItem] = relationship(back_populates="records")
+
+
+class StepTiming(Base):
+    """When a step of a round started and ended, against its SOP standard time."""
+
+    __tablename__ = "step_timings"
+    __table_args__ = (UniqueConstraint("item_id", "round", "step_id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("news_items.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    step_id: Mapped[str] = mapped_column(String(64), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
+    standard_seconds: Mapped[int] = mapped_column(Integer)
+    duration_seconds: Mapped[float | None] = mapped_column()
+    within_standard: Mapped[bool | None] = mapped_column(Boolean)
+
+    item: Mapped[NewsItem] = relationship(back_populates="timings")
+
+
+class Asset(Base):
+    """A photo, video, audio file or document of the coverage, kept in asset storage."""
+
+    __tablename__ = "assets"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("news_items.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(500))
+    caption: Mapped[str] = mapped_column(Text, default="")
+    uploaded_by: Mapped[str] = mapped_column(String(150))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    item: Mapped[NewsItem] = relationship(back_populates="assets")
+
+
+class Publication(Base):
+    """One post on one channel. Intent is recorded before the remote call, the remote id
+    after it, so a retry looks the post up instead of posting twice."""
+
+    __tablename__ = "publications"
+    __table_args__ = (UniqueConstraint("item_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("news_items.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    # "pending" (intent recorded), "published", "failed".
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    marker: Mapped[str] = mapped_column(String(128))
+    remote_id: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    item: Mapped[NewsItem] = relationship(back_populates="publications")
+
+
+class OnlineCheck(Base):
+    """Evidence that a publication is live and correct (SOP step 6)."""
+
+    __tablename__ = "online_checks"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("news_items.id"), index=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))
+    channel: Mapped[str] = mapped_column(String(64))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    item: Mapped[NewsItem] = relationship(back_populates="checks")
+
+
+class AuditEvent(Base):
+    """Append-only trail of everything that happened to an item."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("news_items.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(150))
+    action: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_audit_append_only(session: Session, flush_context, instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent):
+            raise AppendOnlyError("the audit trail is append-only")

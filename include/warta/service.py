@@ -1,0 +1,696 @@
+"""The editorial desk's service layer: every action people or the pipeline take on an item.
+
+The CLI, the REST API (and the web desk) call these methods; each is one transaction
+that either happens whole, with its audit entry, or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from warta import workflow
+from warta.config import Step, WartaConfig
+from warta.models import (
+    Asset,
+    AuditEvent,
+    Manuscript,
+    NewsItem,
+    OnlineCheck,
+    Publication,
+    StepRecord,
+    StepTiming,
+    run_id_for,
+    utcnow,
+)
+from warta.storage import Storage, asset_key
+from warta.workflow import Conflict, InvalidInput, NotFound, Position
+
+PIPELINE_ACTOR = "warta"
+
+
+@dataclass
+class Upload:
+    """A file given with a step (photos, video, audio of the coverage)."""
+
+    filename: str
+    data: bytes
+    caption: str = ""
+    content_type: str | None = None
+
+
+class EditorialService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        config: WartaConfig,
+        storage: Storage,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.sessions = sessions
+        self.config = config
+        self.storage = storage
+        self.clock = clock
+
+    # ----------------------------------------------------------------- helpers
+    def _session(self) -> Session:
+        return self.sessions()
+
+    def _item(self, session: Session, item_id: int, lock: bool = False) -> NewsItem:
+        query = select(NewsItem).where(NewsItem.id == item_id)
+        if lock:
+            query = query.with_for_update()
+        item = session.scalars(query).one_or_none()
+        if item is None:
+            raise NotFound(f"there is no news item {item_id}")
+        return item
+
+    def _audit(self, session: Session, item_id: int | None, actor: str, action: str, **details) -> None:
+        session.add(AuditEvent(item_id=item_id, at=self.clock(), actor=actor, action=action, details=details))
+
+    def _start_timing(self, session: Session, item_id: int, round_number: int, step: Step) -> None:
+        existing = session.scalars(
+            select(StepTiming).where(
+                StepTiming.item_id == item_id, StepTiming.round == round_number, StepTiming.step_id == step.id
+            )
+        ).one_or_none()
+        if existing is None:
+            session.add(
+                StepTiming(
+                    item_id=item_id,
+                    round=round_number,
+                    step_id=step.id,
+                    started_at=self.clock(),
+                    standard_seconds=int(step.standard_time.total_seconds()),
+                )
+            )
+
+    def _end_timing(self, session: Session, item_id: int, round_number: int, step: Step) -> None:
+        timing = session.scalars(
+            select(StepTiming).where(
+                StepTiming.item_id == item_id, StepTiming.round == round_number, StepTiming.step_id == step.id
+            )
+        ).one_or_none()
+        now = self.clock()
+        if timing is None:  # a step that became current before timings were kept
+            timing = StepTiming(
+                item_id=item_id, round=round_number, step_id=step.id, started_at=now,
+                standard_seconds=int(step.standard_time.total_seconds()),
+            )
+            session.add(timing)
+        if timing.ended_at is None:
+            timing.ended_at = now
+            timing.duration_seconds = (now - timing.started_at).total_seconds()
+            timing.within_standard = timing.duration_seconds <= timing.standard_seconds
+
+    def _advance(self, session: Session, item: NewsItem, step: Step, decision: str = "done") -> Position:
+        position = workflow.next_position(
+            self.config, Position(item.current_step, item.round), step, decision
+        )
+        item.current_step = position.step_id
+        item.round = position.round
+        item.updated_at = self.clock()
+        if position.step_id == workflow.DONE:
+            item.status = "done"
+        else:
+            next_step = self.config.step(position.step_id)
+            self._start_timing(session, item.id, position.round, next_step)
+            item.status = "revision" if position.round > 1 and next_step.is_human else "in_progress"
+            if not next_step.is_human:
+                item.status = "publishing"
+        return position
+
+    def _completed_steps(self, session: Session, item: NewsItem) -> set[str]:
+        rows = session.execute(
+            select(StepRecord.step_id, StepRecord.round).where(StepRecord.item_id == item.id)
+        ).all()
+        done = set()
+        for step_id, round_number in rows:
+            try:
+                step = self.config.step(step_id)
+            except KeyError:
+                continue
+            if round_number == workflow.record_round(step, item.round):
+                done.add(step_id)
+        return done
+
+    def _validate_text(self, value: str | None, field: str, max_chars: int, required: bool = True) -> str:
+        value = (value or "").strip()
+        if required and not value:
+            raise InvalidInput(f"{field} is required", field=field)
+        if len(value) > max_chars:
+            raise InvalidInput(f"{field} is longer than {max_chars} characters", field=field)
+        return value
+
+    def _discard_files(self, keys: list[str]) -> None:
+        """Remove files stored by a transaction that did not commit (best effort)."""
+        for key in keys:
+            try:
+                self.storage.delete(key)
+            except Exception:  # the original error is the one to report
+                pass
+
+    def _store_uploads(
+        self, session: Session, item_id: int, actor: str, uploads: Iterable[Upload],
+        new_keys: list[str] | None = None,
+    ) -> list[Asset]:
+        limits = self.config.limits
+        kinds_by_ext = {ext: kind for kind, exts in limits.upload_types.items() for ext in exts}
+        assets = []
+        for upload in uploads:
+            ext = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
+            if ext not in kinds_by_ext:
+                raise InvalidInput(
+                    f"{upload.filename!r}: file type not allowed (allowed: {', '.join(sorted(kinds_by_ext))})",
+                    field="files",
+                )
+            if len(upload.data) > limits.upload_max_bytes:
+                raise InvalidInput(
+                    f"{upload.filename!r} is larger than {limits.upload_max_bytes // (1024 * 1024)} MB",
+                    field="files",
+                )
+            if not upload.data:
+                raise InvalidInput(f"{upload.filename!r} is empty", field="files")
+            key = asset_key(item_id, upload.filename, upload.data)
+            if new_keys is not None and not self.storage.exists(key):
+                new_keys.append(key)
+            self.storage.put_bytes(key, upload.data)
+            asset = Asset(
+                item_id=item_id,
+                kind=kinds_by_ext[ext],
+                filename=upload.filename[:255],
+                content_type=upload.content_type
+                or mimetypes.guess_type(upload.filename)[0]
+                or "application/octet-stream",
+                size=len(upload.data),
+                sha256=hashlib.sha256(upload.data).hexdigest(),
+                storage_key=key,
+                caption=(upload.caption or "")[:1000],
+                uploaded_by=actor,
+                created_at=self.clock(),
+            )
+            session.add(asset)
+            assets.append(asset)
+        return assets
+
+    # ------------------------------------------------------------- creating
+    def create_item(
+        self,
+        actor: str,
+        *,
+        title: str,
+        activity_date: date | str | None = None,
+        place: str = "",
+        service: str = "lainnya",
+        notes: str = "",
+        channels: list[str] | None = None,
+        submission_key: str | None = None,
+        uploads: Iterable[Upload] = (),
+        on_created: Callable[[NewsItem], None] | None = None,
+    ) -> dict[str, Any]:
+        """Register a news item (step 1 starts). ``on_created`` runs inside the transaction
+        (it starts the item's Airflow run): if it fails, nothing is saved."""
+        config = self.config
+        first = config.steps[0]
+        workflow.check_role(config, first, actor, config.roles_of(actor))
+        limits = config.limits
+        title = self._validate_text(title, "title", limits.title_max_chars)
+        place = self._validate_text(place, "place", 300, required=False)
+        notes = self._validate_text(notes, "notes", limits.notes_max_chars, required=False)
+        if isinstance(activity_date, str) and activity_date.strip():
+            try:
+                activity_date = date.fromisoformat(activity_date.strip())
+            except ValueError:
+                raise InvalidInput(
+                    f"activity date {activity_date!r} is not a date like 2026-11-26", field="activity_date"
+                ) from None
+        elif not activity_date:
+            activity_date = None
+        if service not in config.services:
+            raise InvalidInput(
+                f"unknown service {service!r} (one of: {', '.join(config.services)})", field="service"
+            )
+        channels = list(dict.fromkeys(channels if channels else config.default_channels))
+        unknown = [c for c in channels if c not in config.channels]
+        if unknown:
+            raise InvalidInput(
+                f"unknown channel(s) {', '.join(unknown)} (configured: {', '.join(config.channels)})",
+                field="channels",
+            )
+        if not channels:
+            raise InvalidInput("choose at least one channel", field="channels")
+        uploads = list(uploads)
+
+        with self._session() as session:
+            if submission_key:
+                existing = session.scalars(
+                    select(NewsItem).where(NewsItem.submission_key == submission_key)
+                ).one_or_none()
+                if existing is not None:
+                    return self._summary(existing) | {"duplicate": True}
+            now = self.clock()
+            item = NewsItem(
+                title=title,
+                activity_date=activity_date,
+                place=place,
+                service=service,
+                notes=notes,
+                channels=channels,
+                current_step=first.id,
+                round=1,
+                status="in_progress",
+                created_by=actor,
+                created_at=now,
+                updated_at=now,
+                submission_key=submission_key,
+                dag_id=config.dag_id,
+            )
+            session.add(item)
+            try:
+                session.flush()
+            except IntegrityError:
+                session.rollback()
+                raise Conflict("this submission was already received") from None
+            new_keys: list[str] = []
+            try:
+                self._start_timing(session, item.id, 1, first)
+                self._store_uploads(session, item.id, actor, uploads, new_keys)
+                self._audit(session, item.id, actor, "item_created", title=title, channels=channels)
+                session.flush()
+                if on_created is not None:
+                    on_created(item)
+                session.commit()
+            except BaseException:
+                self._discard_files(new_keys)
+                raise
+            return self._summary(item) | {"duplicate": False}
+
+    # ------------------------------------------------------- human steps
+    def record_step(
+        self,
+        item_id: int,
+        step_id: str,
+        actor: str,
+        *,
+        notes: str = "",
+        title: str | None = None,
+        body: str | None = None,
+        decision: str | None = None,
+        reason: str = "",
+        uploads: Iterable[Upload] = (),
+    ) -> dict[str, Any]:
+        """Record a human step. What it carries depends on the step's kind:
+        coverage (notes, files), manuscript and correction (title, body, notes),
+        decision (approve/reject with reason)."""
+        config = self.config
+        with self._session() as session:
+            item = self._item(session, item_id, lock=True)
+            step = workflow.check_can_record(
+                config,
+                Position(item.current_step, item.round),
+                step_id,
+                actor,
+                config.roles_of(actor),
+                self._completed_steps(session, item),
+            )
+            round_number = workflow.record_round(step, item.round)
+            record = StepRecord(
+                item_id=item.id, round=round_number, step_id=step.id, actor=actor, role=step.role,
+                recorded_at=self.clock(),
+            )
+            limits = config.limits
+            if step.kind == "coverage":
+                record.reason = self._validate_text(notes, "notes", limits.notes_max_chars, required=False)
+                stored = self._store_uploads(session, item.id, actor, uploads)
+                details = {"assets": [a.filename for a in stored]}
+            elif step.kind in ("manuscript", "correction"):
+                latest = self._latest_manuscript(session, item.id)
+                if step.kind == "correction" and latest is None:
+                    raise Conflict("there is no manuscript to correct yet")
+                new_title = self._validate_text(
+                    title if title is not None else (latest.title if latest else item.title),
+                    "title", limits.title_max_chars,
+                )
+                if body is None and step.kind == "correction":
+                    body = latest.body  # checked, no corrections needed
+                new_body = self._validate_text(body, "body", limits.manuscript_max_chars)
+                manuscript = Manuscript(
+                    item_id=item.id,
+                    round=item.round,
+                    version=(latest.version + 1) if latest else 1,
+                    kind="naskah" if step.kind == "manuscript" else "koreksi",
+                    title=new_title,
+                    body=new_body,
+                    author=actor,
+                    note=self._validate_text(notes, "notes", limits.notes_max_chars, required=False),
+                    created_at=self.clock(),
+                )
+                session.add(manuscript)
+                session.flush()
+                record.manuscript_id = manuscript.id
+                details = {"version": manuscript.version, "kind": manuscript.kind}
+            elif step.kind == "decision":
+                decided, reason = workflow.normalize_decision(
+                    decision or "", reason, limits.reason_min_chars
+                )
+                authors = set(
+                    session.scalars(
+                        select(Manuscript.author).where(
+                            Manuscript.item_id == item.id, Manuscript.round == item.round
+                        )
+                    )
+                )
+                workflow.check_not_own_manuscript(actor, authors)
+                latest = self._latest_manuscript(session, item.id)
+                if latest is None:
+                    raise Conflict("there is no manuscript to decide on")
+                record.decision = decided
+                record.reason = reason
+                record.manuscript_id = latest.id
+                details = {"decision": decided, "reason": reason, "version": latest.version}
+            else:  # pragma: no cover - check_can_record refuses automatic steps
+                raise Conflict(f"step {step.id} is automatic")
+            session.add(record)
+            self._end_timing(session, item.id, item.round, step)
+            position = self._advance(session, item, step, record.decision)
+            self._audit(session, item.id, actor, f"step_{step.id}", round=round_number, **details)
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                raise Conflict(
+                    f"step {step.number} ({step.name_id}) was just recorded by someone else"
+                ) from None
+            return self._summary(item) | {
+                "recorded": {"step": step.id, "round": round_number, "decision": record.decision},
+                "next": {"step": position.step_id, "round": position.round},
+            }
+
+    def _latest_manuscript(self, session: Session, item_id: int) -> Manuscript | None:
+        return session.scalars(
+            select(Manuscript).where(Manuscript.item_id == item_id).order_by(Manuscript.version.desc()).limit(1)
+        ).first()
+
+    # ---------------------------------------------------- pipeline steps
+    def is_recorded(self, item_id: int, round_number: int, step_id: str) -> bool:
+        step = self.config.step(step_id)
+        with self._session() as session:
+            return session.scalar(
+                select(func.count()).select_from(StepRecord).where(
+                    StepRecord.item_id == item_id,
+                    StepRecord.round == workflow.record_round(step, round_number),
+                    StepRecord.step_id == step_id,
+                )
+            ) > 0
+
+    def decision(self, item_id: int, round_number: int) -> str | None:
+        """'approved', 'rejected' or None (not decided yet) for one round."""
+        step = self.config.decision_step
+        with self._session() as session:
+            return session.scalar(
+                select(StepRecord.decision).where(
+                    StepRecord.item_id == item_id, StepRecord.round == round_number,
+                    StepRecord.step_id == step.id,
+                )
+            )
+
+    def begin_automatic_step(self, item_id: int, round_number: int, step_id: str) -> None:
+        """Mark an automatic step started (idempotent: a retry keeps the first start)."""
+        step = self.config.step(step_id)
+        with self._session() as session:
+            self._item(session, item_id)
+            self._start_timing(session, item_id, round_number, step)
+            session.commit()
+
+    def complete_automatic_step(self, item_id: int, round_number: int, step_id: str, **details) -> None:
+        """Record an automatic step done and move the item on (idempotent)."""
+        step = self.config.step(step_id)
+        with self._session() as session:
+            item = self._item(session, item_id, lock=True)
+            if step.id in self._completed_steps(session, item):
+                return
+            if item.current_step != step.id or item.round != round_number:
+                raise Conflict(
+                    f"item {item_id} waits at {item.current_step} round {item.round}, not {step.id} round {round_number}"
+                )
+            session.add(
+                StepRecord(
+                    item_id=item.id, round=round_number, step_id=step.id, actor=PIPELINE_ACTOR,
+                    role=step.role, recorded_at=self.clock(),
+                )
+            )
+            self._end_timing(session, item.id, round_number, step)
+            self._advance(session, item, step)
+            if item.current_step == workflow.DONE and details.get("archive_key"):
+                item.archived_at = self.clock()
+                item.archive_key = details["archive_key"]
+            self._audit(session, item.id, PIPELINE_ACTOR, f"step_{step.id}", round=round_number, **details)
+            session.commit()
+
+    def approved_manuscript(self, item_id: int) -> Manuscript:
+        with self._session() as session:
+            record = session.scalars(
+                select(StepRecord).where(
+                    StepRecord.item_id == item_id,
+                    StepRecord.step_id == self.config.decision_step.id,
+                    StepRecord.decision == "approved",
+                ).order_by(StepRecord.id.desc())
+            ).first()
+            if record is None or record.manuscript_id is None:
+                raise Conflict(f"item {item_id} has no approved manuscript")
+            return session.get(Manuscript, record.manuscript_id)
+
+    def item_channels(self, item_id: int) -> list[str]:
+        with self._session() as session:
+            return list(self._item(session, item_id).channels)
+
+    def assets(self, item_id: int) -> list[Asset]:
+        with self._session() as session:
+            return list(session.scalars(select(Asset).where(Asset.item_id == item_id).order_by(Asset.id)))
+
+    # ------------------------------------------------------ publications
+    def publication_intent(self, item_id: int, channel: str) -> Publication:
+        """The channel's publication row, created (with its marker) before any remote call."""
+        with self._session() as session:
+            publication = session.scalars(
+                select(Publication).where(Publication.item_id == item_id, Publication.channel == channel)
+            ).one_or_none()
+            if publication is None:
+                publication = Publication(
+                    item_id=item_id, channel=channel, status="pending",
+                    marker=f"warta-{item_id}-{channel}-{uuid.uuid4().hex[:10]}", created_at=self.clock(),
+                    attempts=0,
+                )
+                session.add(publication)
+                self._audit(session, item_id, PIPELINE_ACTOR, "publication_intent", channel=channel,
+                            marker=publication.marker)
+            publication.attempts += 1
+            session.commit()
+            return publication
+
+    def publication_done(self, publication_id: int, *, remote_id: str, url: str, details: dict | None = None) -> Publication:
+        with self._session() as session:
+            publication = session.get(Publication, publication_id)
+            publication.status = "published"
+            publication.remote_id = str(remote_id)
+            publication.url = url
+            publication.error = ""
+            publication.details = details or {}
+            publication.published_at = publication.published_at or self.clock()
+            self._audit(session, publication.item_id, PIPELINE_ACTOR, "published", channel=publication.channel,
+                        remote_id=str(remote_id), url=url)
+            session.commit()
+            return publication
+
+    def publication_failed(self, publication_id: int, error: str) -> None:
+        with self._session() as session:
+            publication = session.get(Publication, publication_id)
+            if publication.status != "published":
+                publication.status = "failed"
+            publication.error = error[:4000]
+            self._audit(session, publication.item_id, PIPELINE_ACTOR, "publish_failed",
+                        channel=publication.channel, error=error[:500])
+            session.commit()
+
+    def publications(self, item_id: int) -> list[Publication]:
+        with self._session() as session:
+            return list(session.scalars(
+                select(Publication).where(Publication.item_id == item_id).order_by(Publication.id)
+            ))
+
+    def record_check(self, publication: Publication, *, ok: bool, http_status: int | None, evidence: dict) -> OnlineCheck:
+        with self._session() as session:
+            check = OnlineCheck(
+                item_id=publication.item_id, publication_id=publication.id, channel=publication.channel,
+                ok=ok, http_status=http_status, evidence=evidence, checked_at=self.clock(),
+            )
+            session.add(check)
+            self._audit(session, publication.item_id, PIPELINE_ACTOR, "online_check", channel=publication.channel,
+                        ok=ok, http_status=http_status)
+            session.commit()
+            return check
+
+    # ---------------------------------------------------------- reading
+    def _summary(self, item: NewsItem) -> dict[str, Any]:
+        step = None if item.current_step == workflow.DONE else self.config.step(item.current_step)
+        return {
+            "id": item.id,
+            "title": item.title,
+            "status": item.status,
+            "current_step": item.current_step,
+            "current_step_name": step.name_id if step else "Selesai",
+            "waiting_for_role": step.role if step and step.is_human else None,
+            "round": item.round,
+            "channels": list(item.channels),
+            "service": item.service,
+            "activity_date": item.activity_date.isoformat() if item.activity_date else None,
+            "place": item.place,
+            "created_by": item.created_by,
+            "created_at": item.created_at.isoformat(),
+            "run_id": item.run_id(),
+            "dag_id": item.dag_id,
+        }
+
+    def get_item(self, item_id: int) -> dict[str, Any]:
+        with self._session() as session:
+            return self._summary(self._item(session, item_id))
+
+    def waiting_for(self, username: str | None = None, role: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        """Items waiting at a human step for ``role`` (or any role ``username`` holds),
+        oldest first, with the time left against the SOP standard time."""
+        roles = {role} if role else set(self.config.roles_of(username or ""))
+        if role and role not in self.config.roles:
+            raise InvalidInput(f"unknown role {role!r} (one of: {', '.join(self.config.roles)})", field="role")
+        step_ids = [s.id for s in self.config.human_steps if s.role in roles]
+        if not step_ids:
+            return []
+        now = self.clock()
+        with self._session() as session:
+            rows = session.execute(
+                select(NewsItem, StepTiming)
+                .join(
+                    StepTiming,
+                    (StepTiming.item_id == NewsItem.id)
+                    & (StepTiming.step_id == NewsItem.current_step)
+                    & (StepTiming.ended_at.is_(None)),
+                )
+                .where(NewsItem.current_step.in_(step_ids))
+                .order_by(StepTiming.started_at, NewsItem.id)
+                .limit(limit)
+            ).all()
+            result = []
+            for item, timing in rows:
+                step = self.config.step(item.current_step)
+                due = timing.started_at + timedelta(seconds=timing.standard_seconds)
+                result.append(
+                    self._summary(item)
+                    | {
+                        "waiting_since": timing.started_at.isoformat(),
+                        "due_at": due.isoformat(),
+                        "seconds_left": round((due - now).total_seconds()),
+                        "overdue": now > due,
+                        "step_role": step.role,
+                    }
+                )
+            return result
+
+    def history(self, item_id: int) -> dict[str, Any]:
+        """Everything about an item: its rounds, manuscripts, records, timings,
+        publications, checks and audit trail."""
+        with self._session() as session:
+            item = session.scalars(
+                select(NewsItem)
+                .where(NewsItem.id == item_id)
+                .options(
+                    selectinload(NewsItem.manuscripts),
+                    selectinload(NewsItem.records),
+                    selectinload(NewsItem.timings),
+                    selectinload(NewsItem.assets),
+                    selectinload(NewsItem.publications),
+                    selectinload(NewsItem.checks),
+                )
+            ).one_or_none()
+            if item is None:
+                raise NotFound(f"there is no news item {item_id}")
+            audit = session.scalars(
+                select(AuditEvent).where(AuditEvent.item_id == item_id).order_by(AuditEvent.id)
+            ).all()
+            rejections = [r for r in item.records if r.decision == "rejected"]
+            return self._summary(item) | {
+                "notes": item.notes,
+                "revision_rounds": item.round,
+                "rejections": len(rejections),
+                "archive_key": item.archive_key,
+                "manuscripts": [
+                    {"version": m.version, "round": m.round, "kind": m.kind, "title": m.title, "body": m.body,
+                     "author": m.author, "note": m.note, "created_at": m.created_at.isoformat()}
+                    for m in item.manuscripts
+                ],
+                "records": [
+                    {"step": r.step_id, "round": r.round, "actor": r.actor, "role": r.role,
+                     "decision": r.decision, "reason": r.reason, "recorded_at": r.recorded_at.isoformat()}
+                    for r in item.records
+                ],
+                "timings": [
+                    {"step": t.step_id, "round": t.round, "started_at": t.started_at.isoformat(),
+                     "ended_at": t.ended_at.isoformat() if t.ended_at else None,
+                     "duration_seconds": t.duration_seconds, "standard_seconds": t.standard_seconds,
+                     "within_standard": t.within_standard}
+                    for t in item.timings
+                ],
+                "assets": [
+                    {"id": a.id, "kind": a.kind, "filename": a.filename, "size": a.size,
+                     "content_type": a.content_type, "caption": a.caption}
+                    for a in item.assets
+                ],
+                "publications": [
+                    {"channel": p.channel, "status": p.status, "remote_id": p.remote_id, "url": p.url,
+                     "error": p.error, "published_at": p.published_at.isoformat() if p.published_at else None}
+                    for p in item.publications
+                ],
+                "checks": [
+                    {"channel": c.channel, "ok": c.ok, "http_status": c.http_status, "evidence": c.evidence,
+                     "checked_at": c.checked_at.isoformat()}
+                    for c in item.checks
+                ],
+                "audit": [
+                    {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "details": e.details}
+                    for e in audit
+                ],
+            }
+
+    def new_records_since(self, last_id: int, limit: int = 5000) -> list[tuple[int, int, int, str]]:
+        """Step records with id > last_id as (id, item_id, round, step_id): the triggerer's feed."""
+        with self._session() as session:
+            return [
+                tuple(row)
+                for row in session.execute(
+                    select(StepRecord.id, StepRecord.item_id, StepRecord.round, StepRecord.step_id)
+                    .where(StepRecord.id > last_id)
+                    .order_by(StepRecord.id)
+                    .limit(limit)
+                )
+            ]
+
+    def max_record_id(self) -> int:
+        with self._session() as session:
+            return session.scalar(select(func.coalesce(func.max(StepRecord.id), 0)))
+
+    def run_id(self, item_id: int, round_number: int) -> str:
+        return run_id_for(item_id, round_number)
+
+
+def default_service(config: WartaConfig | None = None) -> EditorialService:
+    """The service on the configured editorial DB and storage."""
+    from warta.config import get_config
+    from warta.db import session_factory
+
+    return EditorialService(session_factory(), config or get_config(), Storage.default())

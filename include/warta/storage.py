@@ -1,0 +1,94 @@
+"""Where assets and archives are kept: a local folder by default, object storage in
+production (any fsspec URL, e.g. ``s3://bucket/warta``, through Airflow's
+ObjectStoragePath so credentials come from an Airflow Connection).
+
+Keys are built by Warta, never taken verbatim from users, and can't leave the root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+import uuid
+from pathlib import Path, PurePosixPath
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class StorageError(ValueError):
+    pass
+
+
+def safe_filename(name: str, fallback: str = "file") -> str:
+    """A file name reduced to safe characters, keeping its extension."""
+    name = unicodedata.normalize("NFKD", PurePosixPath(name.replace("\\", "/")).name)
+    name = name.encode("ascii", "ignore").decode()
+    name = _SAFE.sub("-", name).strip(".-")[:120]
+    return name or fallback
+
+
+class Storage:
+    def __init__(self, root_url: str):
+        self.root_url = root_url.rstrip("/")
+        self._local = "://" not in root_url or root_url.startswith("file://")
+
+    @classmethod
+    def default(cls) -> "Storage":
+        url = os.environ.get("WARTA_STORAGE_URL")
+        if not url:
+            home = Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow")
+            url = str(home / "warta" / "files")
+        return cls(url)
+
+    def _root(self):
+        if self._local:
+            return Path(self.root_url.removeprefix("file://"))
+        from airflow.sdk import ObjectStoragePath
+
+        return ObjectStoragePath(self.root_url)
+
+    def path(self, key: str):
+        parts = PurePosixPath(key).parts
+        if not parts or any(p in ("..", "", "/") for p in parts) or key.startswith("/"):
+            raise StorageError(f"refusing storage key {key!r}")
+        return self._root().joinpath(*parts)
+
+    def put_bytes(self, key: str, data: bytes) -> str:
+        target = self.path(key)
+        if self._local:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)  # readers never see half a file
+        else:
+            target.write_bytes(data)
+        return key
+
+    def get_bytes(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).exists()
+
+    def list(self, prefix: str) -> list[str]:
+        base = self.path(prefix)
+        if not base.exists():
+            return []
+        root = str(self._root()).rstrip("/")
+        return sorted(
+            str(p)[len(root) + 1 :] for p in base.rglob("*") if p.is_file()
+        )
+
+    def url(self, key: str) -> str:
+        return str(self.path(key))
+
+
+def asset_key(item_id: int, filename: str, data: bytes) -> str:
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    return f"items/{item_id}/assets/{digest}-{safe_filename(filename)}"
+
+
+def archive_prefix(item_id: int) -> str:
+    return f"archive/items/{item_id}"

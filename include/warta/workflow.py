@@ -1,0 +1,139 @@
+"""The SOP's rules, in plain Python: who may record which step, and where an item goes next.
+
+No database and no Airflow here; the service layer feeds these functions what they need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from warta.config import Step, WartaConfig
+
+DONE = "selesai"
+
+
+class WorkflowError(Exception):
+    """A request the SOP does not allow. ``status`` is the HTTP status the API answers."""
+
+    status = 400
+    code = "workflow_error"
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(WorkflowError):
+    status = 422
+    code = "invalid_input"
+
+
+class PermissionDenied(WorkflowError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(WorkflowError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(WorkflowError):
+    status = 409
+    code = "conflict"
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where an item stands: the step it waits at and its revision round."""
+
+    step_id: str
+    round: int
+
+
+def record_round(step: Step, run_round: int) -> int:
+    """The round a step's record belongs to: once-per-item steps live in round 1."""
+    return 1 if step.once_per_item else run_round
+
+
+def check_role(config: WartaConfig, step: Step, actor: str, actor_roles: tuple[str, ...]) -> None:
+    if step.role not in actor_roles:
+        role = config.roles[step.role]
+        raise PermissionDenied(
+            f"{actor!r} does not hold the role {role.name_id} needed for step "
+            f"{step.number} ({step.name_id})"
+        )
+
+
+def check_can_record(
+    config: WartaConfig,
+    position: Position,
+    step_id: str,
+    actor: str,
+    actor_roles: tuple[str, ...],
+    completed_steps: set[str],
+) -> Step:
+    """Raise unless ``actor`` may record ``step_id`` now; return the step.
+
+    ``completed_steps`` are the step ids already recorded in the item's current round
+    (once-per-item steps count in every round once done).
+    """
+    try:
+        step = config.step(step_id)
+    except KeyError:
+        raise NotFound(f"there is no SOP step {step_id!r}", field="step") from None
+    if not step.is_human:
+        raise Conflict(f"step {step.number} ({step.name_id}) is done by the pipeline, not by hand")
+    check_role(config, step, actor, actor_roles)
+    if step_id in completed_steps:
+        raise Conflict(f"step {step.number} ({step.name_id}) is already completed for this round")
+    if position.step_id == DONE:
+        raise Conflict("this item is finished; nothing waits for a person")
+    if position.step_id != step_id:
+        waiting = config.step(position.step_id)
+        raise Conflict(
+            f"step {step.number} ({step.name_id}) is not waiting; the item waits at step "
+            f"{waiting.number} ({waiting.name_id})"
+        )
+    return step
+
+
+def check_not_own_manuscript(actor: str, manuscript_authors: set[str]) -> None:
+    """The approver may not approve a manuscript they wrote or corrected."""
+    if actor in manuscript_authors:
+        raise PermissionDenied(
+            f"{actor!r} wrote or corrected this manuscript and may not decide on it"
+        )
+
+
+def normalize_decision(decision: str, reason: str, min_reason_chars: int) -> tuple[str, str]:
+    """Return ('approved'|'rejected', reason). A rejection needs a real reason."""
+    value = (decision or "").strip().lower()
+    aliases = {
+        "approve": "approved", "approved": "approved", "setuju": "approved", "disetujui": "approved",
+        "reject": "rejected", "rejected": "rejected", "tolak": "rejected", "ditolak": "rejected",
+    }
+    if value not in aliases:
+        raise InvalidInput("decision must be 'approve' or 'reject'", field="decision")
+    decided = aliases[value]
+    reason = (reason or "").strip()
+    if decided == "rejected" and len(reason) < min_reason_chars:
+        raise InvalidInput(
+            f"a rejection needs a reason of at least {min_reason_chars} characters, "
+            "so the author knows what to revise",
+            field="reason",
+        )
+    return decided, reason
+
+
+def next_position(config: WartaConfig, position: Position, step: Step, decision: str = "done") -> Position:
+    """Where the item goes after ``step`` is recorded with ``decision``."""
+    if step.kind == "decision" and decision == "rejected":
+        return Position(step.on_reject, position.round + 1)
+    following = config.next_step(step.id)
+    return Position(following.id if following else DONE, position.round)
+
+
+def first_position(config: WartaConfig) -> Position:
+    return Position(config.steps[0].id, 1)
