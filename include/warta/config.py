@@ -186,10 +186,11 @@ def load_config(folder: Path | str | None = None) -> WartaConfig:
     channels_doc = _read(folder, "channels.yaml")
     users_doc = _read(folder, "users.yaml")
 
-    roles = {
-        role_id: Role(role_id, spec["name_id"], spec.get("name_en", spec["name_id"]))
-        for role_id, spec in (sop_doc.get("roles") or {}).items()
-    }
+    roles = {}
+    for role_id, spec in (sop_doc.get("roles") or {}).items():
+        if not isinstance(spec, dict) or "name_id" not in spec:
+            raise ConfigError(f"sop.yaml roles {role_id}: missing field 'name_id'")
+        roles[role_id] = Role(role_id, spec["name_id"], spec.get("name_en", spec["name_id"]))
     steps: list[Step] = []
     for index, spec in enumerate(sop_doc.get("steps") or []):
         where = f"sop.yaml steps[{index}]"
@@ -255,7 +256,11 @@ def load_config(folder: Path | str | None = None) -> WartaConfig:
             raise ConfigError(f"users.yaml {username}: unknown roles {sorted(unknown)}")
         users[username] = User(username, spec.get("full_name", username), user_roles)
 
-    limits = Limits(**(settings.get("limits") or {}))
+    limit_values = settings.get("limits") or {}
+    unknown_limits = set(limit_values) - set(Limits.__dataclass_fields__)
+    if unknown_limits:
+        raise ConfigError(f"warta.yaml limits: unknown settings {sorted(unknown_limits)}")
+    limits = Limits(**limit_values)
     return WartaConfig(
         sop=sop_doc.get("sop") or {},
         roles=roles,

@@ -164,7 +164,8 @@ class EditorialService:
     ) -> list[Asset]:
         limits = self.config.limits
         kinds_by_ext = {ext: kind for kind, exts in limits.upload_types.items() for ext in exts}
-        assets = []
+        uploads = list(uploads)
+        # Every file is checked before any is stored: a bad second file stores nothing.
         for upload in uploads:
             ext = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
             if ext not in kinds_by_ext:
@@ -179,6 +180,9 @@ class EditorialService:
                 )
             if not upload.data:
                 raise InvalidInput(f"{upload.filename!r} is empty", field="files")
+        assets = []
+        for upload in uploads:
+            ext = upload.filename.rsplit(".", 1)[-1].lower()
             key = asset_key(item_id, upload.filename, upload.data)
             if new_keys is not None and not self.storage.exists(key):
                 new_keys.append(key)
@@ -327,9 +331,10 @@ class EditorialService:
                 recorded_at=self.clock(),
             )
             limits = config.limits
+            new_keys: list[str] = []
             if step.kind == "coverage":
                 record.reason = self._validate_text(notes, "notes", limits.notes_max_chars, required=False)
-                stored = self._store_uploads(session, item.id, actor, uploads)
+                stored = self._store_uploads(session, item.id, actor, uploads, new_keys)
                 details = {"assets": [a.filename for a in stored]}
             elif step.kind in ("manuscript", "correction"):
                 latest = self._latest_manuscript(session, item.id)
@@ -384,8 +389,11 @@ class EditorialService:
             self._audit(session, item.id, actor, f"step_{step.id}", round=round_number, **details)
             try:
                 session.commit()
-            except IntegrityError:
+            except BaseException as exc:
                 session.rollback()
+                self._discard_files(new_keys)
+                if not isinstance(exc, IntegrityError):
+                    raise
                 raise Conflict(
                     f"step {step.number} ({step.name_id}) was just recorded by someone else"
                 ) from None

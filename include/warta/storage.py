@@ -24,9 +24,14 @@ class StorageError(ValueError):
 def safe_filename(name: str, fallback: str = "file") -> str:
     """A file name reduced to safe characters, keeping its extension."""
     name = unicodedata.normalize("NFKD", PurePosixPath(name.replace("\\", "/")).name)
-    name = name.encode("ascii", "ignore").decode()
-    name = _SAFE.sub("-", name).strip(".-")[:120]
-    return name or fallback
+    name = _SAFE.sub("-", name.encode("ascii", "ignore").decode())
+    stem, dot, ext = name.rpartition(".")
+    ext = ext.strip(".-")[:16]
+    if not dot or not ext:
+        stem, ext = name, ""
+    # The extension survives a stem that is cut short or reduced to nothing ("漢字.jpg").
+    stem = stem.strip(".-")[: 119 - len(ext) if ext else 120].rstrip(".-") or fallback
+    return f"{stem}.{ext}" if ext else stem
 
 
 class Storage:
@@ -68,6 +73,12 @@ class Storage:
 
     def get_bytes(self, key: str) -> bytes:
         return self.path(key).read_bytes()
+
+    def delete(self, key: str) -> None:
+        """Remove a stored file; nothing happens when it is already gone."""
+        target = self.path(key)
+        if target.exists():
+            target.unlink()
 
     def exists(self, key: str) -> bool:
         return self.path(key).exists()

@@ -1,0 +1,190 @@
+"""Benchmark: a human step is recorded → its waiting sensor task succeeds.
+
+Starts the embedded default (Airflow on SQLite, LocalExecutor; api-server, scheduler,
+dag-processor and triggerer as separate processes so the triggerer can be measured),
+parks N items at step 1 (Meliput kegiatan), then:
+  - counts the worker slots held by the N waiting tasks (task instances running/queued),
+  - measures the triggerer's CPU share (its whole process tree) over an idle window,
+  - records the step for a sample of items, one after another, and takes
+    recorded_at (editorial DB) → task instance end_date (Airflow) for each.
+
+    .venv/bin/python bench/approval_latency.py [--n 1,1000] [--sample 60]
+
+The last line holds the figures as key=value pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import psutil
+
+from warta.devstack import Stack, free_port
+
+STEP = "meliput"
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    index = min(len(values) - 1, max(0, round(q * (len(values) - 1))))
+    return values[index]
+
+
+class Bench:
+    def __init__(self, stack: Stack):
+        self.stack = stack
+        self.client = httpx.Client(base_url=stack.url, timeout=60,
+                                   headers={"Authorization": f"Bearer {stack.token()}"})
+        env = stack.env()
+        import os
+
+        os.environ.update({k: v for k, v in env.items() if k.startswith(("AIRFLOW", "WARTA"))})
+        from warta.airflow_api import AirflowApi
+        from warta.service import default_service
+
+        self.service = default_service()
+        self.api = AirflowApi.from_connection()
+
+    def park(self, count: int) -> list[int]:
+        """Create ``count`` items and start their runs (paced: SQLite under a burst locks)."""
+        ids = []
+        for index in range(count):
+            item = self.service.create_item("pelaksana", title=f"Bench item {index}", service="lainnya")
+            self.api.trigger_run("warta_berita", item["run_id"], {"item_id": item["id"], "round": 1})
+            ids.append(item["id"])
+            if index % 20 == 19:
+                time.sleep(0.5)
+        return ids
+
+    def count(self, task_id: str, state: str) -> int:
+        response = self.client.get(
+            "/api/v2/dags/warta_berita/dagRuns/~/taskInstances",
+            params={"task_id": task_id, "state": state, "limit": 1},
+        )
+        response.raise_for_status()
+        return response.json()["total_entries"]
+
+    def wait_parked(self, count: int, timeout: float) -> float:
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            if self.count(STEP, "deferred") >= count:
+                return time.monotonic() - start
+            time.sleep(2)
+        raise TimeoutError(f"only {self.count(STEP, 'deferred')} of {count} parked after {timeout}s")
+
+    def slots_held(self) -> int:
+        return sum(self.count(task, state) for task in ("meliput", "menyusun") for state in ("running", "queued"))
+
+    def triggerer_cpu(self, seconds: float) -> float:
+        proc = psutil.Process(self.stack.processes["triggerer"].pid)
+        tree = [proc] + proc.children(recursive=True)
+
+        def total() -> float:
+            cpu = 0.0
+            for p in tree:
+                try:
+                    times = p.cpu_times()
+                    cpu += times.user + times.system
+                except psutil.NoSuchProcess:
+                    pass
+            return cpu
+
+        before, wall = total(), time.monotonic()
+        time.sleep(seconds)
+        return 100.0 * (total() - before) / (time.monotonic() - wall)
+
+    def end_date(self, item_id: int) -> datetime | None:
+        response = self.client.get(
+            f"/api/v2/dags/warta_berita/dagRuns/item-{item_id}-round-1/taskInstances/{STEP}"
+        )
+        response.raise_for_status()
+        body = response.json()
+        if body["state"] != "success" or not body.get("end_date"):
+            return None
+        return datetime.fromisoformat(body["end_date"].replace("Z", "+00:00"))
+
+    def measure(self, items: list[int], gap: float) -> list[float]:
+        recorded = {}
+        for item_id in items:
+            result = self.service.record_step(item_id, STEP, "pelaksana", notes="bench")
+            recorded[item_id] = datetime.fromisoformat(
+                next(r for r in self.service.history(item_id)["records"] if r["step"] == STEP)["recorded_at"]
+            )
+            del result
+            time.sleep(gap)
+        latencies, deadline = {}, time.monotonic() + 120
+        while len(latencies) < len(items) and time.monotonic() < deadline:
+            for item_id in items:
+                if item_id not in latencies:
+                    ended = self.end_date(item_id)
+                    if ended:
+                        latencies[item_id] = (ended - recorded[item_id]).total_seconds()
+            time.sleep(0.5)
+        missing = len(items) - len(latencies)
+        if missing:
+            print(f"warning: {missing} sensors did not finish within 120 s", file=sys.stderr)
+        return list(latencies.values())
+
+
+def run(n: int, sample: int, home: Path) -> dict[str, float]:
+    stack = Stack(home=home, port=free_port(), parallelism=8)
+    stack.start(timeout=180)
+    try:
+        bench = Bench(stack)
+        started = time.monotonic()
+        ids = bench.park(n)
+        bench.wait_parked(n, timeout=max(300, n * 1.5))
+        print(f"N={n}: parked in {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
+        time.sleep(5)
+        slots = bench.slots_held()
+        cpu = bench.triggerer_cpu(30)
+        latencies = []
+        if n == 1:
+            for _ in range(sample):
+                latencies += bench.measure(ids, gap=0)
+                # Keep exactly one waiting task: the measured run leaves, a new one parks.
+                bench.client.delete(f"/api/v2/dags/warta_berita/dagRuns/item-{ids[0]}-round-1")
+                ids = bench.park(1)
+                bench.wait_parked(1, timeout=120)
+                time.sleep(3)  # parked = its trigger is running in the triggerer
+        else:
+            latencies = bench.measure(ids[:: max(1, n // sample)][:sample], gap=0.5)
+        return {
+            "p50_s": statistics.median(latencies),
+            "p95_s": percentile(latencies, 0.95),
+            "max_s": max(latencies),
+            "samples": len(latencies),
+            "slots": slots,
+            "triggerer_cpu_pct": cpu,
+        }
+    finally:
+        stack.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", default="1,1000", help="comma-separated numbers of parked items")
+    parser.add_argument("--sample", type=int, default=40, help="steps recorded and timed per N")
+    args = parser.parse_args()
+    figures = []
+    for n in (int(x) for x in args.n.split(",")):
+        with tempfile.TemporaryDirectory(prefix=f"warta-bench-{n}-") as home:
+            result = run(n, args.sample if n > 1 else min(args.sample, 10), Path(home))
+        print(f"N={n}: {result}", file=sys.stderr, flush=True)
+        figures += [f"n{n}_{key}={value:.2f}" if isinstance(value, float) else f"n{n}_{key}={value}"
+                    for key, value in result.items()]
+    print(" ".join(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,558 @@
+"""The website channel: news posts on a WordPress site through its REST API (wp/v2).
+
+The Airflow Connection (``channel.conn_id``) holds the site address (host, port, schema)
+and a WordPress user with an Application Password (login, password: basic auth). The
+HTTP provider's ``HttpHook`` builds the authenticated session from it.
+
+Exactly once: the post's slug *is* the publication marker, so ``find_existing`` can ask
+WordPress for that slug after a crash or a lost answer instead of posting again.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import time
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
+
+import httpx
+import requests
+from airflow.providers.common.compat.sdk import AirflowNotFoundException
+from airflow.providers.http.hooks.http import HttpHook
+
+from warta.channels.base import (
+    ChannelAuthError,
+    ChannelError,
+    CheckResult,
+    MediaFile,
+    PostContent,
+    RemotePost,
+)
+from warta.config import Channel
+
+log = logging.getLogger(__name__)
+
+API_LINK_REL = "https://api.w.org/"
+USER_AGENT = "Warta newsroom automation"
+REQUEST_TIMEOUT_SECONDS = 60.0  # media uploads can be large; the connection's extra may say otherwise
+CHECK_TIMEOUT_SECONDS = 10.0
+MAX_CHECKED_URLS = 20
+# Every status a post of ours can have while it still exists (trash frees the slug).
+FINDABLE_STATUSES = ("publish", "future", "draft", "pending", "private")
+
+
+@dataclass(frozen=True)
+class _UploadedMedia:
+    id: int
+    source_url: str
+    mime_type: str
+    alt_text: str
+    caption: str
+
+
+class WordPressPublisher:
+    """Publishes to one WordPress site; one instance per task is enough (it caches a session)."""
+
+    def __init__(self, channel: Channel):
+        self.channel = channel
+        self._hook: HttpHook | None = None
+        self._session: requests.Session | None = None
+        self._site_url = ""
+        self._timeout = REQUEST_TIMEOUT_SECONDS
+        self._api_root: str | None = None
+        self._term_ids: dict[tuple[str, str], int] = {}
+
+    # ------------------------------------------------------------ the protocol
+    def find_existing(self, marker: str) -> RemotePost | None:
+        slug = marker_slug(marker)
+        posts = self._api(
+            "GET", "/wp/v2/posts", "looking up the post by its marker",
+            params={"slug": slug, "status": ",".join(FINDABLE_STATUSES), "context": "edit",
+                    "orderby": "id", "order": "asc", "per_page": 10},
+        )
+        if not isinstance(posts, list) or not posts:
+            return None
+        if len(posts) > 1:
+            log.warning("%s: %d posts carry marker %s; using the first (id %s)",
+                        self.channel.id, len(posts), marker, posts[0].get("id"))
+        post = posts[0]
+        featured_id = int(post.get("featured_media") or 0)
+        featured_url = None
+        if featured_id:
+            media = self._api("GET", f"/wp/v2/media/{featured_id}", "reading the featured image",
+                              params={"context": "edit"})
+            featured_url = media.get("source_url")
+        return self._remote_post(post, media_ids=[featured_id] if featured_id else [], featured_image_url=featured_url)
+
+    def publish(self, content: PostContent, marker: str) -> RemotePost:
+        slug = marker_slug(marker)
+        uploaded = self._upload_media(content, slug)
+        featured = next((m for m in uploaded if m.mime_type.startswith("image/")), None)
+        payload: dict[str, Any] = {
+            "title": content.title,
+            "content": content.body_html + _media_html([m for m in uploaded if m is not featured]),
+            "excerpt": content.excerpt,
+            "status": "publish",
+            "slug": slug,
+            "tags": [self._term_id("tags", tag) for tag in _distinct(content.tags)],
+        }
+        category = content.category or self.channel.options.get("category")
+        if category:
+            payload["categories"] = [self._term_id("categories", category)]
+        if featured is not None:
+            payload["featured_media"] = featured.id
+        post = self._api("POST", "/wp/v2/posts", "creating the post", json=payload)
+        if post.get("slug") != slug:
+            # WordPress renamed the slug: the marker lookup cannot find this post on a retry.
+            log.warning("%s: WordPress stored post %s with slug %r instead of %r",
+                        self.channel.id, post.get("id"), post.get("slug"), slug)
+        log.info("%s: published post %s at %s", self.channel.id, post.get("id"), post.get("link"))
+        return self._remote_post(
+            post, media_ids=[m.id for m in uploaded], featured_image_url=featured.source_url if featured else None
+        )
+
+    def check_online(self, post: RemotePost, content: PostContent) -> CheckResult:
+        return _OnlineCheck(post, content).run()
+
+    # ------------------------------------------------------------ publishing
+    def _upload_media(self, content: PostContent, post_slug: str) -> list[_UploadedMedia]:
+        """Upload the files; ones a failed earlier attempt already uploaded are reused."""
+        if not content.media:
+            return []
+        slugs = [f"{post_slug}-media-{number}" for number, _ in enumerate(content.media, start=1)]
+        earlier = self._api("GET", "/wp/v2/media", "looking for media of an earlier attempt",
+                            params={"slug": ",".join(slugs), "context": "edit", "per_page": 100})
+        earlier_by_slug = {item.get("slug"): item for item in earlier if isinstance(item, dict)}
+        uploaded = []
+        for media_slug, media_file in zip(slugs, content.media):
+            alt_text = media_file.caption or content.title  # every image needs a text alternative
+            item = earlier_by_slug.get(media_slug)
+            if item is None:
+                item = self._upload(media_file)
+                item = self._api("POST", f"/wp/v2/media/{item['id']}", f"describing {media_file.filename}",
+                                 json={"slug": media_slug, "alt_text": alt_text, "caption": media_file.caption})
+            uploaded.append(_UploadedMedia(int(item["id"]), item.get("source_url", ""),
+                                           item.get("mime_type") or media_file.content_type, alt_text,
+                                           media_file.caption))
+        return uploaded
+
+    def _upload(self, media_file: MediaFile) -> dict[str, Any]:
+        item = self._api(
+            "POST", "/wp/v2/media", f"uploading {media_file.filename}",
+            data=media_file.data,
+            headers={
+                "Content-Type": media_file.content_type or "application/octet-stream",
+                "Content-Disposition": f'attachment; filename="{_ascii_file_name(media_file.filename)}"',
+            },
+        )
+        log.info("%s: uploaded %s as media %s", self.channel.id, media_file.filename, item.get("id"))
+        return item
+
+    def _term_id(self, taxonomy: str, name: str) -> int:
+        """The id of the category or tag called ``name``, created when the site has none."""
+        name = " ".join(name.split())
+        key = (taxonomy, name.casefold())
+        if key in self._term_ids:
+            return self._term_ids[key]
+        what = f"finding {taxonomy} {name!r}"
+        found = self._api("GET", f"/wp/v2/{taxonomy}", what, params={"search": name, "per_page": 100})
+        slug = _slugify(name)
+        for term in found if isinstance(found, list) else []:
+            # WordPress sends names HTML-escaped ("A &amp; B").
+            if html.unescape(term.get("name", "")).strip().casefold() == name.casefold() or term.get("slug") == slug:
+                self._term_ids[key] = int(term["id"])
+                return self._term_ids[key]
+        response = self._send("POST", self._endpoint(f"/wp/v2/{taxonomy}"), f"creating {taxonomy} {name!r}",
+                              json={"name": name})
+        code, _, data = _wp_error(response)
+        if response.status_code == 400 and code == "term_exists" and data.get("term_id"):
+            term_id = int(data["term_id"])  # created meanwhile by someone else
+        else:
+            term_id = int(self._json(response, f"creating {taxonomy} {name!r}")["id"])
+        self._term_ids[key] = term_id
+        return term_id
+
+    def _remote_post(self, post: dict[str, Any], *, media_ids: list[int], featured_image_url: str | None) -> RemotePost:
+        return RemotePost(
+            remote_id=str(post["id"]),
+            url=post["link"],
+            details={
+                "slug": post.get("slug"),
+                "status": post.get("status"),
+                "media_ids": media_ids,
+                "featured_media": int(post.get("featured_media") or 0) or None,
+                "featured_image_url": featured_image_url,
+                "categories": post.get("categories", []),
+                "tags": post.get("tags", []),
+            },
+        )
+
+    # ------------------------------------------------------------- transport
+    def _http(self) -> requests.Session:
+        """The authenticated session from the Airflow Connection, made on first use."""
+        if self._session is None:
+            self._hook = HttpHook(method="GET", http_conn_id=self.channel.conn_id)
+            try:
+                session = self._hook.get_conn(headers={"Accept": "application/json", "User-Agent": USER_AGENT})
+            except AirflowNotFoundException:
+                raise ChannelAuthError(
+                    f"{self.channel.id}: Airflow Connection {self.channel.conn_id!r} is not defined; create it "
+                    "with the site's address and a WordPress Application Password"
+                ) from None
+            self._site_url = self._hook.base_url.rstrip("/") + "/"
+            # The hook has no default timeout; a hung site must not hang the task.
+            self._timeout = float(self._hook.merged_extra.get("timeout") or REQUEST_TIMEOUT_SECONDS)
+            self._session = session
+        return self._session
+
+    def _api(self, method: str, route: str, what: str, **kwargs: Any) -> Any:
+        return self._json(self._send(method, self._endpoint(route), what, **kwargs), what)
+
+    def _send(self, method: str, url: str, what: str, **kwargs: Any) -> requests.Response:
+        session = self._http()
+        try:
+            # A redirected POST would silently turn into a GET: only reads follow redirects.
+            return session.request(method, url, timeout=self._timeout, allow_redirects=method == "GET", **kwargs)
+        except requests.Timeout:
+            raise ChannelError(f"{self.channel.id}: {what}: no answer from {self._site_url} "
+                               f"within {self._timeout:g}s") from None
+        except requests.RequestException as exc:
+            raise ChannelError(f"{self.channel.id}: {what}: could not reach {self._site_url}: "
+                               f"{type(exc).__name__}: {exc}") from None
+
+    def _json(self, response: requests.Response, what: str) -> Any:
+        self._check(response, what)
+        try:
+            return response.json()
+        except ValueError:
+            raise ChannelError(f"{self.channel.id}: {what}: HTTP {response.status_code} answer is not JSON "
+                               f"(is {self._site_url} a WordPress site?)") from None
+
+    def _check(self, response: requests.Response, what: str) -> None:
+        status = response.status_code
+        if status < 300:
+            return
+        code, message, _ = _wp_error(response)
+        reason = self._redact(f"HTTP {status} {code}: {message}" if code else f"HTTP {status}: {message}")
+        conn_id = self.channel.conn_id
+        if status == 401:
+            missing = self._session is not None and self._session.auth is None
+            raise ChannelAuthError(
+                f"{self.channel.id}: WordPress did not accept the login of Airflow Connection {conn_id!r} while "
+                f"{what} ({reason}). "
+                + ("The connection has no login: set" if missing else "Make sure it has")
+                + " the WordPress user name as its login and a current Application Password "
+                "(WordPress: Users > Profile > Application Passwords) as its password."
+            )
+        if status == 403:
+            raise ChannelAuthError(
+                f"{self.channel.id}: the WordPress user of Airflow Connection {conn_id!r} may not do this: "
+                f"{what} ({reason}). Give that user the Author or Editor role, or put another user's "
+                "Application Password in the connection."
+            )
+        if 300 <= status < 400:
+            raise ChannelError(
+                f"{self.channel.id}: {what}: the site redirects to {response.headers.get('Location')!r}; "
+                f"point Airflow Connection {conn_id!r} at that address", retryable=False,
+            )
+        if status == 429 or status == 408 or status >= 500:
+            raise ChannelError(f"{self.channel.id}: {what}: {reason}", retryable=True,
+                               retry_after=_retry_after_seconds(response.headers.get("Retry-After")))
+        raise ChannelError(f"{self.channel.id}: {what}: {reason}", retryable=False)
+
+    def _redact(self, text: str) -> str:
+        """Defence in depth: an echoed password never reaches a log or the editorial DB."""
+        auth = self._session.auth if self._session is not None else None
+        password = getattr(auth, "password", None)
+        return text.replace(password, "***") if password else text
+
+    # ----------------------------------------------------------- API address
+    def _endpoint(self, route: str) -> str:
+        """The URL of ``route`` (like ``/wp/v2/posts``) under the site's REST API root."""
+        root = urlsplit(self._discover_api_root())
+        query = parse_qsl(root.query, keep_blank_values=True)
+        if any(key == "rest_route" for key, _ in query):
+            # Plain permalinks: the route travels in the query (…/?rest_route=/wp/v2/posts).
+            query = [(key, value.rstrip("/") + route if key == "rest_route" else value) for key, value in query]
+            return urlunsplit((root.scheme, root.netloc, root.path, urlencode(query, safe="/"), ""))
+        return urlunsplit((root.scheme, root.netloc, root.path.rstrip("/") + route, root.query, ""))
+
+    def _discover_api_root(self) -> str:
+        """The REST API root the site announces in its ``Link`` header (cached)."""
+        if self._api_root is None:
+            session = self._http()
+            what = "reading the site's home page"
+            try:
+                response = session.get(self._site_url, timeout=self._timeout, headers={"Accept": "text/html"})
+            except requests.RequestException as exc:
+                raise ChannelError(f"{self.channel.id}: {what}: could not reach {self._site_url}: "
+                                   f"{type(exc).__name__}: {exc}") from None
+            if response.status_code >= 400:
+                self._check(response, what)
+            link = response.links.get(API_LINK_REL, {}).get("url")
+            # Without the header (hidden by some security plugins) ?rest_route= works on every site.
+            self._api_root = self._same_site(link) if link else self._site_url + "?rest_route=/"
+            log.info("%s: REST API root %s", self.channel.id, self._api_root)
+        return self._api_root
+
+    def _same_site(self, api_link: str) -> str:
+        """The announced root on the connection's own scheme, host and port: credentials go nowhere else."""
+        site = urlsplit(self._site_url)
+        api = urlsplit(urljoin(self._site_url, api_link))
+        if (api.hostname or "").lower() != (site.hostname or "").lower():
+            raise ChannelError(
+                f"{self.channel.id}: the site says its REST API is at {api.scheme}://{api.netloc}, not on the host "
+                f"of Airflow Connection {self.channel.conn_id!r} ({site.netloc}); set the connection's host to "
+                "the site's own address", retryable=False,
+            )
+        return urlunsplit((site.scheme, site.netloc, api.path or "/", api.query, ""))
+
+
+# ---------------------------------------------------------------- checking
+class _PageReader(HTMLParser):
+    """The visible text, image sources and link targets of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.images: list[str] = []
+        self.links: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value for name, value in attrs if value}
+        if tag == "img" and values.get("src"):
+            self.images.append(values["src"].strip())
+        elif tag == "a" and values.get("href"):
+            self.links.append(values["href"].strip())
+        elif tag in ("script", "style"):
+            self._hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.text.append(data)
+
+
+class _OnlineCheck:
+    """Reads the live post anonymously, as the public would, and collects the evidence."""
+
+    def __init__(self, post: RemotePost, content: PostContent):
+        self.post = post
+        self.content = content
+        self.failures: list[str] = []
+        self.evidence: dict[str, Any] = {
+            "url": post.url, "status": None, "elapsed_ms": None, "checked_at": _utc_now(),
+            "title_found": False, "featured_image": post.details.get("featured_image_url"),
+            "featured_image_found": None, "images": [], "links_checked": 0, "broken_links": [], "unchecked_urls": 0,
+            "failures": self.failures,
+        }
+
+    def run(self) -> CheckResult:
+        # No credentials here: the check must see what an anonymous reader sees.
+        with httpx.Client(follow_redirects=True, timeout=CHECK_TIMEOUT_SECONDS,
+                          headers={"User-Agent": USER_AGENT}) as client:
+            started = time.monotonic()
+            try:
+                response = client.get(self.post.url)
+            except httpx.HTTPError as exc:
+                self.failures.append(f"could not load {self.post.url}: {type(exc).__name__}: {exc}")
+                return self._result(None)
+            self.evidence["elapsed_ms"] = round((time.monotonic() - started) * 1000)
+            self.evidence["status"] = response.status_code
+            if str(response.url) != self.post.url:
+                self.evidence["final_url"] = str(response.url)
+            if response.status_code != 200:
+                self.failures.append(f"the page answered HTTP {response.status_code}")
+                return self._result(response.status_code)
+            page = _PageReader()
+            page.feed(response.text)
+            page.close()
+            self._check_title(page)
+            self._check_images_and_links(client, page, str(response.url))
+            return self._result(response.status_code)
+
+    def _result(self, http_status: int | None) -> CheckResult:
+        return CheckResult(ok=not self.failures, http_status=http_status, evidence=self.evidence)
+
+    def _check_title(self, page: _PageReader) -> None:
+        found = _comparable(self.content.title) in _comparable(" ".join(page.text))
+        self.evidence["title_found"] = found
+        if not found:
+            self.failures.append(f"the title {self.content.title!r} is not on the page")
+
+    def _check_images_and_links(self, client: httpx.Client, page: _PageReader, page_url: str) -> None:
+        host = urlsplit(page_url).hostname
+        featured = self.evidence["featured_image"]
+        images = _distinct_urls(page.images, page_url)
+        featured_src = next((src for src in images if featured and _same_image(src, featured)), None)
+        if featured:
+            self.evidence["featured_image_found"] = featured_src is not None
+            if featured_src is None:
+                self.failures.append(f"the featured image {featured} is not on the page")
+        elif any(m.content_type.startswith("image/") for m in self.content.media):
+            own_images = [src for src in images if urlsplit(src).hostname == host]
+            self.evidence["featured_image_found"] = bool(own_images)
+            if not own_images:
+                self.failures.append("the post has photos but the page shows none")
+        # The featured image first, then the site's own images, then its own links.
+        image_targets = [src for src in images if src == featured_src or urlsplit(src).hostname == host]
+        image_targets.sort(key=lambda src: src != featured_src)
+        link_targets = [
+            url for url in _distinct_urls(page.links, page_url)
+            if urlsplit(url).hostname == host and url != urldefrag(page_url).url and url not in image_targets
+        ]
+        budget = MAX_CHECKED_URLS
+        for src in image_targets[:budget]:
+            status, error = _probe(client, src)
+            ok = status is not None and status < 400
+            self.evidence["images"].append({"src": src, "status": status, "ok": ok, "featured": src == featured_src,
+                                            **({"error": error} if error else {})})
+            if not ok:
+                self.failures.append(f"image {src} does not load ({error or f'HTTP {status}'})")
+        budget -= min(len(image_targets), budget)
+        for url in link_targets[:budget]:
+            self.evidence["links_checked"] += 1
+            status, error = _probe(client, url)
+            if status is None or status >= 400:
+                broken = {"url": url, "status": status, **({"error": error} if error else {})}
+                self.evidence["broken_links"].append(broken)
+                self.failures.append(f"link {url} is broken ({error or f'HTTP {status}'})")
+        self.evidence["unchecked_urls"] = max(0, len(image_targets) + len(link_targets) - MAX_CHECKED_URLS)
+
+
+def _probe(client: httpx.Client, url: str) -> tuple[int | None, str | None]:
+    """The status of ``url``: HEAD, or a GET for servers that refuse HEAD."""
+    try:
+        status = client.head(url).status_code
+        if status in (405, 501):
+            with client.stream("GET", url) as response:
+                status = response.status_code
+        return status, None
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+# ---------------------------------------------------------------- helpers
+def marker_slug(marker: str) -> str:
+    """The post slug that carries the marker, already as WordPress would store it."""
+    slug = re.sub(r"[^a-z0-9_-]+", "-", marker.lower()).strip("-")
+    if not slug:
+        raise ValueError(f"marker {marker!r} gives an empty slug")
+    return slug
+
+
+def _slugify(text: str) -> str:
+    """Roughly WordPress's sanitize_title(), to recognise an existing term by its slug."""
+    text = unicodedata.normalize("NFKD", html.unescape(text)).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9_-]", "", re.sub(r"[\s./]+", "-", text))).strip("-")
+
+
+def _ascii_file_name(filename: str) -> str:
+    """A file name safe inside a Content-Disposition header (WordPress sanitizes it anyway)."""
+    name = unicodedata.normalize("NFKD", filename.replace("\\", "/").rsplit("/", 1)[-1])
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", name.encode("ascii", "ignore").decode()).strip("-.")
+    return name or "file"
+
+
+def _distinct(names: tuple[str, ...] | list[str]) -> list[str]:
+    """Non-empty names, first spelling kept, without case-insensitive repeats."""
+    seen: dict[str, str] = {}
+    for name in names:
+        name = " ".join(str(name).split())
+        if name and name.casefold() not in seen:
+            seen[name.casefold()] = name
+    return list(seen.values())
+
+
+def _media_html(media: list[_UploadedMedia]) -> str:
+    """The files besides the featured image, shown after the text."""
+    parts = []
+    for item in media:
+        src = html.escape(item.source_url)
+        caption = f"<figcaption>{html.escape(item.caption)}</figcaption>" if item.caption else ""
+        if item.mime_type.startswith("image/"):
+            parts.append(f'<figure class="wp-block-image"><img src="{src}" alt="{html.escape(item.alt_text)}">'
+                         f"{caption}</figure>")
+        elif item.mime_type.startswith(("video/", "audio/")):
+            tag = item.mime_type.split("/", 1)[0]
+            parts.append(f'<figure class="wp-block-{tag}"><{tag} controls src="{src}"></{tag}>{caption}</figure>')
+        else:
+            label = item.caption or item.source_url.rsplit("/", 1)[-1]
+            parts.append(f'<p><a href="{src}">{html.escape(label)}</a></p>')
+    return "\n" + "\n".join(parts) if parts else ""
+
+
+def _wp_error(response: requests.Response) -> tuple[str, str, dict[str, Any]]:
+    """WordPress's ``code`` and ``message`` (and ``data``) from an error answer, or a text excerpt."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and "code" in body:
+        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        return str(body.get("code")), html.unescape(str(body.get("message", ""))), data
+    text = " ".join(re.sub(r"<[^>]+>", " ", response.text or "").split())
+    return "", text[:200] or response.reason or "", {}
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds: it is either a number or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+# wptexturize() prints typographic quotes, dashes and ellipses in titles.
+_PLAIN_TYPOGRAPHY = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
+    "\u2013": "-", "\u2014": "-", "\u00a0": " ", "\u2032": "'", "\u2033": '"',
+})
+
+
+def _comparable(text: str) -> str:
+    text = html.unescape(text).replace("\u2026", "...").translate(_PLAIN_TYPOGRAPHY)
+    return " ".join(text.casefold().split())
+
+
+def _distinct_urls(urls: list[str], page_url: str) -> list[str]:
+    """Absolute http(s) URLs without fragments, each once, in page order."""
+    result: dict[str, None] = {}
+    for url in urls:
+        absolute = urldefrag(urljoin(page_url, html.unescape(url))).url
+        if urlsplit(absolute).scheme in ("http", "https"):
+            result[absolute] = None
+    return list(result)
+
+
+def _same_image(src: str, source_url: str) -> bool:
+    """Whether ``src`` shows the uploaded file, maybe as a resized copy (foto-1024x683.jpg) or via a CDN."""
+    stem = urlsplit(source_url).path.rsplit(".", 1)[0].removesuffix("-scaled")
+    path = urlsplit(src).path
+    if not stem or stem not in path:
+        return False
+    return re.fullmatch(r"(-\d+x\d+)?(-scaled)?\.\w+", path.split(stem, 1)[1]) is not None
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,1 @@
+"""Stand-ins for the outside services Warta publishes to, for `make run` and the tests."""

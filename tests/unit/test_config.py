@@ -1,0 +1,253 @@
+"""config/*.yaml -> WartaConfig: the SOP as data, and its validation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import yaml
+
+from warta import workflow
+from warta.config import ConfigError, get_config, load_config, parse_duration
+from warta.workflow import PermissionDenied, Position
+
+
+def edit_yaml(folder, name, change):
+    path = folder / name
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def step_spec(data, step_id):
+    return next(s for s in data["steps"] if s["id"] == step_id)
+
+
+# ----------------------------------------------------------------- the SOP as loaded
+def test_seven_steps_in_sop_order_with_indonesian_names(config):
+    assert [s.id for s in config.steps] == [
+        "meliput", "menyusun", "memeriksa", "menyetujui", "updating", "pengecekan", "mendokumentasi",
+    ]
+    assert [s.number for s in config.steps] == [1, 2, 3, 4, 5, 6, 7]
+    assert [s.name_id for s in config.steps] == [
+        "Meliput kegiatan",
+        "Menyusun bahan informasi",
+        "Memeriksa bahan berita",
+        "Menyetujui atau menolak bahan berita untuk diterbitkan",
+        "Melakukan proses updating ke sistem",
+        "Melakukan pengecekan hasil secara online",
+        "Mendokumentasi",
+    ]
+    assert config.step("menyetujui").display_name == "4. Menyetujui atau menolak bahan berita untuk diterbitkan"
+
+
+def test_roles_and_kinds(config):
+    assert set(config.roles) == {"pelaksana_kegiatan", "operator", "subkoordinator"}
+    assert config.roles["operator"].name_id == "Operator Website dan Media Sosial"
+    assert [s.role for s in config.steps] == [
+        "pelaksana_kegiatan", "pelaksana_kegiatan", "operator", "subkoordinator",
+        "operator", "operator", "operator",
+    ]
+    assert [s.id for s in config.human_steps] == ["meliput", "menyusun", "memeriksa", "menyetujui"]
+    assert [s.id for s in config.automatic_steps] == ["updating", "pengecekan", "mendokumentasi"]
+    assert config.decision_step.id == "menyetujui"
+    assert config.decision_step.on_reject == "menyusun"
+    assert config.step_of_kind("publish").id == "updating"
+    assert config.step("meliput").once_per_item is True
+    assert not any(s.once_per_item for s in config.steps[1:])
+
+
+def test_standard_times_from_the_sop(config):
+    assert [s.standard_time for s in config.steps] == [
+        timedelta(days=1), timedelta(hours=1), timedelta(hours=1), timedelta(hours=1),
+        timedelta(minutes=10), timedelta(minutes=5), timedelta(hours=1),
+    ]
+
+
+def test_users_services_channels_settings(config):
+    assert config.roles_of("pelaksana") == ("pelaksana_kegiatan",)
+    assert config.roles_of("pelaksana2") == ("pelaksana_kegiatan",)
+    assert config.roles_of("operator") == ("operator",)
+    assert config.roles_of("subkoor") == ("subkoordinator",)
+    assert set(config.roles_of("admin")) == {"pelaksana_kegiatan", "operator", "subkoordinator"}
+    assert config.roles_of("nobody") == ()
+    assert config.holders_of("pelaksana_kegiatan") == ["admin", "pelaksana", "pelaksana2"]
+    assert config.holders_of("subkoordinator") == ["admin", "subkoor"]
+    assert "bimtek" in config.services and "lainnya" in config.services
+    assert config.default_channels == ["website"]
+    assert config.channels["website"].conn_id == "warta_website"
+    assert config.channels["website"].options == {"category": "Berita"}
+    assert config.dag_id == "warta_berita"
+    assert config.timezone == "Asia/Jakarta"
+    assert config.limits.reason_min_chars == 5
+    assert config.limits.upload_max_bytes == 50 * 1024 * 1024
+    assert config.next_step("menyetujui").id == "updating"
+    assert config.next_step("mendokumentasi") is None
+
+
+def test_get_config_follows_warta_config_dir(config_copy, monkeypatch):
+    edit_yaml(config_copy, "warta.yaml", lambda d: d.update(dag_id="warta_lain"))
+    monkeypatch.setenv("WARTA_CONFIG_DIR", str(config_copy))
+    assert get_config().dag_id == "warta_lain"
+    monkeypatch.delenv("WARTA_CONFIG_DIR")
+    assert get_config().dag_id == "warta_berita"
+
+
+# ------------------------------------------------------------------- parse_duration
+@pytest.mark.parametrize(
+    "text, seconds",
+    [("1d", 86400), ("1h", 3600), ("10m", 600), ("5m", 300), ("30s", 30), (" 2 h ", 7200), (90, 90)],
+)
+def test_parse_duration(text, seconds):
+    assert parse_duration(text, "here") == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["1 jam", "1w", "h", "-1h", "1.5h", "", "1H"])
+def test_parse_duration_rejects(text):
+    with pytest.raises(ConfigError, match="here: standard_time"):
+        parse_duration(text, "here")
+
+
+# ------------------------------------------------------------------ ConfigError cases
+def test_unknown_step_role(config_copy):
+    edit_yaml(config_copy, "sop.yaml", lambda d: step_spec(d, "memeriksa").update(role="editor"))
+    with pytest.raises(ConfigError, match=r"steps\[2\].*role 'editor'"):
+        load_config(config_copy)
+
+
+def test_unknown_user_role(config_copy):
+    edit_yaml(config_copy, "users.yaml", lambda d: d["users"]["operator"].update(roles=["operator", "boss"]))
+    with pytest.raises(ConfigError, match=r"users.yaml operator: unknown roles \['boss'\]"):
+        load_config(config_copy)
+
+
+def test_bad_duration(config_copy):
+    edit_yaml(config_copy, "sop.yaml", lambda d: step_spec(d, "updating").update(standard_time="sepuluh menit"))
+    with pytest.raises(ConfigError, match=r"steps\[4\]: standard_time 'sepuluh menit'"):
+        load_config(config_copy)
+
+
+@pytest.mark.parametrize("missing", ["id", "name_id", "role", "kind", "standard_time"])
+def test_missing_step_field(config_copy, missing):
+    edit_yaml(config_copy, "sop.yaml", lambda d: step_spec(d, "menyusun").pop(missing))
+    with pytest.raises(ConfigError, match=rf"steps\[1\]: missing field '{missing}'"):
+        load_config(config_copy)
+
+
+def test_missing_channel_field(config_copy):
+    edit_yaml(config_copy, "channels.yaml", lambda d: d["channels"]["website"].pop("conn_id"))
+    with pytest.raises(ConfigError, match="channels.yaml website: missing field 'conn_id'"):
+        load_config(config_copy)
+
+
+def test_duplicate_step_ids(config_copy):
+    edit_yaml(config_copy, "sop.yaml", lambda d: step_spec(d, "memeriksa").update(id="menyusun"))
+    with pytest.raises(ConfigError, match="step ids must be unique"):
+        load_config(config_copy)
+
+
+def test_human_step_after_automatic(config_copy):
+    def move_memeriksa_last(data):
+        spec = step_spec(data, "memeriksa")
+        data["steps"].remove(spec)
+        data["steps"].append(spec)
+
+    edit_yaml(config_copy, "sop.yaml", move_memeriksa_last)
+    with pytest.raises(ConfigError, match="human steps must all come before the automatic steps"):
+        load_config(config_copy)
+
+
+def test_unknown_kind(config_copy):
+    edit_yaml(config_copy, "sop.yaml", lambda d: step_spec(d, "pengecekan").update(kind="tweet"))
+    with pytest.raises(ConfigError, match="kind 'tweet'"):
+        load_config(config_copy)
+
+
+def test_bad_step_id(config_copy):
+    edit_yaml(config_copy, "sop.yaml", lambda d: step_spec(d, "pengecekan").update(id="Cek Online"))
+    with pytest.raises(ConfigError, match="id 'Cek Online' must be lower-case"):
+        load_config(config_copy)
+
+
+def test_on_reject_must_name_an_earlier_step(config_copy):
+    edit_yaml(config_copy, "sop.yaml", lambda d: step_spec(d, "menyetujui").update(on_reject="updating"))
+    with pytest.raises(ConfigError, match="on_reject must name an earlier step"):
+        load_config(config_copy)
+
+
+def test_exactly_one_decision_step(config_copy):
+    edit_yaml(config_copy, "sop.yaml", lambda d: step_spec(d, "memeriksa").update(kind="decision"))
+    with pytest.raises(ConfigError, match="exactly one step of kind 'decision'"):
+        load_config(config_copy)
+
+
+def test_missing_file_and_bad_yaml(config_copy):
+    (config_copy / "users.yaml").unlink()
+    with pytest.raises(ConfigError, match="missing config file .*users.yaml"):
+        load_config(config_copy)
+    (config_copy / "users.yaml").write_text("users: [unclosed", encoding="utf-8")
+    with pytest.raises(ConfigError, match="users.yaml: not valid YAML"):
+        load_config(config_copy)
+    (config_copy / "users.yaml").write_text("- a list\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        load_config(config_copy)
+
+
+# --------------------------------------------- editing the SOP changes the rules, no code
+def test_copy_loads_like_the_original(config_copy, config):
+    assert load_config(config_copy) == config
+
+
+def test_changing_the_approver_role_changes_who_may_decide(config_copy, make_service, clock):
+    edit_yaml(config_copy, "sop.yaml", lambda d: step_spec(d, "menyetujui").update(role="operator"))
+    edited = load_config(config_copy)
+    assert edited.decision_step.role == "operator"
+
+    # The pure rule...
+    waiting = Position("menyetujui", 1)
+    assert workflow.check_can_record(edited, waiting, "menyetujui", "operator", ("operator",), set()).id == "menyetujui"
+    with pytest.raises(PermissionDenied):
+        workflow.check_can_record(edited, waiting, "menyetujui", "subkoor", ("subkoordinator",), set())
+
+    # ...and the service built from the edited files.
+    service = make_service(edited)
+    item_id = service.create_item("pelaksana", title="Kunjungan agro eduwisata")["id"]
+    service.record_step(item_id, "meliput", "pelaksana")
+    service.record_step(item_id, "menyusun", "pelaksana", body="Naskah")
+    service.record_step(item_id, "memeriksa", "admin")  # admin holds operator too
+    assert service.waiting_for(role="operator")[0]["current_step"] == "menyetujui"
+    assert service.waiting_for(role="subkoordinator") == []
+    with pytest.raises(PermissionDenied):
+        service.record_step(item_id, "menyetujui", "subkoor", decision="approve")
+    result = service.record_step(item_id, "menyetujui", "operator", decision="approve")
+    assert result["recorded"]["decision"] == "approved"
+    assert result["current_step"] == "updating"
+
+
+def test_changing_a_standard_time_changes_the_timing(config_copy, make_service, clock):
+    edit_yaml(config_copy, "sop.yaml", lambda d: step_spec(d, "memeriksa").update(standard_time="2h"))
+    edited = load_config(config_copy)
+    assert edited.step("memeriksa").standard_time == timedelta(hours=2)
+
+    service = make_service(edited)
+    item_id = service.create_item("pelaksana", title="Layanan UPBS")["id"]
+    service.record_step(item_id, "meliput", "pelaksana")
+    service.record_step(item_id, "menyusun", "pelaksana", body="Naskah")
+    clock.advance(90 * 60)  # 1.5 h: late under the original SOP, within the edited one
+    service.record_step(item_id, "memeriksa", "operator")
+    timing = next(t for t in service.history(item_id)["timings"] if t["step"] == "memeriksa")
+    assert timing["standard_seconds"] == 7200
+    assert timing["duration_seconds"] == 5400
+    assert timing["within_standard"] is True
+
+
+def test_missing_role_field(config_copy):
+    edit_yaml(config_copy, "sop.yaml", lambda d: d["roles"]["operator"].pop("name_id"))
+    with pytest.raises(ConfigError, match="sop.yaml roles operator: missing field 'name_id'"):
+        load_config(config_copy)
+
+
+def test_unknown_limit_setting(config_copy):
+    edit_yaml(config_copy, "warta.yaml", lambda d: d["limits"].update(upload_max_byte=10))
+    with pytest.raises(ConfigError, match=r"warta.yaml limits: unknown settings \['upload_max_byte'\]"):
+        load_config(config_copy)
