@@ -72,7 +72,7 @@ def publish(service: EditorialService, item_id: int, round_number: int, channel_
                 publication.id, remote_id=post.remote_id, url=post.url, details=post.details
             )
         except ChannelAuthError as exc:
-            message = f"{channel.name_id}: {exc} (fix Airflow Connection {channel.conn_id!r})"
+            message = f"{channel.name_id}: {exc}"  # the publisher names the connection to fix
             service.publication_failed(publication.id, message)
             alert_operator(service, item_id, message)
             raise StepFailed(message, retryable=False) from exc

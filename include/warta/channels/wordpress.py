@@ -62,7 +62,6 @@ class WordPressPublisher:
 
     def __init__(self, channel: Channel):
         self.channel = channel
-        self._hook: HttpHook | None = None
         self._session: requests.Session | None = None
         self._site_url = ""
         self._timeout = REQUEST_TIMEOUT_SECONDS
@@ -84,12 +83,8 @@ class WordPressPublisher:
                         self.channel.id, len(posts), marker, posts[0].get("id"))
         post = posts[0]
         featured_id = int(post.get("featured_media") or 0)
-        featured_url = None
-        if featured_id:
-            media = self._api("GET", f"/wp/v2/media/{featured_id}", "reading the featured image",
-                              params={"context": "edit"})
-            featured_url = media.get("source_url")
-        return self._remote_post(post, media_ids=[featured_id] if featured_id else [], featured_image_url=featured_url)
+        return self._remote_post(post, media_ids=[featured_id] if featured_id else [],
+                                 featured_image_url=self._media_source_url(featured_id))
 
     def publish(self, content: PostContent, marker: str) -> RemotePost:
         slug = marker_slug(marker)
@@ -179,6 +174,16 @@ class WordPressPublisher:
         self._term_ids[key] = term_id
         return term_id
 
+    def _media_source_url(self, media_id: int) -> str | None:
+        """Where an uploaded file is served; None when there is none (any more)."""
+        if not media_id:
+            return None
+        what = f"reading media {media_id}"
+        response = self._send("GET", self._endpoint(f"/wp/v2/media/{media_id}"), what, params={"context": "edit"})
+        if response.status_code == 404:  # deleted since: the online check will say so
+            return None
+        return self._json(response, what).get("source_url")
+
     def _remote_post(self, post: dict[str, Any], *, media_ids: list[int], featured_image_url: str | None) -> RemotePost:
         return RemotePost(
             remote_id=str(post["id"]),
@@ -198,17 +203,17 @@ class WordPressPublisher:
     def _http(self) -> requests.Session:
         """The authenticated session from the Airflow Connection, made on first use."""
         if self._session is None:
-            self._hook = HttpHook(method="GET", http_conn_id=self.channel.conn_id)
+            hook = HttpHook(method="GET", http_conn_id=self.channel.conn_id)
             try:
-                session = self._hook.get_conn(headers={"Accept": "application/json", "User-Agent": USER_AGENT})
+                session = hook.get_conn(headers={"Accept": "application/json", "User-Agent": USER_AGENT})
             except AirflowNotFoundException:
                 raise ChannelAuthError(
                     f"{self.channel.id}: Airflow Connection {self.channel.conn_id!r} is not defined; create it "
                     "with the site's address and a WordPress Application Password"
                 ) from None
-            self._site_url = self._hook.base_url.rstrip("/") + "/"
+            self._site_url = hook.base_url.rstrip("/") + "/"
             # The hook has no default timeout; a hung site must not hang the task.
-            self._timeout = float(self._hook.merged_extra.get("timeout") or REQUEST_TIMEOUT_SECONDS)
+            self._timeout = float(hook.merged_extra.get("timeout") or REQUEST_TIMEOUT_SECONDS)
             self._session = session
         return self._session
 
@@ -287,15 +292,10 @@ class WordPressPublisher:
     def _discover_api_root(self) -> str:
         """The REST API root the site announces in its ``Link`` header (cached)."""
         if self._api_root is None:
-            session = self._http()
-            what = "reading the site's home page"
-            try:
-                response = session.get(self._site_url, timeout=self._timeout, headers={"Accept": "text/html"})
-            except requests.RequestException as exc:
-                raise ChannelError(f"{self.channel.id}: {what}: could not reach {self._site_url}: "
-                                   f"{type(exc).__name__}: {exc}") from None
-            if response.status_code >= 400:
-                self._check(response, what)
+            self._http()
+            response = self._send("GET", self._site_url, "reading the site's home page",
+                                  headers={"Accept": "text/html"})
+            self._check(response, "reading the site's home page")
             link = response.links.get(API_LINK_REL, {}).get("url")
             # Without the header (hidden by some security plugins) ?rest_route= works on every site.
             self._api_root = self._same_site(link) if link else self._site_url + "?rest_route=/"
@@ -328,8 +328,9 @@ class _PageReader(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value for name, value in attrs if value}
-        if tag == "img" and values.get("src"):
-            self.images.append(values["src"].strip())
+        if tag == "img":
+            # Lazy-loading themes keep the real address in data-src and a placeholder in src.
+            self.images.extend(values[name].strip() for name in ("src", "data-src", "data-lazy-src") if name in values)
         elif tag == "a" and values.get("href"):
             self.links.append(values["href"].strip())
         elif tag in ("script", "style"):
