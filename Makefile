@@ -11,6 +11,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VENV)/bin/python -m ensurepip >/dev/null
 	@$(VENV)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python -r requirements.txt -c constraints.txt
 	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python --no-deps -e .

@@ -161,10 +161,11 @@ def _print_human(command: str, result, tz: str) -> None:
         for pub in result["publications"]:
             print(f"  tayang {pub['channel']}: {pub['status']} {pub['url'] or ''} {pub['error'] or ''}")
     elif isinstance(result, dict) and "id" in result:
-        nxt = result.get("next")
-        where = f" → next: {nxt['step']} (round {nxt['round']})" if nxt else ""
+        recorded = result.get("recorded")
+        done = f"recorded {recorded['step']} ({recorded['decision']}); " if recorded else ""
         dup = " (already received)" if result.get("duplicate") else ""
-        print(f"#{result['id']} {result['title']}: waits at {result['current_step']}{where}{dup}")
+        print(f"#{result['id']} {result['title']}: {done}now at {result['current_step_name']} "
+              f"(putaran {result['round']}){dup}")
     else:
         print(json.dumps(result, ensure_ascii=False))
 

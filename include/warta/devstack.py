@@ -109,6 +109,8 @@ class Stack:
                 ),
                 "WARTA_STORAGE_URL": str(self.home / "warta" / "files"),
                 "PYTHONUNBUFFERED": "1",
+                # standalone starts its components as `airflow ...` from PATH
+                "PATH": f"{self.bin}{os.pathsep}{env.get('PATH', '')}",
             }
         )
         env.update(self.extra_env)
@@ -198,6 +200,10 @@ class Stack:
 
 def run_dev(home: Path, port: int) -> int:
     """`make run`: Airflow standalone with Warta, until Ctrl-C."""
+    # Ctrl-C and a plain `kill` both stop everything cleanly, even when started from a
+    # shell that ignores SIGINT in background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     stack = Stack(home=home, port=port, standalone=True)
     sandbox = _start_sandbox(stack)
     print(f"Starting Warta (Airflow standalone, SQLite) in {home} ...", flush=True)
