@@ -42,7 +42,7 @@ bench: install
 lock: install
 	(echo "# Full lock: every package of a working install of requirements.txt (Python 3.11)."; \
 	 echo "# Regenerate with 'make lock' after changing requirements.txt."; \
-	 $(VENV)/bin/uv pip freeze --python $(VENV)/bin/python | grep -v '^-e \|^warta') > constraints.txt
+	 $(VENV)/bin/uv pip freeze --python $(VENV)/bin/python | grep -vE '^(-e |warta|pip==|setuptools==|uv==|wheel==)') > constraints.txt
 
 clean:
 	rm -rf $(VENV) .dev test-artifacts
