@@ -137,3 +137,18 @@ def test_default_storage_location(monkeypatch, tmp_path):
     default = Storage.default()
     assert default.root_url == "s3://bucket/warta"
     assert default._local is False
+
+
+def test_object_storage_urls_go_through_airflow_object_storage_path():
+    """Production keeps assets in object storage: any fsspec URL works the same way
+    (``memory://`` stands in for ``s3://`` here; credentials would come from a Connection)."""
+    from warta.storage import Storage
+
+    storage = Storage("memory://warta-test-bucket/files")
+    storage.put_bytes("items/7/assets/abc-foto.png", b"\x89PNG")
+    assert storage.exists("items/7/assets/abc-foto.png")
+    assert storage.get_bytes("items/7/assets/abc-foto.png") == b"\x89PNG"
+    assert storage.list("items/7") == ["items/7/assets/abc-foto.png"]
+    assert storage.url("items/7/assets/abc-foto.png") == "memory://warta-test-bucket/files/items/7/assets/abc-foto.png"
+    storage.delete("items/7/assets/abc-foto.png")
+    assert not storage.exists("items/7/assets/abc-foto.png")

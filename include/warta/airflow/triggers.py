@@ -42,7 +42,9 @@ class RecordFeed:
         self.last_sweep = 0.0
         self.url: str | None = None
         self.task: asyncio.Task | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.queries = 0
+        self.polls = 0
 
     @classmethod
     def for_running_loop(cls, poll_seconds: float) -> "RecordFeed":
@@ -98,6 +100,7 @@ class RecordFeed:
 
         engine = get_engine(self.url)
         found: set[Key] = set()
+        self.polls += 1
         with engine.connect() as connection:
             if self.last_id is None:
                 self.last_id = connection.scalar(
