@@ -76,6 +76,7 @@ class Bench:
     def wait_parked(self, count: int, timeout: float) -> float:
         start = time.monotonic()
         while time.monotonic() - start < timeout:
+            self.stack.check_alive()
             if self.count(STEP, "deferred") >= count:
                 return time.monotonic() - start
             time.sleep(2)

@@ -14,6 +14,7 @@ import os
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -89,6 +90,9 @@ class Stack:
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in DEV_USERS.items()),
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
                 "AIRFLOW__CORE__FERNET_KEY": self._fernet_key(),
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "warta.airflow.metadata_db.SQLITE_CONNECT_ARGS",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC": "warta.airflow.metadata_db.SQLITE_CONNECT_ARGS",
                 "AIRFLOW__API__HOST": "127.0.0.1",
                 "AIRFLOW__API__PORT": str(self.port),
                 "AIRFLOW__API__BASE_URL": self.url,
@@ -130,6 +134,10 @@ class Stack:
         env = self.env()
         subprocess.run([str(self.bin / "airflow"), "db", "migrate"], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # WAL lets the api-server and triggerer read while the scheduler writes; the
+        # setting is stored in the database file, so every component gets it.
+        with sqlite3.connect(self.home / "airflow.db") as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
         subprocess.run([str(self.bin / "warta"), "db", "upgrade"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
 
@@ -154,13 +162,17 @@ class Stack:
                 self._spawn(component, [airflow, component], env)
         self.wait_healthy(timeout)
 
+    def check_alive(self) -> None:
+        """Raise if any component has exited (Airflow does not restart them)."""
+        for name, proc in self.processes.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"airflow {name} exited with {proc.returncode}; see {self.home}/logs-stack/{name}.log")
+
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
-            for name, proc in self.processes.items():
-                if proc.poll() is not None:
-                    raise RuntimeError(f"airflow {name} exited with {proc.returncode}; see {self.home}/logs-stack/{name}.log")
+            self.check_alive()
             try:
                 response = httpx.get(f"{self.url}/api/v2/monitor/health", timeout=2)
                 health = response.json()
