@@ -69,6 +69,22 @@ def _step_failed(exc) -> Exception:
     return AirflowFailException(str(exc))
 
 
+def _run_pipeline_step(name: str, item_id, round_number, channel: str | None = None) -> dict:
+    """Run one of warta.pipeline's automatic steps inside a task (imports stay out of parsing)."""
+    from warta import pipeline
+    from warta.service import default_service
+
+    step = getattr(pipeline, name)
+    args = [default_service(), int(item_id), int(round_number)]
+    if channel is not None:
+        get_current_context()["channel_name"] = channel  # the mapped task's label in the UI
+        args.append(channel)
+    try:
+        return step(*args)
+    except pipeline.StepFailed as exc:
+        raise _step_failed(exc) from exc
+
+
 def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
     config = config or get_config()
     with DAG(
@@ -147,14 +163,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
             map_index_template="{{ channel_name }}",
         )
         def publish(channel: str, item_id: int, round_number: int) -> dict:
-            from warta import pipeline
-            from warta.service import default_service
-
-            get_current_context()["channel_name"] = channel
-            try:
-                return pipeline.publish(default_service(), int(item_id), int(round_number), channel)
-            except pipeline.StepFailed as exc:
-                raise _step_failed(exc) from exc
+            return _run_pipeline_step("publish", item_id, round_number, channel)
 
         @task(
             task_id="pengecekan",
@@ -162,21 +171,11 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
             map_index_template="{{ channel_name }}",
         )
         def check(channel: str, item_id: int, round_number: int) -> dict:
-            from warta import pipeline
-            from warta.service import default_service
-
-            get_current_context()["channel_name"] = channel
-            try:
-                return pipeline.check_online(default_service(), int(item_id), int(round_number), channel)
-            except pipeline.StepFailed as exc:
-                raise _step_failed(exc) from exc
+            return _run_pipeline_step("check_online", item_id, round_number, channel)
 
         @task(task_id="mendokumentasi", task_display_name=archive_step.display_name)
         def archive(item_id: int, round_number: int) -> dict:
-            from warta import pipeline
-            from warta.service import default_service
-
-            return pipeline.archive(default_service(), int(item_id), int(round_number))
+            return _run_pipeline_step("archive", item_id, round_number)
 
         channel_list = item_channels(ITEM_ID)
         published = publish.partial(item_id=ITEM_ID, round_number=ROUND).expand(channel=channel_list)
