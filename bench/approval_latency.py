@@ -54,15 +54,19 @@ class Bench:
         self.service = default_service()
         self.api = AirflowApi.from_connection()
 
-    def park(self, count: int) -> list[int]:
-        """Create ``count`` items and start their runs (paced: SQLite under a burst locks)."""
+    def park(self, count: int, per_second: float = 4.0) -> list[int]:
+        """Create ``count`` items and start their runs, paced as people would (a burst of
+        hundreds of runs at once makes SQLite lock up the scheduler)."""
         ids = []
         for index in range(count):
+            started = time.monotonic()
             item = self.service.create_item("pelaksana", title=f"Bench item {index}", service="lainnya")
             self.api.trigger_run("warta_berita", item["run_id"], {"item_id": item["id"], "round": 1})
             ids.append(item["id"])
-            if index % 20 == 19:
-                time.sleep(0.5)
+            time.sleep(max(0.0, 1 / per_second - (time.monotonic() - started)))
+            if index % 100 == 99:
+                self.stack.check_alive()
+                print(f"  {index + 1} runs started", file=sys.stderr, flush=True)
         return ids
 
     def count(self, task_id: str, state: str) -> int:
@@ -137,7 +141,7 @@ class Bench:
 
 
 def run(n: int, sample: int, home: Path) -> dict[str, float]:
-    stack = Stack(home=home, port=free_port(), parallelism=8)
+    stack = Stack(home=home, port=free_port(), parallelism=4)
     stack.start(timeout=180)
     try:
         bench = Bench(stack)
