@@ -7,7 +7,7 @@ VENV := .venv
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-unit test-system env lock bench clean
+.PHONY: install run test test-unit test-system env lock bench clean browser-deps system-deps bench-report
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -19,24 +19,49 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 install: $(STAMP)
 
-run: install
+run: install system-deps
 	$(VENV)/bin/python -m warta.devstack run
 
 # Shell exports for the `warta` CLI against the `make run` stack: eval "$$(make -s env)"
 env: install
 	@$(VENV)/bin/python -m warta.devstack env
 
-test: install
+test: install browser-deps system-deps
 	$(VENV)/bin/python -m pytest -p no:cacheprovider
 
-test-unit: install
-	$(VENV)/bin/python -m pytest -p no:cacheprovider -m "not system"
+test-unit: install system-deps
+	$(VENV)/bin/python -m pytest -p no:cacheprovider -m "not system and not wordpress"
 
-test-system: install
+test-system: install browser-deps
 	$(VENV)/bin/python -m pytest -p no:cacheprovider -m system
 
 bench: install
 	$(VENV)/bin/python bench/approval_latency.py
+
+# The desk's browser tests drive Debian's chromium (Playwright's own browser download is
+# not used). Installs it only when missing; needs root (or sudo) the first time.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
+# The monthly report: WeasyPrint draws PDFs with Pango, HarfBuzz and fontconfig and
+# Debian's DejaVu fonts; the tests read PDFs back with pdftotext (poppler-utils).
+# Installs only the packages that are missing; needs root (or sudo) the first time.
+REPORT_DEBS := poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
+	libharfbuzz-subset0 libfontconfig1
+system-deps:
+	@missing=$$(for p in $(REPORT_DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing:" $$missing; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Monthly report of a busy month: seeds 100,000 items, compiles and renders them.
+bench-report: install system-deps
+	$(VENV)/bin/python bench/report.py
 
 # Re-resolve requirements.txt into the full lock (constraints.txt).
 lock: install

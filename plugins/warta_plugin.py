@@ -16,5 +16,12 @@ class WartaPlugin(AirflowPlugin):
             "destination": "nav",
             "category": "browse",
             "url_route": "warta-api",
-        }
+        },
+        # The editorial desk, and from each run / task instance its news item (the desk
+        # resolves run ids item-<id>-round-<n>; other DAGs' runs get a short "not Warta").
+        {"name": "Warta Desk", "href": "/warta/desk/", "destination": "nav", "url_route": "warta-desk"},
+        {"name": "Warta: berita", "href": "/warta/desk/runs/{RUN_ID}", "destination": "dag_run",
+         "url_route": "warta-item"},
+        {"name": "Warta: berita", "href": "/warta/desk/runs/{RUN_ID}", "destination": "task_instance",
+         "url_route": "warta-item-task"},
     ]

@@ -63,12 +63,10 @@ def _uploads(paths: list[str] | None):
 
 
 def _start_run(item) -> None:
-    from warta.airflow_api import AirflowApi
-    from warta.models import run_id_for
+    from warta.airflow_api import AirflowApi, start_item_run
 
-    AirflowApi.from_connection().trigger_run(
-        item.dag_id, run_id_for(item.id, item.round), {"item_id": item.id, "round": item.round}, note=item.title
-    )
+    start_item_run(AirflowApi.from_connection(), dag_id=item.dag_id, item_id=item.id, round_number=item.round,
+                   title=item.title)
 
 
 def _local(iso: str | None, tz: str) -> str:
@@ -127,17 +125,14 @@ def cmd_show(args) -> dict:
 
 
 def cmd_start(args) -> dict:
-    from warta.airflow_api import AirflowApi
-    from warta.models import run_id_for
+    from warta.airflow_api import AirflowApi, start_item_run
 
     service = _service()
     item = service.get_item(args.item_id)
     if item["current_step"] == "selesai":
         raise CliError(f"item {args.item_id} is finished")
-    run = AirflowApi.from_connection().trigger_run(
-        item["dag_id"], run_id_for(item["id"], item["round"]), {"item_id": item["id"], "round": item["round"]},
-        note=item["title"],
-    )
+    run = start_item_run(AirflowApi.from_connection(), dag_id=item["dag_id"], item_id=item["id"],
+                         round_number=item["round"], title=item["title"])
     return {"item": item["id"], "run_id": run.get("dag_run_id"), "state": run.get("state")}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,6 +19,10 @@ DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
 HUMAN_KINDS = ("coverage", "manuscript", "correction", "decision")
 AUTOMATIC_KINDS = ("publish", "online_check", "archive")
+# How a step's standard time is counted: in the unit's working hours, or around the clock.
+CLOCKS = ("working_hours", "wall")
+NOTIFY_CHANNELS = ("email", "chat", "none")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class ConfigError(ValueError):
@@ -45,6 +49,11 @@ class Step:
     output: str = ""
     once_per_item: bool = False
     on_reject: str | None = None
+    # "working_hours" or "wall" (see ServiceLevels and warta.service_clock).
+    clock: str = "working_hours"
+    # How long before the due time the role's holders are reminded; None = the
+    # service_levels default, zero = no reminder.
+    reminder_before: timedelta | None = None
 
     @property
     def is_human(self) -> bool:
@@ -75,6 +84,47 @@ class User:
     username: str
     full_name: str
     roles: tuple[str, ...]
+    email: str = ""
+    # Where alerts reach this user: "email", "chat" (the warta_chat connection's target
+    # tagged ``chat_tag``) or "none".
+    notify: str = "none"
+    chat_tag: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceLevels:
+    """Service clock, reminders, escalation and the freshness warning (warta.yaml)."""
+
+    # weekday (0 = Monday) -> (start, end) of the working day in the SOP's timezone.
+    working_hours: dict[int, tuple[time, time]] = field(
+        default_factory=lambda: {
+            0: (time(7, 30), time(16, 0)), 1: (time(7, 30), time(16, 0)), 2: (time(7, 30), time(16, 0)),
+            3: (time(7, 30), time(16, 0)), 4: (time(7, 30), time(16, 30)),
+        }
+    )
+    holiday_country: str = "ID"
+    # Days off the holiday library does not know (cuti bersama, local decrees).
+    extra_holidays: tuple[date, ...] = ()
+    reminder_before: timedelta = timedelta(minutes=15)
+    escalate_after: timedelta = timedelta(hours=1)
+    escalation_role: str = "subkoordinator"
+    # Plt/Plh: acting officials alerted when the escalation role's own step is overdue.
+    deputies: tuple[str, ...] = ()
+    freshness_days: int = 3
+    freshness_role: str = "operator"
+    desk_base_url: str = "http://127.0.0.1:8080"
+    scan_schedule: str = "*/5 * * * *"
+    smtp_conn_id: str = "warta_smtp"
+    chat_conn_id: str = "warta_chat"
+    email_from: str | None = None
+    max_delivery_attempts: int = 5
+
+    def item_link(self, item_id: int) -> str:
+        return f"{self.desk_base_url.rstrip('/')}/warta/items/{item_id}"
+
+    @property
+    def desk_link(self) -> str:
+        return f"{self.desk_base_url.rstrip('/')}/warta/items"
 
 
 @dataclass(frozen=True)
@@ -108,6 +158,7 @@ class WartaConfig:
     record_poll_seconds: float
     limits: Limits
     timezone: str
+    service_levels: ServiceLevels = field(default_factory=ServiceLevels)
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:
@@ -207,9 +258,17 @@ def load_config(folder: Path | str | None = None) -> WartaConfig:
                 output=spec.get("output", ""),
                 once_per_item=bool(spec.get("once_per_item", False)),
                 on_reject=spec.get("on_reject"),
+                # People work office hours; the pipeline runs around the clock.
+                clock=spec.get("clock") or ("working_hours" if spec["kind"] in HUMAN_KINDS else "wall"),
+                reminder_before=(
+                    parse_duration(spec["reminder_before"], f"{where} reminder_before")
+                    if spec.get("reminder_before") is not None else None
+                ),
             )
         except KeyError as exc:
             raise ConfigError(f"{where}: missing field {exc.args[0]!r}") from exc
+        if step.clock not in CLOCKS:
+            raise ConfigError(f"{where}: clock {step.clock!r} is not one of {CLOCKS}")
         if step.role not in roles:
             raise ConfigError(f"{where}: role {step.role!r} is not one of {sorted(roles)}")
         if step.kind not in HUMAN_KINDS + AUTOMATIC_KINDS:
@@ -254,13 +313,23 @@ def load_config(folder: Path | str | None = None) -> WartaConfig:
         unknown = set(user_roles) - set(roles)
         if unknown:
             raise ConfigError(f"users.yaml {username}: unknown roles {sorted(unknown)}")
-        users[username] = User(username, spec.get("full_name", username), user_roles)
+        email = str(spec.get("email") or "")
+        notify = spec.get("notify") or ("email" if email else "none")
+        if notify not in NOTIFY_CHANNELS:
+            raise ConfigError(f"users.yaml {username}: notify {notify!r} is not one of {NOTIFY_CHANNELS}")
+        if notify == "email" and not email:
+            raise ConfigError(f"users.yaml {username}: notify is email but no email address is given")
+        users[username] = User(
+            username, spec.get("full_name", username), user_roles, email=email, notify=notify,
+            chat_tag=str(spec.get("chat_tag") or username),
+        )
 
     limit_values = settings.get("limits") or {}
     unknown_limits = set(limit_values) - set(Limits.__dataclass_fields__)
     if unknown_limits:
         raise ConfigError(f"warta.yaml limits: unknown settings {sorted(unknown_limits)}")
     limits = Limits(**limit_values)
+    service_levels = _service_levels(settings.get("service_levels") or {}, roles, users)
     return WartaConfig(
         sop=sop_doc.get("sop") or {},
         roles=roles,
@@ -273,7 +342,59 @@ def load_config(folder: Path | str | None = None) -> WartaConfig:
         record_poll_seconds=float(settings.get("record_poll_seconds", 0.5)),
         limits=limits,
         timezone=(sop_doc.get("sop") or {}).get("timezone", "Asia/Jakarta"),
+        service_levels=service_levels,
     )
+
+
+def _clock_time(text: str, where: str) -> time:
+    try:
+        return time.fromisoformat(str(text).strip())
+    except ValueError:
+        raise ConfigError(f"{where}: {text!r} is not a time like 07:30") from None
+
+
+def _service_levels(spec: dict, roles: dict, users: dict) -> ServiceLevels:
+    where = "warta.yaml service_levels"
+    known = set(ServiceLevels.__dataclass_fields__)
+    unknown = set(spec) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown settings {sorted(unknown)}")
+    values = dict(spec)
+    if "working_hours" in values:
+        hours = {}
+        for day, window in (values["working_hours"] or {}).items():
+            if str(day).lower() not in WEEKDAYS:
+                raise ConfigError(f"{where} working_hours: {day!r} is not one of {WEEKDAYS}")
+            start_text, _, end_text = str(window).partition("-")
+            start = _clock_time(start_text, f"{where} working_hours.{day}")
+            end = _clock_time(end_text, f"{where} working_hours.{day}")
+            if end <= start:
+                raise ConfigError(f"{where} working_hours.{day}: the day must end after it starts")
+            hours[WEEKDAYS.index(str(day).lower())] = (start, end)
+        if not hours:
+            raise ConfigError(f"{where} working_hours: at least one working day is required")
+        values["working_hours"] = hours
+    if "extra_holidays" in values:
+        try:
+            values["extra_holidays"] = tuple(
+                d if isinstance(d, date) else date.fromisoformat(str(d)) for d in values["extra_holidays"] or ()
+            )
+        except ValueError as exc:
+            raise ConfigError(f"{where} extra_holidays: {exc}") from None
+    for name in ("reminder_before", "escalate_after"):
+        if name in values:
+            values[name] = parse_duration(values[name], f"{where} {name}")
+    for name in ("escalation_role", "freshness_role"):
+        if name in values and values[name] not in roles:
+            raise ConfigError(f"{where} {name}: {values[name]!r} is not one of {sorted(roles)}")
+    if "deputies" in values:
+        values["deputies"] = tuple(values["deputies"] or ())
+        missing = [u for u in values["deputies"] if u not in users]
+        if missing:
+            raise ConfigError(f"{where} deputies: {missing} are not in users.yaml")
+    if "freshness_days" in values:
+        values["freshness_days"] = int(values["freshness_days"])
+    return ServiceLevels(**values)
 
 
 @lru_cache(maxsize=8)

@@ -46,6 +46,8 @@ class Stack:
     parallelism: int = 8
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Sandbox stand-ins of the publishing channels started with the stack: name -> URL.
+    sandbox_urls: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -224,9 +226,12 @@ def run_dev(home: Path, port: int) -> int:
         passwords = stack.passwords()
         print("\nWarta is running.")
         print(f"  Airflow UI:      {stack.url}")
+        print(f"  Warta Desk:      {stack.url}/warta/desk/")
         print(f"  Warta REST API:  {stack.url}/warta/api/v1/docs")
         if sandbox:
             print(f"  Sandbox website: {sandbox}")
+            for name, url in stack.sandbox_urls.items():
+                print(f"  {name + ':':<17}{url}")
         print("  Dev logins (user / password / SOP role):")
         from warta.config import get_config
 
@@ -260,7 +265,42 @@ def _start_sandbox(stack: Stack) -> str | None:
         {"conn_type": "http", "host": "127.0.0.1", "port": port, "schema": "http", "login": "warta",
          "password": password}
     )
+    _start_social_sandbox(stack)
     return f"http://127.0.0.1:{port}/"
+
+
+def social_sandbox_connections(graph_port: int, x_port: int, graph_token: str, x_refresh_token: str,
+                               page_id: str = "1000000001", ig_user_id: str = "17841400000000001") -> dict[str, str]:
+    """``AIRFLOW_CONN_*`` values pointing the social channels at the sandbox Graph API and X."""
+    graph = {"conn_type": "http", "host": "127.0.0.1", "port": graph_port, "schema": "http",
+             "password": graph_token}
+    return {
+        "AIRFLOW_CONN_WARTA_FACEBOOK": json.dumps({**graph, "extra": {"page_id": page_id}}),
+        "AIRFLOW_CONN_WARTA_INSTAGRAM": json.dumps({**graph, "extra": {"ig_user_id": ig_user_id}}),
+        "AIRFLOW_CONN_WARTA_X": json.dumps(
+            {"conn_type": "http", "host": "127.0.0.1", "port": x_port, "schema": "http", "login": "warta-sandbox",
+             "extra": {"refresh_token": x_refresh_token, "public_url": f"http://127.0.0.1:{x_port}"}}
+        ),
+    }
+
+
+def _start_social_sandbox(stack: Stack) -> None:
+    """The sandbox Facebook Page, Instagram account and X account (scripts/sandbox_social.py)."""
+    script = REPO / "scripts" / "sandbox_social.py"
+    if not script.exists():
+        return
+    graph_port = int(os.environ.get("WARTA_SANDBOX_GRAPH_PORT", "8092"))
+    x_port = int(os.environ.get("WARTA_SANDBOX_X_PORT", "8093"))
+    graph_token = stack._secret("sandbox_graph_token", 18)
+    # The sandbox keeps no state: each start accepts the connection's refresh token again.
+    x_refresh_token = stack._secret("sandbox_x_refresh_token", 18)
+    stack._spawn("sandbox-social", [sys.executable, str(script), "--graph-port", str(graph_port),
+                                    "--x-port", str(x_port), "--graph-token", graph_token,
+                                    "--x-client-id", "warta-sandbox", "--x-refresh-token", x_refresh_token],
+                 stack.env())
+    stack.extra_env.update(social_sandbox_connections(graph_port, x_port, graph_token, x_refresh_token))
+    stack.sandbox_urls.update({"Sandbox Facebook+Instagram": f"http://127.0.0.1:{graph_port}/",
+                               "Sandbox X": f"http://127.0.0.1:{x_port}/"})
 
 
 def main() -> int:

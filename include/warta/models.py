@@ -251,6 +251,41 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class Alert(Base):
+    """A notification Warta raised: a reminder, a service-level breach or escalation, a
+    freshness warning, or a publishing failure. One row per event, whoever it reaches.
+
+    ``dedupe_key`` names the event (e.g. ``breach:12:1:memeriksa``): the same breach is
+    recorded once however often the scan runs, retries or restarts. ``deliveries`` holds
+    one entry per recipient address (channel, address, status, error); ``sent_at`` is set
+    when every delivery is done.
+    """
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    dedupe_key: Mapped[str] = mapped_column(String(250), unique=True)
+    # reminder, breach, escalation, freshness, publish_failure, check_failure
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("news_items.id"), index=True)
+    round: Mapped[int | None] = mapped_column(Integer)
+    step_id: Mapped[str | None] = mapped_column(String(64))
+    # The publishing channel concerned (freshness warnings, publishing failures).
+    publishing_channel: Mapped[str | None] = mapped_column(String(64))
+    recipients: Mapped[list[str]] = mapped_column(default=list)
+    deliveries: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    subject: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(1000), default="")
+    waiting_since: Mapped[datetime | None] = mapped_column()
+    due_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A sender claims an undelivered alert by stamping this; a crashed sender's claim lapses.
+    last_attempt_at: Mapped[datetime | None] = mapped_column()
+
+
 class AppendOnlyError(RuntimeError):
     pass
 

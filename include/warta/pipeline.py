@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+import time
+from typing import Callable
 
 from sqlalchemy.exc import IntegrityError
 
-from warta.channels.base import ChannelAuthError, ChannelError, RemotePost, publisher_for
+from warta.channels.base import (
+    ChannelAuthError,
+    ChannelError,
+    CheckResult,
+    PublishAttempt,
+    RemotePost,
+    publisher_for,
+)
 from warta.content import build_post_content
 from warta.service import EditorialService
 from warta.storage import archive_prefix
@@ -30,9 +38,17 @@ class StepFailed(RuntimeError):
 
 
 def alert_operator(service: EditorialService, item_id: int, message: str) -> None:
-    """Tell the Operator something needs fixing (notifications get their own channels later)."""
+    """Tell the Operator something needs fixing, through the alert path: recorded in the
+    editorial DB (once per failure and round, however often the task retries) and sent
+    by the configured notifiers. Never raises: the caller's own error is what matters."""
     holders = service.config.holders_of(service.config.step_of_kind("publish").role)
     log.error("ALERT for %s about item %s: %s", ", ".join(holders) or "operator", item_id, message)
+    try:
+        from warta.alerts import AlertDesk, default_sender
+
+        AlertDesk(service, default_sender(service.config)).publishing_failure(item_id, message)
+    except Exception:
+        log.exception("the alert about item %s could not be recorded or sent", item_id)
 
 
 def _complete(service: EditorialService, item_id: int, round_number: int, step_id: str, **details) -> None:
@@ -42,7 +58,11 @@ def _complete(service: EditorialService, item_id: int, round_number: int, step_i
         pass  # a sibling channel task recorded it at the same moment
 
 
-def _content_for(service: EditorialService, item_id: int, channel_id: str):
+# How often a social channel's task looks whether the website article (its link) is out.
+LINK_POLL_SECONDS = 2.0
+
+
+def _content_for(service: EditorialService, item_id: int, channel_id: str, attempt: PublishAttempt | None = None):
     channel = service.config.channels[channel_id]
     manuscript = service.approved_manuscript(item_id)
     return build_post_content(
@@ -51,34 +71,90 @@ def _content_for(service: EditorialService, item_id: int, channel_id: str):
         service.storage,
         category=channel.options.get("category"),
         tags=tuple(channel.options.get("tags", ())),
+        link=_link_for(service, item_id, channel, attempt),
     )
 
 
-def publish(service: EditorialService, item_id: int, round_number: int, channel_id: str) -> dict:
-    """SOP step 5 for one channel: exactly one post, however often this runs."""
+def _link_for(service: EditorialService, item_id: int, channel, attempt: PublishAttempt | None) -> str | None:
+    """The address of the item's website article, for a social post to point at.
+
+    The channels publish in parallel, so a social channel waits for the website: up to
+    ``link_start_wait_seconds`` for its task to start (record its intent), then up to
+    ``link_wait_seconds`` for it to publish, always within the step's budget. When the
+    website fails or takes too long the social post goes out without the link: one
+    channel failing must not stop the others."""
+    if channel.kind == "wordpress":
+        return None
+    link_from = channel.options.get("link_from", "website")
+    if not link_from or link_from not in service.item_channels(item_id):
+        return None
+    start_limit = float(channel.options.get("link_start_wait_seconds", 20))
+    wait_limit = float(channel.options.get("link_wait_seconds", 120))
+    waited = 0.0
+    while True:
+        source = next((p for p in service.publications(item_id) if p.channel == link_from), None)
+        if source is not None and source.status == "published" and source.url:
+            return source.url
+        if source is not None and source.status == "failed":
+            break
+        limit = wait_limit if source is not None else start_limit
+        if attempt is None or waited >= limit or not attempt.wait(LINK_POLL_SECONDS, f"the {link_from} link"):
+            break
+        waited += LINK_POLL_SECONDS
+    log.warning("%s: item %s is posted without the %s link (not published yet)", channel.id, item_id, link_from)
+    return None
+
+
+def publish(
+    service: EditorialService, item_id: int, round_number: int, channel_id: str, *,
+    clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+) -> dict:
+    """SOP step 5 for one channel: exactly one post, however often this runs.
+
+    Before any call the publication's intent (its marker) is recorded; publishers record
+    their progress (ids, fingerprints) on it as they go, and every attempt first looks
+    for what an earlier one did. Throttling waits as the channel says while the wait
+    fits the step's standard time (sop.yaml), and otherwise fails for Airflow to retry."""
     config = service.config
     if channel_id not in config.channels:
         raise StepFailed(f"channel {channel_id!r} is not configured", retryable=False)
     channel = config.channels[channel_id]
     publication = service.publication_intent(item_id, channel_id)
     if publication.status != "published":
-        publisher = publisher_for(channel)
+        publication_id = publication.id
+        budget = config.step_of_kind("publish").standard_time.total_seconds()
+        attempt = PublishAttempt(
+            publication.details or {}, deadline=clock() + budget, clock=clock, sleep=sleep,
+            record=lambda details: service.publication_progress(publication_id, details),
+        )
         try:
-            # A previous attempt may have posted and died before recording it.
-            post = publisher.find_existing(publication.marker)
-            if post is None:
-                post = publisher.publish(_content_for(service, item_id, channel_id), publication.marker)
+            publisher = publisher_for(channel)
+            content = _content_for(service, item_id, channel_id, attempt)
+            while True:
+                try:
+                    # A previous attempt may have posted and died before recording it.
+                    post = publisher.find_existing(publication.marker, attempt)
+                    if post is None:
+                        post = publisher.publish(content, publication.marker, attempt)
+                    break
+                except ChannelError as exc:
+                    if exc.retryable and exc.retry_after is not None and attempt.wait(exc.retry_after, str(exc)):
+                        continue
+                    raise
             publication = service.publication_done(
-                publication.id, remote_id=post.remote_id, url=post.url, details=post.details
+                publication_id, remote_id=post.remote_id, url=post.url, details={**attempt.details, **post.details}
             )
         except ChannelAuthError as exc:
             message = f"{channel.name_id}: {exc}"  # the publisher names the connection to fix
-            service.publication_failed(publication.id, message)
+            service.publication_failed(publication_id, message)
             alert_operator(service, item_id, message)
             raise StepFailed(message, retryable=False) from exc
         except ChannelError as exc:
-            service.publication_failed(publication.id, f"{channel.name_id}: {exc}")
-            raise StepFailed(f"{channel.name_id}: {exc}", retryable=exc.retryable) from exc
+            message = f"{channel.name_id}: {exc}"
+            service.publication_failed(publication_id, message)
+            if not exc.retryable:  # retrying will not help: someone has to act
+                alert_operator(service, item_id, message)
+            raise StepFailed(message, retryable=exc.retryable) from exc
     publish_step = config.step_of_kind("publish")
     published = {p.channel for p in service.publications(item_id) if p.status == "published"}
     if set(service.item_channels(item_id)) <= published:
@@ -87,17 +163,26 @@ def publish(service: EditorialService, item_id: int, round_number: int, channel_
 
 
 def check_online(service: EditorialService, item_id: int, round_number: int, channel_id: str) -> dict:
-    """SOP step 6 for one channel: the live post is there and right; evidence is kept."""
+    """SOP step 6 for one channel: the live post is there and right; evidence is kept.
+
+    The website is read as an anonymous reader would; social posts are read back through
+    their API. A failed check is recorded, alerts the Operator and fails the task, which
+    can be re-run after the fix."""
     config = service.config
     channel = config.channels[channel_id]
     publication = next((p for p in service.publications(item_id) if p.channel == channel_id), None)
     if publication is None or publication.status != "published":
         raise StepFailed(f"{channel.name_id}: nothing published to check", retryable=False)
     publisher = publisher_for(channel)
-    result = publisher.check_online(
-        RemotePost(publication.remote_id, publication.url, publication.details or {}),
-        _content_for(service, item_id, channel_id),
-    )
+    try:
+        result = publisher.check_online(
+            RemotePost(publication.remote_id, publication.url, publication.details or {}),
+            _content_for(service, item_id, channel_id),
+        )
+    except ChannelError as exc:
+        # The channel's API did not answer as it should: that is a failed check too.
+        result = CheckResult(ok=False, http_status=None,
+                             evidence={"url": publication.url, "failures": [str(exc)], "error": type(exc).__name__})
     service.record_check(publication, ok=result.ok, http_status=result.http_status, evidence=result.evidence)
     if not result.ok:
         failures = "; ".join(result.evidence.get("failures", [])) or "check failed"
@@ -133,6 +218,8 @@ def archive(service: EditorialService, item_id: int, round_number: int) -> dict:
         "timings": history["timings"],
         "publications": history["publications"],
         "checks": history["checks"],
+        # One entry per channel of the item: where it was published and the last check.
+        "channels": _channel_summary(history),
         "files": files,
     }
     storage.put_bytes(f"{prefix}/manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode())
@@ -143,3 +230,24 @@ def archive(service: EditorialService, item_id: int, round_number: int) -> dict:
         if service.get_item(item_id)["current_step"] != "selesai":
             raise
     return {"archive": prefix, "files": len(files) + 1}
+
+
+def _channel_summary(history: dict) -> list[dict]:
+    """Every channel chosen for the item, with its link and latest online-check evidence."""
+    publications = {p["channel"]: p for p in history["publications"]}
+    summary = []
+    for channel_id in history["channels"]:
+        publication = publications.get(channel_id) or {}
+        checks = [c for c in history["checks"] if c["channel"] == channel_id]
+        latest = checks[-1] if checks else None
+        summary.append({
+            "channel": channel_id,
+            "status": publication.get("status", "not_published"),
+            "url": publication.get("url"),
+            "remote_id": publication.get("remote_id"),
+            "published_at": publication.get("published_at"),
+            "check_ok": latest["ok"] if latest else None,
+            "checked_at": latest["checked_at"] if latest else None,
+            "check_evidence": latest["evidence"] if latest else None,
+        })
+    return summary

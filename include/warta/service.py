@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from warta import workflow
 from warta.config import Step, WartaConfig
 from warta.models import (
+    Alert,
     Asset,
     AuditEvent,
     Manuscript,
@@ -518,6 +519,16 @@ class EditorialService:
             session.commit()
             return publication
 
+    def publication_progress(self, publication_id: int, details: dict) -> None:
+        """Keep what a publishing attempt has done so far (remote ids, fingerprints), before
+        its next remote call: a later attempt looks that work up instead of repeating it."""
+        with self._session() as session:
+            publication = session.get(Publication, publication_id)
+            if publication.status == "published":
+                return
+            publication.details = dict(details)
+            session.commit()
+
     def publication_failed(self, publication_id: int, error: str) -> None:
         with self._session() as session:
             publication = session.get(Publication, publication_id)
@@ -594,10 +605,18 @@ class EditorialService:
                 .order_by(StepTiming.started_at, NewsItem.id)
                 .limit(limit)
             ).all()
+            from warta.alerts import alerts_by_step
+            from warta.service_clock import clock_for
+
+            service_clock = clock_for(self.config)
+            alerts = alerts_by_step(self, [(item.id, timing.round, timing.step_id) for item, timing in rows])
             result = []
             for item, timing in rows:
                 step = self.config.step(item.current_step)
                 due = timing.started_at + timedelta(seconds=timing.standard_seconds)
+                # The SOP service level: the standard time on the step's own clock
+                # (working hours or wall), which is what reminders and breaches follow.
+                service_due = service_clock.due_at(step, timing.started_at)
                 result.append(
                     self._summary(item)
                     | {
@@ -606,6 +625,10 @@ class EditorialService:
                         "seconds_left": round((due - now).total_seconds()),
                         "overdue": now > due,
                         "step_role": step.role,
+                        "clock": step.clock,
+                        "service_due_at": service_due.isoformat(),
+                        "breached": now >= service_due,
+                        "alerts": alerts[(item.id, timing.round, timing.step_id)],
                     }
                 )
             return result
@@ -632,11 +655,20 @@ class EditorialService:
                 select(AuditEvent).where(AuditEvent.item_id == item_id).order_by(AuditEvent.id)
             ).all()
             rejections = [r for r in item.records if r.decision == "rejected"]
+            from warta.alerts import alert_summary
+
+            alerts = session.scalars(select(Alert).where(Alert.item_id == item_id).order_by(Alert.id)).all()
             return self._summary(item) | {
                 "notes": item.notes,
                 "revision_rounds": item.round,
                 "rejections": len(rejections),
                 "archive_key": item.archive_key,
+                # SOP step 7: where the item's archive (manuscript, files, links, evidence) is.
+                "archive": {
+                    "key": item.archive_key,
+                    "manifest": f"{item.archive_key}/manifest.json",
+                    "archived_at": item.archived_at.isoformat() if item.archived_at else None,
+                } if item.archive_key else None,
                 "manuscripts": [
                     {"version": m.version, "round": m.round, "kind": m.kind, "title": m.title, "body": m.body,
                      "author": m.author, "note": m.note, "created_at": m.created_at.isoformat()}
@@ -661,7 +693,8 @@ class EditorialService:
                 ],
                 "publications": [
                     {"channel": p.channel, "status": p.status, "remote_id": p.remote_id, "url": p.url,
-                     "error": p.error, "published_at": p.published_at.isoformat() if p.published_at else None}
+                     "error": p.error, "published_at": p.published_at.isoformat() if p.published_at else None,
+                     "attempts": p.attempts, "details": p.details or {}}
                     for p in item.publications
                 ],
                 "checks": [
@@ -673,6 +706,127 @@ class EditorialService:
                     {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "details": e.details}
                     for e in audit
                 ],
+                "alerts": [alert_summary(a) for a in alerts],
+            }
+
+    # ------------------------------------------------------------- desk views
+    ITEM_STATUSES = ("in_progress", "revision", "publishing", "done")
+
+    def list_items(
+        self,
+        *,
+        status: str | None = None,
+        step: str | None = None,
+        service: str | None = None,
+        created_by: str | None = None,
+        search: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """Items newest first, filtered; ``total`` counts every match (for paging)."""
+        if status and status not in self.ITEM_STATUSES:
+            raise InvalidInput(f"unknown status {status!r} (one of: {', '.join(self.ITEM_STATUSES)})", field="status")
+        if step and step != workflow.DONE and step not in {s.id for s in self.config.steps}:
+            raise InvalidInput(f"unknown step {step!r}", field="step")
+        if service and service not in self.config.services:
+            raise InvalidInput(f"unknown service {service!r}", field="service")
+        if not 1 <= limit <= 500:
+            raise InvalidInput("limit must be between 1 and 500", field="limit")
+        if offset < 0:
+            raise InvalidInput("offset must not be negative", field="offset")
+        conditions = []
+        if status:
+            conditions.append(NewsItem.status == status)
+        if step:
+            conditions.append(NewsItem.current_step == step)
+        if service:
+            conditions.append(NewsItem.service == service)
+        if created_by:
+            conditions.append(NewsItem.created_by == created_by)
+        if search and search.strip():
+            words = search.strip()[:200].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(NewsItem.title.ilike(f"%{words}%", escape="\\"))
+        with self._session() as session:
+            total = session.scalar(select(func.count()).select_from(NewsItem).where(*conditions))
+            items = session.scalars(
+                select(NewsItem).where(*conditions).order_by(NewsItem.id.desc()).limit(limit).offset(offset)
+            ).all()
+            return {"total": total, "limit": limit, "offset": offset,
+                    "items": [self._summary(item) | {"updated_at": item.updated_at.isoformat()} for item in items]}
+
+    def asset_file(self, item_id: int, asset_id: int) -> tuple[dict[str, Any], bytes]:
+        """One stored file of an item: its description and its bytes."""
+        with self._session() as session:
+            asset = session.get(Asset, asset_id)
+            if asset is None or asset.item_id != item_id:
+                raise NotFound(f"item {item_id} has no file {asset_id}")
+            described = {"id": asset.id, "kind": asset.kind, "filename": asset.filename,
+                         "content_type": asset.content_type, "size": asset.size, "sha256": asset.sha256}
+            key = asset.storage_key
+        return described, self.storage.get_bytes(key)
+
+    def manuscript_diff(self, item_id: int, from_version: int | None = None, to_version: int | None = None) -> dict[str, Any]:
+        """What changed between two manuscript versions (default: the latest and the one before)."""
+        from warta.manuscript_diff import unified_diff, word_diff_html
+
+        with self._session() as session:
+            self._item(session, item_id)
+            versions = {m.version: m for m in session.scalars(
+                select(Manuscript).where(Manuscript.item_id == item_id).order_by(Manuscript.version)
+            )}
+        if not versions:
+            raise NotFound(f"item {item_id} has no manuscript yet")
+        newest = max(versions)
+        to_version = to_version or newest
+        from_version = from_version or max((v for v in versions if v < to_version), default=to_version)
+        for name, version in (("from", from_version), ("to", to_version)):
+            if version not in versions:
+                raise NotFound(f"item {item_id} has no manuscript version {version}", field=name)
+        old, new = versions[from_version], versions[to_version]
+        return {
+            "item_id": item_id,
+            "from": {"version": old.version, "kind": old.kind, "author": old.author, "round": old.round},
+            "to": {"version": new.version, "kind": new.kind, "author": new.author, "round": new.round},
+            "title_changed": old.title != new.title,
+            "title_html": word_diff_html(old.title, new.title),
+            "body_html": word_diff_html(old.body, new.body),
+            "unified": unified_diff(f"{old.title}\n\n{old.body}\n", f"{new.title}\n\n{new.body}\n",
+                                    f"v{old.version}-{old.kind}", f"v{new.version}-{new.kind}"),
+        }
+
+    def preview(self, item_id: int) -> dict[str, Any]:
+        """Exactly what would be published now: the approved manuscript once decided,
+        else the latest version, rendered by the same function the pipeline uses."""
+        from warta.content import excerpt, publishable_html
+
+        with self._session() as session:
+            item = self._item(session, item_id)
+            approved = session.scalars(
+                select(StepRecord).where(
+                    StepRecord.item_id == item_id, StepRecord.step_id == self.config.decision_step.id,
+                    StepRecord.decision == "approved",
+                ).order_by(StepRecord.id.desc())
+            ).first()
+            manuscript = (session.get(Manuscript, approved.manuscript_id) if approved and approved.manuscript_id
+                          else self._latest_manuscript(session, item_id))
+            photos = session.scalars(
+                select(Asset).where(Asset.item_id == item_id, Asset.kind == "photo").order_by(Asset.id)
+            ).all()
+            if manuscript is None:
+                return {"item_id": item_id, "ready": False, "approved": False, "version": None, "title": item.title,
+                        "body_html": "", "excerpt": "", "photos": [], "channels": list(item.channels)}
+            return {
+                "item_id": item_id,
+                "ready": True,
+                "approved": approved is not None,
+                "version": manuscript.version,
+                "title": manuscript.title,
+                "body_html": publishable_html(manuscript.body),
+                "excerpt": excerpt(manuscript.body),
+                # The first photo becomes the featured image, as the channels publish it.
+                "photos": [{"id": a.id, "filename": a.filename, "caption": a.caption or manuscript.title}
+                           for a in photos],
+                "channels": list(item.channels),
             }
 
     def new_records_since(self, last_id: int, limit: int = 5000) -> list[tuple[int, int, int, str]]:

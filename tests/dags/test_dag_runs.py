@@ -4,15 +4,17 @@ human-step triggers run inline, publishing goes to the WordPress contract fake."
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.fakes.wordpress import airflow_connection_json, png_bytes, serve_fake_wordpress
 from warta import db
-from warta.config import get_config
+from warta.config import DEFAULT_CONFIG_DIR, get_config
 from warta.service import EditorialService, Upload
 from warta.storage import Storage
 
@@ -158,3 +160,71 @@ def test_sensor_waits_for_a_decision_recorded_while_it_is_deferred(dag, service)
     assert time.monotonic() - started >= 2
     assert str(run.state) == "success"
     assert service.get_item(item_id)["current_step"] == "selesai"
+
+
+@pytest.fixture(scope="module")
+def social(service, tmp_path_factory):
+    """The Graph API and X contract fakes, with the channels' Airflow Connections."""
+    from tests.fakes.graph import graph_connection_json, serve_fake_graph
+    from tests.fakes.x import serve_fake_x, x_connection_json
+
+    graph = serve_fake_graph(tokens=("dag-test-token",))
+    x_api = serve_fake_x(client_id="warta-app", refresh_token="dag-test-refresh")
+    mp = pytest.MonkeyPatch()
+    # dag.test() runs mapped tasks one at a time in any order: a social post that comes
+    # before the website must not wait for a website task that cannot start meanwhile.
+    folder = tmp_path_factory.mktemp("config") / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR, folder)
+    channels = yaml.safe_load((folder / "channels.yaml").read_text(encoding="utf-8"))
+    for spec in channels["channels"].values():
+        if "link_start_wait_seconds" in spec:
+            spec["link_start_wait_seconds"] = 0
+    (folder / "channels.yaml").write_text(yaml.safe_dump(channels, allow_unicode=True), encoding="utf-8")
+    mp.setenv("WARTA_CONFIG_DIR", str(folder))
+    mp.setenv("AIRFLOW_CONN_WARTA_FACEBOOK", graph_connection_json(graph, token="dag-test-token",
+                                                                   page_id=graph.fake.page_id))
+    mp.setenv("AIRFLOW_CONN_WARTA_INSTAGRAM", graph_connection_json(graph, token="dag-test-token",
+                                                                    ig_user_id=graph.fake.ig_user_id))
+    mp.setenv("AIRFLOW_CONN_WARTA_X", x_connection_json(x_api, client_id="warta-app", refresh_token="dag-test-refresh"))
+    yield graph.fake, x_api.fake
+    mp.undo()
+    graph.stop()
+    x_api.stop()
+
+
+def _mapped_states(dag_run, task_id: str, channels: list[str]) -> dict[str, str]:
+    """State per channel (a task that never ran has no rendered label: use its map index)."""
+    return {channels[ti.map_index]: str(ti.state) for ti in dag_run.get_task_instances() if ti.task_id == task_id}
+
+
+def test_a_failing_channel_stops_neither_the_other_channels_nor_their_checks(dag, service, wordpress, social):
+    graph, x_api = social
+    graph.expire_token("dag-test-token")
+    item_id = service.create_item(
+        "pelaksana", title="Panen raya lada", channels=["facebook", "x", "website"],
+        uploads=[Upload("lada.png", png_bytes(10, 150, 20), caption="Panen lada")],
+    )["id"]
+    _up_to_check(service, item_id)
+    service.record_step(item_id, "menyetujui", "subkoor", decision="approve")
+
+    run = dag.test(run_conf={"item_id": item_id, "round": 1})
+
+    assert str(run.state) == "failed"
+    order = ["website", "facebook", "x"]  # the `kanal` task puts the website, which others link to, first
+    assert _mapped_states(run, "updating", order) == {"website": "success", "facebook": "failed", "x": "success"}
+    assert _mapped_states(run, "pengecekan", order) == {"website": "success", "facebook": "upstream_failed",
+                                                 "x": "success"}
+    assert _states(run)["mendokumentasi"] == "upstream_failed"
+    history = service.history(item_id)
+    failed = {p["channel"]: p["error"] for p in history["publications"] if p["status"] == "failed"}
+    assert list(failed) == ["facebook"] and "warta_facebook" in failed["facebook"]
+    assert [t for t in x_api.timeline() if t.text.startswith("Siswa belajar di kebun percontohan")]
+
+    # The operator puts a new token in the connection and runs the round again.
+    graph.valid_tokens.add("dag-test-token")
+    graph.expired_tokens.clear()
+    again = dag.test(run_conf={"item_id": item_id, "round": 1})
+    assert str(again.state) == "success"
+    assert service.get_item(item_id)["current_step"] == "selesai"
+    assert len(x_api.timeline()) == 1 and len(graph.page_posts()) == 1
+    assert {c["channel"] for c in service.history(item_id)["checks"] if c["ok"]} == {"website", "facebook", "x"}

@@ -2,7 +2,7 @@
 
 One run is one revision round of one news item (run id ``item-<id>-round-<n>``):
 
-    human steps (deferred sensors) → keputusan ─┬─ approved → kanal → updating[channel] → pengecekan[channel] → mendokumentasi
+    human steps (deferred sensors) → keputusan ─┬─ approved → kanal → (updating → pengecekan)[channel] → mendokumentasi
                                                 └─ rejected → kembali_ke_pelaksana (starts round n+1)
 
 A rejection ends the round and starts the next round as a new run of the same DAG, so the
@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk.exceptions import AirflowFailException
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-from airflow.sdk import DAG, get_current_context, task
+from airflow.sdk import DAG, get_current_context, task, task_group
 
 from warta.airflow.sensors import StepRecordSensor
 from warta.config import WartaConfig, get_config
@@ -155,7 +155,13 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         def item_channels(item_id: int) -> list[str]:
             from warta.service import default_service
 
-            return default_service().item_channels(int(item_id))
+            service = default_service()
+            channels = service.item_channels(int(item_id))
+            # Channels that others link to (the website) first, so that when the mapped
+            # tasks run one after another their link is already there.
+            linked = {service.config.channels[c].options.get("link_from", "website") for c in channels
+                      if c in service.config.channels and service.config.channels[c].kind != "wordpress"}
+            return sorted(channels, key=lambda channel: channel not in linked)
 
         @task(
             task_id="updating",
@@ -177,9 +183,18 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         def archive(item_id: int, round_number: int) -> dict:
             return _run_pipeline_step("archive", item_id, round_number)
 
+        # One group instance per channel: a channel's check waits for its own publishing
+        # only, so a failing channel stops neither the others' posts nor their checks.
+        @task_group(group_id="kanal_publikasi", prefix_group_id=False,
+                    tooltip="Publikasi dan pengecekan, satu per kanal")
+        def per_channel(channel: str, item_id: int, round_number: int):
+            published = publish(channel, item_id, round_number)
+            checked = check(channel, item_id, round_number)
+            published >> checked
+            return checked
+
         channel_list = item_channels(ITEM_ID)
-        published = publish.partial(item_id=ITEM_ID, round_number=ROUND).expand(channel=channel_list)
-        checked = check.partial(item_id=ITEM_ID, round_number=ROUND).expand(channel=channel_list)
+        channels_done = per_channel.partial(item_id=ITEM_ID, round_number=ROUND).expand(channel=channel_list)
         decision >> [channel_list, next_round]
-        published >> checked >> archive(ITEM_ID, ROUND)
+        channels_done >> archive(ITEM_ID, ROUND)
     return dag

@@ -11,12 +11,14 @@ from datetime import date
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
-from airflow.api_fastapi.core_api.security import get_user
 
+# ``api_user`` is Airflow's ``get_user`` (401 without credentials) plus the CSRF check
+# for cookie-authenticated writes; every route depends on it.
+from warta.airflow.security import api_user as get_user, caller_token
 from warta.workflow import WorkflowError
 
 
@@ -38,11 +40,11 @@ class StepInput(BaseModel):
     reason: str = ""
 
 
-def _token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:]
-    return request.cookies.get("_token")
+def run_starter_for(request: Request):
+    """Start a new item's run through Airflow's REST API as the caller (their token)."""
+    from warta.airflow_api import AirflowApi, run_starter
+
+    return run_starter(AirflowApi(f"{request.url.scheme}://{request.url.netloc}", token=caller_token(request)))
 
 
 def _service():
@@ -86,18 +88,6 @@ def create_app() -> FastAPI:
 
     @app.post("/api/v1/items", status_code=201)
     def create_item(payload: NewItem, request: Request, user: BaseUser = Depends(get_user)) -> dict[str, Any]:
-        from warta.airflow_api import AirflowApi, AirflowApiError
-        from warta.models import run_id_for
-
-        api = AirflowApi(f"{request.url.scheme}://{request.url.netloc}", token=_token(request))
-
-        def start_run(item) -> None:
-            try:
-                api.trigger_run(item.dag_id, run_id_for(item.id, item.round),
-                                {"item_id": item.id, "round": item.round}, note=item.title)
-            except AirflowApiError as exc:
-                raise WorkflowError(f"the item's run could not be started: {exc}") from exc
-
         return _service().create_item(
             user.get_name(),
             title=payload.title,
@@ -107,7 +97,7 @@ def create_app() -> FastAPI:
             notes=payload.notes,
             channels=payload.channels,
             submission_key=payload.submission_key,
-            on_created=start_run,
+            on_created=run_starter_for(request),
         )
 
     @app.get("/api/v1/items/{item_id}")
@@ -128,4 +118,40 @@ def create_app() -> FastAPI:
             return service.waiting_for(role=role)
         return service.waiting_for(username=user.get_name())
 
+    @app.get("/api/v1/alerts")
+    def alerts(mine: bool = True, limit: int = 50, user: BaseUser = Depends(get_user)) -> list[dict[str, Any]]:
+        """Recent alerts (reminders, breaches, escalations, freshness, publishing failures);
+        by default those sent to the caller."""
+        from warta.alerts import recent_alerts
+
+        return recent_alerts(_service(), user.get_name() if mine else None, limit=min(max(limit, 1), 500))
+
+    # Monthly reports (warta.report): kept in archive storage by the monthly report DAG.
+    @app.get("/api/v1/reports")
+    def reports(user: BaseUser = Depends(get_user)) -> list[dict[str, Any]]:
+        """Months with a stored report, newest first, with a download path per language and format."""
+        from warta.report.store import list_reports
+        from warta.storage import Storage
+
+        return [
+            entry | {"files": {lang: {fmt: f"/warta/api/v1/reports/{entry['month']}/{fmt}?lang={lang}"
+                                      for fmt in formats} for lang, formats in entry["languages"].items()}}
+            for entry in list_reports(Storage.default())
+        ]
+
+    @app.get("/api/v1/reports/{month}/{fmt}")
+    def report_file(month: str, fmt: str, lang: str = "id", user: BaseUser = Depends(get_user)) -> Response:
+        """One month's report as a file: fmt is pdf, xlsx or html; lang id (default) or en."""
+        from warta.report.store import read_report
+        from warta.storage import Storage
+
+        data, filename, media_type = read_report(Storage.default(), month, fmt, lang)
+        return Response(data, media_type=media_type,
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    from warta.airflow.desk_api import add_desk_api_routes
+    from warta.airflow.desk import add_desk_pages
+
+    add_desk_api_routes(app)
+    add_desk_pages(app)
     return app

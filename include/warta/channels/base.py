@@ -8,10 +8,14 @@ provider's hook, which the publisher is given; payload building is plain Python.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from warta.config import Channel
+
+log = logging.getLogger(__name__)
 
 
 class ChannelError(RuntimeError):
@@ -21,6 +25,14 @@ class ChannelError(RuntimeError):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+class ChannelDuplicate(ChannelError):
+    """The channel refused the post as a duplicate of one it already has (maybe ours,
+    from an attempt whose answer was lost): look it up rather than post again."""
+
+    def __init__(self, message: str):
+        super().__init__(message, retryable=False)
 
 
 class ChannelAuthError(ChannelError):
@@ -48,6 +60,10 @@ class PostContent:
     media: tuple[MediaFile, ...] = ()
     category: str | None = None
     tags: tuple[str, ...] = ()
+    # The body as plain text (social captions are cut from it) and the item's website
+    # article, when it has one, for social posts to point at.
+    text: str = ""
+    link: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,13 +80,58 @@ class CheckResult:
     evidence: dict[str, Any]
 
 
+class PublishAttempt:
+    """What one publishing attempt knows beyond the content, and the means to leave a trail.
+
+    ``details`` holds what earlier attempts recorded (the publication's ``details``: ids
+    of posts, photos, containers, fingerprints of what was sent). ``note()`` records more
+    *before* the next remote call, so an attempt that dies after the remote side acted is
+    followed by one that looks the work up instead of repeating it. ``deadline`` (on
+    ``clock``) is the end of the step's time budget: a publisher waits (``sleep``) for a
+    throttle or a slow container only while the wait fits.
+    """
+
+    def __init__(
+        self,
+        details: dict[str, Any] | None = None,
+        *,
+        record: Callable[[dict[str, Any]], None] | None = None,
+        deadline: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.details: dict[str, Any] = dict(details or {})
+        self._record = record
+        self.clock = clock
+        self.sleep = sleep
+        self.deadline = deadline if deadline is not None else clock() + 600.0
+
+    def note(self, **values: Any) -> None:
+        """Remember ``values`` now, durably (the pipeline stores them on the publication)."""
+        self.details.update(values)
+        if self._record is not None:
+            self._record(dict(self.details))
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - self.clock())
+
+    def wait(self, seconds: float, why: str) -> bool:
+        """Sleep ``seconds`` if that fits the budget; False (and no sleep) when it does not."""
+        if seconds > self.remaining():
+            return False
+        if seconds > 0:
+            log.info("waiting %.0f s: %s", seconds, why)
+            self.sleep(seconds)
+        return True
+
+
 class Publisher(Protocol):
     channel: Channel
 
-    def find_existing(self, marker: str) -> RemotePost | None:
-        """The post carrying ``marker`` if the channel already has it."""
+    def find_existing(self, marker: str, attempt: PublishAttempt | None = None) -> RemotePost | None:
+        """The post carrying ``marker`` (or recorded in ``attempt.details``) if the channel has it."""
 
-    def publish(self, content: PostContent, marker: str) -> RemotePost:
+    def publish(self, content: PostContent, marker: str, attempt: PublishAttempt | None = None) -> RemotePost:
         """Create the post (tagged with ``marker``) and return where it lives."""
 
     def check_online(self, post: RemotePost, content: PostContent) -> CheckResult:
@@ -83,4 +144,16 @@ def publisher_for(channel: Channel) -> Publisher:
         from warta.channels.wordpress import WordPressPublisher
 
         return WordPressPublisher(channel)
+    if channel.kind == "facebook_page":
+        from warta.channels.facebook import FacebookPagePublisher
+
+        return FacebookPagePublisher(channel)
+    if channel.kind == "instagram":
+        from warta.channels.instagram import InstagramPublisher
+
+        return InstagramPublisher(channel)
+    if channel.kind == "x":
+        from warta.channels.x import XPublisher
+
+        return XPublisher(channel)
     raise ValueError(f"channel {channel.id!r}: no publisher for kind {channel.kind!r}")

@@ -33,6 +33,7 @@ from warta.channels.base import (
     CheckResult,
     MediaFile,
     PostContent,
+    PublishAttempt,
     RemotePost,
 )
 from warta.config import Channel
@@ -69,7 +70,7 @@ class WordPressPublisher:
         self._term_ids: dict[tuple[str, str], int] = {}
 
     # ------------------------------------------------------------ the protocol
-    def find_existing(self, marker: str) -> RemotePost | None:
+    def find_existing(self, marker: str, attempt: PublishAttempt | None = None) -> RemotePost | None:
         slug = marker_slug(marker)
         posts = self._api(
             "GET", "/wp/v2/posts", "looking up the post by its marker",
@@ -86,7 +87,7 @@ class WordPressPublisher:
         return self._remote_post(post, media_ids=[featured_id] if featured_id else [],
                                  featured_image_url=self._media_source_url(featured_id))
 
-    def publish(self, content: PostContent, marker: str) -> RemotePost:
+    def publish(self, content: PostContent, marker: str, attempt: PublishAttempt | None = None) -> RemotePost:
         slug = marker_slug(marker)
         uploaded = self._upload_media(content, slug)
         featured = next((m for m in uploaded if m.mime_type.startswith("image/")), None)
@@ -115,6 +116,12 @@ class WordPressPublisher:
 
     def check_online(self, post: RemotePost, content: PostContent) -> CheckResult:
         return _OnlineCheck(post, content).run()
+
+    def host_media(self, media: tuple[MediaFile, ...], slug: str, alt_text: str) -> list[str]:
+        """Put files in the site's media library (once, however often this runs) and return
+        their public addresses: for channels that take photos only by URL (Instagram)."""
+        content = PostContent(title=alt_text, body_html="", excerpt="", media=media)
+        return [item.source_url for item in self._upload_media(content, marker_slug(slug))]
 
     # ------------------------------------------------------------ publishing
     def _upload_media(self, content: PostContent, post_slug: str) -> list[_UploadedMedia]:

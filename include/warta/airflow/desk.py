@@ -1,0 +1,483 @@
+"""The editorial desk in the browser: server-rendered pages inside Airflow's api-server.
+
+    /warta/desk/                     inbox: what waits for my roles, oldest first
+    /warta/desk/items                all items, with filters
+    /warta/desk/new                  intake form (Pelaksana Kegiatan)
+    /warta/desk/items/{id}           the item: preview, corrections, history, the form of its step
+    /warta/desk/items/{id}/files/{n} a stored documentation file
+    /warta/desk/runs/{run_id}        an Airflow run (item-<id>-round-<n>) → its item
+
+Signed-in users only (Airflow's login; anonymous visitors are sent to it), every form
+post carries a CSRF token, and every action goes through the same service layer as the
+REST API and the CLI.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
+from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
+
+from warta.airflow.security import CSRF_COOKIE, CSRF_FIELD, csrf_ok, csrf_token_belongs_to, new_csrf_token
+from warta.airflow.uploads import MAX_FILES_PER_REQUEST, file_response, read_uploads, request_too_large
+from warta.web import STATIC_DIR, file_size, render
+from warta.web.i18n import DEFAULT_LANGUAGE, normalize_language, translate
+from warta.workflow import DONE, Conflict, InvalidInput, NotFound, PermissionDenied, WorkflowError
+
+LANG_COOKIE = "warta_lang"
+RUN_ID = re.compile(r"^item-(\d+)-round-(\d+)$")
+
+
+class LoginRequired(Exception):
+    """An anonymous (or expired) visitor of a page: send them to Airflow's login."""
+
+
+class PageError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _service():
+    from warta.service import default_service
+
+    return default_service()
+
+
+async def desk_user(
+    request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(bearer_scheme)
+) -> BaseUser:
+    """Airflow's user of this request; pages redirect to the login instead of a 401."""
+    try:
+        return await get_user(request, None, bearer)
+    except HTTPException as exc:
+        if exc.status_code in (401, 403):  # no token, expired, or not valid
+            raise LoginRequired() from None
+        raise
+
+
+def _login_url(request: Request) -> str:
+    next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    try:
+        from airflow.api_fastapi.app import get_auth_manager
+
+        return get_auth_manager().get_url_login(next_url=next_url)
+    except Exception:  # no auth manager configured (plain library use)
+        return "/auth/login?" + urlencode({"next": next_url})
+
+
+def _language(request: Request) -> str:
+    return (normalize_language(request.query_params.get("lang"))
+            or normalize_language(request.cookies.get(LANG_COOKIE)) or DEFAULT_LANGUAGE)
+
+
+class Page:
+    """What every page needs: the user, their roles, language, CSRF token and links."""
+
+    def __init__(self, request: Request, user: BaseUser):
+        self.request = request
+        self.user = user
+        self.username = user.get_name()
+        self.service = _service()
+        self.config = self.service.config
+        self.lang = _language(request)
+        self.roles = self.config.roles_of(self.username)
+        existing = request.cookies.get(CSRF_COOKIE)
+        self.csrf = existing if csrf_token_belongs_to(existing, self.username) else new_csrf_token(self.username)
+        self.root = request.scope.get("root_path", "").rstrip("/")
+        self.base = f"{self.root}/desk"
+
+    def t(self, key: str, **values) -> str:
+        return translate(self.lang, key, **values)
+
+    def name(self, thing) -> str:
+        """A config entry (step, role, channel) in the page's language."""
+        return thing.name_en if self.lang == "en" else thing.name_id
+
+    def service_name(self, service_id: str) -> str:
+        spec = self.config.services.get(service_id) or {}
+        return spec.get("name_en" if self.lang == "en" else "name_id") or service_id
+
+    def step_name(self, step_id: str) -> str:
+        if step_id == DONE:
+            return self.t("step_done")
+        step = self.config.step(step_id)
+        return f"{step.number}. {self.name(step)}"
+
+    def role_name(self, role_id: str | None) -> str:
+        return self.name(self.config.roles[role_id]) if role_id in self.config.roles else (role_id or "–")
+
+    def lang_url(self, lang: str) -> str:
+        params = dict(self.request.query_params) | {"lang": lang}
+        return f"{self.request.url.path}?{urlencode(params)}"
+
+    @property
+    def can_create(self) -> bool:
+        return self.config.steps[0].role in self.roles
+
+    def respond(self, template: str, status: int = 200, **context) -> HTMLResponse:
+        html = render(template, self.lang, page=self, config=self.config, **context)
+        response = HTMLResponse(html, status_code=status)
+        secure = self.request.url.scheme == "https"
+        response.set_cookie(CSRF_COOKIE, self.csrf, httponly=True, samesite="strict", secure=secure,
+                            path=self.root or "/")
+        if normalize_language(self.request.query_params.get("lang")):
+            response.set_cookie(LANG_COOKIE, self.lang, max_age=365 * 86400, samesite="lax", secure=secure,
+                                path=self.root or "/")
+        return response
+
+    def error(self, status: int, message: str) -> HTMLResponse:
+        return self.respond("error.html", status=status, message=message)
+
+
+def _no_store(response: Response) -> Response:
+    # Pages show people's work in progress: never cached, framed only by Airflow's UI.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'self'; object-src 'none'; base-uri 'self'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+async def _form(request: Request, page: Page) -> FormData:
+    """The posted form, after the CSRF check (403 page if it fails)."""
+    if request_too_large(request.headers.get("content-length"), page.config.limits):
+        raise PageError(413, page.t("err_file_size", name="", size=file_size(page.config.limits.upload_max_bytes)))
+    form = await request.form(max_files=MAX_FILES_PER_REQUEST + 1)
+    if not csrf_ok(request, page.username, form.get(CSRF_FIELD)):
+        raise PageError(403, page.t("error_csrf"))
+    return form
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _files(form: FormData, name: str = "files") -> list[UploadFile]:
+    return [f for f in form.getlist(name) if isinstance(f, UploadFile)]
+
+
+# ------------------------------------------------------------------ form checks
+def _check_text(errors: dict, page: Page, field: str, value: str, max_chars: int, required: bool = False) -> None:
+    if required and not value.strip():
+        errors[field] = page.t("err_required")
+    elif len(value.strip()) > max_chars:
+        errors[field] = page.t("err_too_long", n=max_chars)
+
+
+def _check_files(errors: dict, page: Page, files: list[UploadFile]) -> None:
+    limits = page.config.limits
+    allowed = sorted({ext for exts in limits.upload_types.values() for ext in exts})
+    chosen = [f for f in files if f.filename]
+    if len(chosen) > MAX_FILES_PER_REQUEST:
+        errors["files"] = page.t("err_too_many_files", n=MAX_FILES_PER_REQUEST)
+        return
+    problems = []
+    for upload in chosen:
+        ext = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
+        if ext not in allowed:
+            problems.append(page.t("err_file_type", name=upload.filename, types=", ".join(allowed)))
+        elif upload.size is not None and upload.size > limits.upload_max_bytes:
+            problems.append(page.t("err_file_size", name=upload.filename, size=file_size(limits.upload_max_bytes)))
+        elif upload.size == 0:
+            problems.append(page.t("err_file_empty", name=upload.filename))
+    if problems:
+        errors["files"] = " ".join(problems)
+
+
+def _intake_errors(page: Page, values: dict, files: list[UploadFile]) -> dict[str, str]:
+    """Field → message in the user's language. The service checks everything again."""
+    limits = page.config.limits
+    errors: dict[str, str] = {}
+    _check_text(errors, page, "title", values["title"], limits.title_max_chars, required=True)
+    if not values["activity_date"].strip():
+        errors["activity_date"] = page.t("err_required")
+    else:
+        try:
+            date.fromisoformat(values["activity_date"].strip())
+        except ValueError:
+            errors["activity_date"] = page.t("err_date")
+    _check_text(errors, page, "place", values["place"], 300)
+    if values["service"] not in page.config.services:
+        errors["service"] = page.t("err_service")
+    _check_text(errors, page, "notes", values["notes"], limits.notes_max_chars)
+    if not values["channels"] or any(c not in page.config.channels for c in values["channels"]):
+        errors["channels"] = page.t("err_channels")
+    _check_files(errors, page, files)
+    return errors
+
+
+def _step_errors(page: Page, step, values: dict, files: list[UploadFile]) -> dict[str, str]:
+    limits = page.config.limits
+    errors: dict[str, str] = {}
+    _check_text(errors, page, "notes", values["notes"], limits.notes_max_chars)
+    if step.kind == "coverage":
+        _check_files(errors, page, files)
+    elif step.kind in ("manuscript", "correction"):
+        _check_text(errors, page, "title", values["title"], limits.title_max_chars, required=True)
+        _check_text(errors, page, "body", values["body"], limits.manuscript_max_chars, required=True)
+    elif step.kind == "decision":
+        if values["decision"] == "reject" and len(values["reason"].strip()) < limits.reason_min_chars:
+            errors["reason"] = page.t("err_reason", n=limits.reason_min_chars)
+    return errors
+
+
+# ------------------------------------------------------------------ item page
+def _item_context(page: Page, item_id: int) -> dict[str, Any]:
+    from warta.manuscript_diff import changed, word_diff_html
+
+    service = page.service
+    history = service.history(item_id)
+    preview = service.preview(item_id)
+    manuscripts = history["manuscripts"]
+    # Each version against the one before: the reviewer's corrections, and each revision.
+    diffs = []
+    for before, after in zip(manuscripts, manuscripts[1:]):
+        diffs.append({
+            "old": before, "new": after,
+            "changed": changed(before["body"], after["body"]) or before["title"] != after["title"],
+            "title_html": word_diff_html(before["title"], after["title"]),
+            "body_html": word_diff_html(before["body"], after["body"]),
+        })
+    current = None if history["current_step"] == DONE else page.config.step(history["current_step"])
+    round_authors = {m["author"] for m in manuscripts if m["round"] == history["round"]}
+    latest = manuscripts[-1] if manuscripts else None
+    rejection = next((r for r in reversed(history["records"]) if r["decision"] == "rejected"), None)
+    rounds = []
+    for number in range(1, history["round"] + 1):
+        rounds.append({
+            "number": number,
+            "run_id": f"item-{item_id}-round-{number}",
+            "records": [r for r in history["records"] if r["round"] == number],
+            "timings": {t["step"]: t for t in history["timings"] if t["round"] == number},
+            "manuscripts": [m for m in manuscripts if m["round"] == number],
+        })
+    return {
+        "item": history,
+        "preview": preview,
+        "diffs": diffs,
+        "current": current,
+        "my_turn": bool(current and current.is_human and current.role in page.roles),
+        "own_manuscript": page.username in round_authors,
+        "latest": latest,
+        "rejection": rejection if history["round"] > 1 else None,
+        "rounds": rounds,
+        "photos": [a for a in history["assets"] if a["kind"] == "photo"],
+        "airflow_run_url": lambda run_id: f"/dags/{history['dag_id']}/runs/{run_id}",
+    }
+
+
+def _render_item(page: Page, item_id: int, *, status: int = 200, errors: dict | None = None,
+                 values: dict | None = None, notice: str | None = None, problem: str | None = None) -> HTMLResponse:
+    try:
+        context = _item_context(page, item_id)
+    except NotFound:
+        return page.error(404, page.t("error_not_found"))
+    latest = context["latest"]
+    defaults = {
+        "title": latest["title"] if latest else context["item"]["title"],
+        "body": latest["body"] if latest else "",
+        "notes": "", "reason": "", "decision": "",
+    }
+    return page.respond("item.html", status=status, errors=errors or {}, values=defaults | (values or {}),
+                        notice=notice, problem=problem, **context)
+
+
+# ------------------------------------------------------------------ routes
+def add_desk_pages(app: FastAPI) -> None:
+    router = APIRouter(prefix="/desk", include_in_schema=False)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(_login_url(request), status_code=303)
+
+    @router.get("/", response_class=HTMLResponse)
+    def inbox(request: Request, user: BaseUser = Depends(desk_user)) -> Response:
+        page = Page(request, user)
+        waiting = page.service.waiting_for(username=page.username)
+        mine = page.service.list_items(created_by=page.username, limit=10)["items"]
+        return _no_store(page.respond("inbox.html", waiting=waiting, mine=mine))
+
+    @router.get("/items", response_class=HTMLResponse)
+    def items(request: Request, user: BaseUser = Depends(desk_user)) -> Response:
+        page = Page(request, user)
+        params = request.query_params
+        filters = {name: params.get(name) or None for name in ("status", "step", "service", "q")}
+        try:
+            offset = max(0, int(params.get("offset") or 0))
+        except ValueError:
+            offset = 0
+        try:
+            listing = page.service.list_items(status=filters["status"], step=filters["step"],
+                                              service=filters["service"], search=filters["q"], limit=25,
+                                              offset=offset)
+        except InvalidInput:
+            filters = dict.fromkeys(filters)
+            listing = page.service.list_items(limit=25, offset=0)
+        return _no_store(page.respond("items.html", listing=listing, filters=filters,
+                                      statuses=page.service.ITEM_STATUSES))
+
+    def _intake_page(page: Page, *, status: int = 200, values: dict | None = None, errors: dict | None = None,
+                     problem: str | None = None, files_lost: bool = False) -> Response:
+        limits = page.config.limits
+        values = values or {
+            "title": "", "activity_date": "", "place": "", "service": "", "notes": "",
+            "channels": page.config.default_channels, "submission_key": str(uuid.uuid4()),
+        }
+        return _no_store(page.respond(
+            "new.html", status=status, values=values, errors=errors or {}, problem=problem, files_lost=files_lost,
+            upload_types=", ".join(sorted({e for exts in limits.upload_types.values() for e in exts})),
+            upload_accept=",".join(sorted({f".{e}" for exts in limits.upload_types.values() for e in exts})),
+            upload_max=file_size(limits.upload_max_bytes),
+        ))
+
+    @router.get("/new", response_class=HTMLResponse)
+    def new_item_form(request: Request, user: BaseUser = Depends(desk_user)) -> Response:
+        page = Page(request, user)
+        if not page.can_create:
+            return _no_store(page.error(403, page.t("error_forbidden")))
+        return _intake_page(page)
+
+    @router.post("/new", response_class=HTMLResponse)
+    async def new_item(request: Request, user: BaseUser = Depends(desk_user)) -> Response:
+        from warta.airflow.rest_api import run_starter_for
+
+        page = Page(request, user)
+        try:
+            form = await _form(request, page)
+        except PageError as exc:
+            return _no_store(page.error(exc.status, exc.message))
+        if not page.can_create:
+            return _no_store(page.error(403, page.t("error_forbidden")))
+        values = {name: _text(form, name) for name in
+                  ("title", "activity_date", "place", "service", "notes", "submission_key")}
+        values["channels"] = [c for c in form.getlist("channels") if isinstance(c, str)]
+        if not values["submission_key"]:
+            values["submission_key"] = str(uuid.uuid4())
+        files = _files(form)
+        errors = _intake_errors(page, values, files)
+        if not errors:
+            try:
+                uploads = await read_uploads(files, page.config.limits)
+                created = await run_in_threadpool(
+                    page.service.create_item, page.username, title=values["title"],
+                    activity_date=values["activity_date"], place=values["place"], service=values["service"],
+                    notes=values["notes"], channels=values["channels"], submission_key=values["submission_key"],
+                    uploads=uploads, on_created=run_starter_for(request),
+                )
+            except PermissionDenied:
+                return _no_store(page.error(403, page.t("error_forbidden")))
+            except InvalidInput as exc:
+                errors[exc.field or "form"] = exc.message
+            except WorkflowError as exc:
+                message = exc.message
+                if exc.code == "run_not_started":
+                    message = page.t("error_run_start", message=exc.message)
+                return _intake_page(page, status=exc.status, values=values, problem=message,
+                                    files_lost=bool([f for f in files if f.filename]))
+            else:
+                flag = "duplicate" if created.get("duplicate") else "created"
+                return RedirectResponse(f"{page.base}/items/{created['id']}?{flag}=1", status_code=303)
+        return _intake_page(page, status=422, values=values, errors=errors,
+                            problem=page.t("form_has_errors"), files_lost=bool([f for f in files if f.filename]))
+
+    @router.get("/items/{item_id}", response_class=HTMLResponse)
+    def item_page(item_id: int, request: Request, user: BaseUser = Depends(desk_user)) -> Response:
+        page = Page(request, user)
+        params = request.query_params
+        notice = None
+        if params.get("created"):
+            notice = page.t("item_created")
+        elif params.get("duplicate"):
+            notice = page.t("item_duplicate")
+        elif params.get("done") in {s.id for s in page.config.steps}:
+            notice = page.t("step_recorded", step=page.step_name(params["done"]))
+        return _no_store(_render_item(page, item_id, notice=notice))
+
+    @router.post("/items/{item_id}/steps/{step_id}", response_class=HTMLResponse)
+    async def record_step(item_id: int, step_id: str, request: Request,
+                          user: BaseUser = Depends(desk_user)) -> Response:
+        page = Page(request, user)
+        try:
+            form = await _form(request, page)
+            step = page.config.step(step_id)
+        except PageError as exc:
+            return _no_store(page.error(exc.status, exc.message))
+        except KeyError:
+            return _no_store(page.error(404, page.t("error_not_found")))
+        if step.role not in page.roles:
+            return _no_store(page.error(403, page.t("error_forbidden")))
+        values = {name: _text(form, name) for name in ("title", "body", "notes", "decision", "reason")}
+        files = _files(form)
+        errors = _step_errors(page, step, values, files)
+        if errors:
+            return _no_store(_render_item(page, item_id, status=422, errors=errors, values=values,
+                                          problem=page.t("form_has_errors")))
+        try:
+            uploads = await read_uploads(files, page.config.limits)
+            await run_in_threadpool(
+                page.service.record_step, item_id, step.id, page.username, notes=values["notes"],
+                title=values["title"] if step.kind in ("manuscript", "correction") else None,
+                body=values["body"] if step.kind in ("manuscript", "correction") else None,
+                decision=values["decision"] or None, reason=values["reason"], uploads=uploads,
+            )
+        except PermissionDenied as exc:
+            return _no_store(page.error(403, exc.message))
+        except NotFound:
+            return _no_store(page.error(404, page.t("error_not_found")))
+        except InvalidInput as exc:
+            return _no_store(_render_item(page, item_id, status=422, errors={exc.field or "form": exc.message},
+                                          values=values, problem=page.t("form_has_errors")))
+        except (Conflict, WorkflowError) as exc:
+            return _no_store(_render_item(page, item_id, status=exc.status, problem=exc.message))
+        return RedirectResponse(f"{page.base}/items/{item_id}?done={step.id}", status_code=303)
+
+    @router.get("/items/{item_id}/files/{asset_id}")
+    def item_file(item_id: int, asset_id: int, request: Request, user: BaseUser = Depends(desk_user)) -> Response:
+        try:
+            described, data = _service().asset_file(item_id, asset_id)
+        except NotFound:
+            page = Page(request, user)
+            return _no_store(page.error(404, page.t("error_not_found")))
+        return file_response(described, data)
+
+    @router.get("/runs/{run_id}")
+    def run_to_item(run_id: str, request: Request, user: BaseUser = Depends(desk_user)) -> Response:
+        """The Airflow UI's run and task links land here (plugin external_views)."""
+        match = RUN_ID.match(run_id)
+        base = f"{request.scope.get('root_path', '').rstrip('/')}/desk"
+        if not match:
+            page = Page(request, user)
+            return _no_store(page.error(404, page.t("error_run_unknown", run_id=run_id)))
+        # The item's top: the Airflow UI shows it in a tab, where a jump down would hide the title.
+        return RedirectResponse(f"{base}/items/{match.group(1)}", status_code=303)
+
+    app.include_router(router)
+    app.mount("/desk/static", StaticFiles(directory=str(STATIC_DIR)), name="warta-desk-static")
+
+    # Short links (alerts point at /warta/items/{id}) open the desk.
+    @app.get("/items/{item_id}", include_in_schema=False)
+    def item_short_link(item_id: int, request: Request) -> RedirectResponse:
+        return RedirectResponse(f"{request.scope.get('root_path', '').rstrip('/')}/desk/items/{item_id}", 303)
+
+    @app.get("/items", include_in_schema=False)
+    def items_short_link(request: Request) -> RedirectResponse:
+        return RedirectResponse(f"{request.scope.get('root_path', '').rstrip('/')}/desk/items", 303)
+
+    @app.get("/desk", include_in_schema=False)
+    def desk_root(request: Request) -> RedirectResponse:
+        return RedirectResponse(f"{request.scope.get('root_path', '').rstrip('/')}/desk/", 303)

@@ -1,0 +1,66 @@
+"""Files over HTTP, for the REST API and the desk pages alike: reading uploads within the
+configured size limit, and serving stored files without letting them run as pages."""
+
+from __future__ import annotations
+
+import mimetypes
+from urllib.parse import quote
+
+from fastapi import UploadFile
+from fastapi.responses import Response
+
+from warta.config import Limits
+from warta.service import Upload
+from warta.workflow import InvalidInput
+
+MAX_FILES_PER_REQUEST = 30
+_CHUNK = 1024 * 1024
+
+
+def request_too_large(content_length: str | None, limits: Limits) -> bool:
+    """Refuse before parsing a body that cannot fit: every file at its limit plus the fields."""
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        return False
+    return length > MAX_FILES_PER_REQUEST * limits.upload_max_bytes + 2 * 1024 * 1024
+
+
+async def read_uploads(files: list[UploadFile] | None, limits: Limits) -> list[Upload]:
+    """The chosen files as service uploads; a file over the limit is refused without
+    reading the rest of it. Types and empty files are checked by the service."""
+    chosen = [f for f in files or [] if getattr(f, "filename", None)]  # an empty file input sends no name
+    if len(chosen) > MAX_FILES_PER_REQUEST:
+        raise InvalidInput(f"too many files (at most {MAX_FILES_PER_REQUEST})", field="files")
+    uploads = []
+    for upload in chosen:
+        data = bytearray()
+        while chunk := await upload.read(_CHUNK):
+            data.extend(chunk)
+            if len(data) > limits.upload_max_bytes:
+                raise InvalidInput(
+                    f"{upload.filename!r} is larger than {limits.upload_max_bytes // (1024 * 1024)} MB", field="files"
+                )
+        # The browser's content type is not trusted: the service derives it from the name.
+        uploads.append(Upload(filename=upload.filename, data=bytes(data)))
+    return uploads
+
+
+def file_response(described: dict, data: bytes) -> Response:
+    """A stored file. Its type comes from its (allow-listed) extension, never from the
+    uploader; photos, video and audio display inline, anything else downloads; and the
+    sandbox policy keeps any file from running script in the desk's origin."""
+    media_type = mimetypes.guess_type(described["filename"])[0] or "application/octet-stream"
+    inline = described["kind"] in ("photo", "video", "audio") and media_type.split("/")[0] in ("image", "video", "audio")
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        content=data,
+        media_type=media_type if inline else "application/octet-stream",
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(described['filename'])}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Cache-Control": "private, max-age=3600",
+            "ETag": f'"{described["sha256"]}"',
+        },
+    )

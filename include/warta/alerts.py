@@ -1,0 +1,488 @@
+"""Service-level alerts: reminders, breaches, escalations, freshness warnings and
+publishing failures. Plain Python: Airflow's notifiers sit behind ``NotificationSender``
+(see ``warta.airflow.notifiers``), so the scan is tested without Airflow.
+
+Every alert is first recorded in the editorial DB under a unique ``dedupe_key`` that
+names the event, then delivered. Recording the same event again (the next scan, a task
+retry, a restarted scheduler, two scanners at once) finds the key taken and sends
+nothing. Delivery is retried on later scans for addresses that failed, up to
+``max_delivery_attempts``; a sender claims an alert before delivering it, so two
+scanners never deliver the same alert at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from warta.config import Step
+from warta.models import Alert, NewsItem, Publication, StepTiming
+from warta.service import EditorialService
+from warta.service_clock import WALL, StepDeadlines, clock_for
+
+log = logging.getLogger(__name__)
+
+STEP_ALERT_KINDS = ("reminder", "breach", "escalation")
+FAILURE_KINDS = ("publish_failure", "check_failure")
+KINDS = STEP_ALERT_KINDS + ("freshness",) + FAILURE_KINDS
+# A sender that crashed mid-delivery leaves its claim; after this long another may retry.
+CLAIM_LEASE = timedelta(minutes=5)
+SOP_WARNING = "Website dan sosial media perlu selalu update untuk memberikan informasi terkini."
+
+_DAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+_MONTH_NAMES = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+    "November", "Desember",
+)
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One message to one address on one notification channel."""
+
+    kind: str
+    channel: str  # "email" or "chat"
+    address: str  # an email address, or the chat target's tag in the chat connection
+    usernames: tuple[str, ...]
+    subject: str
+    text: str
+    link: str
+
+
+class NotificationSender(Protocol):
+    def send(self, notification: Notification) -> None:
+        """Deliver it or raise (the alert keeps the error and is retried later)."""
+
+
+class LoggingSender:
+    """Used where no notifier is available (Airflow not installed): the log is the channel."""
+
+    def send(self, notification: Notification) -> None:
+        log.warning("ALERT (%s) to %s <%s>: %s", notification.kind, ",".join(notification.usernames),
+                    notification.address, notification.subject)
+
+
+def default_sender(config) -> NotificationSender:
+    """Airflow's notifiers (SMTP, Apprise) as configured; the log without Airflow."""
+    try:
+        from warta.airflow.notifiers import AirflowNotifierSender
+    except ImportError:
+        return LoggingSender()
+    return AirflowNotifierSender.from_config(config)
+
+
+# ------------------------------------------------------------------ formatting
+def format_local(moment: datetime, timezone_name: str) -> str:
+    """'Kamis, 26 November 2026 08.00 WIB': how people in the unit read a time."""
+    local = moment.astimezone(ZoneInfo(timezone_name))
+    return (f"{_DAY_NAMES[local.weekday()]}, {local.day} {_MONTH_NAMES[local.month - 1]} {local.year} "
+            f"{local:%H.%M} {local.tzname()}")
+
+
+def format_duration(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, minutes = divmod(minutes, 1440)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} hari"] * bool(days) + [f"{hours} jam"] * bool(hours) + [f"{minutes} menit"] * bool(minutes)
+    return " ".join(parts) or "kurang dari 1 menit"
+
+
+def _message_key(message: str) -> str:
+    return hashlib.sha256(message.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class _Draft:
+    """An alert before it is recorded."""
+
+    dedupe_key: str
+    kind: str
+    recipients: list[str]
+    subject: str
+    message: str
+    link: str
+    item_id: int | None = None
+    round: int | None = None
+    step_id: str | None = None
+    publishing_channel: str | None = None
+    waiting_since: datetime | None = None
+    due_at: datetime | None = None
+
+
+class AlertDesk:
+    """Raises, records and delivers alerts for one editorial DB and configuration."""
+
+    def __init__(self, service: EditorialService, sender: NotificationSender):
+        self.service = service
+        self.config = service.config
+        self.levels = service.config.service_levels
+        self.sender = sender
+        self.clock = clock_for(service.config)
+
+    # ------------------------------------------------------------ recording
+    def _deliveries(self, usernames: list[str]) -> list[dict[str, Any]]:
+        """One delivery per distinct address: two users sharing a group chat get one message."""
+        by_address: dict[tuple[str, str], dict[str, Any]] = {}
+        skipped = []
+        for username in usernames:
+            user = self.config.users.get(username)
+            if user is None or user.notify == "none":
+                skipped.append({"usernames": [username], "channel": "none", "address": "", "status": "skipped",
+                                "error": "no notification channel configured in users.yaml"})
+                continue
+            address = user.email if user.notify == "email" else user.chat_tag
+            entry = by_address.setdefault(
+                (user.notify, address),
+                {"usernames": [], "channel": user.notify, "address": address, "status": "pending", "error": ""},
+            )
+            entry["usernames"].append(username)
+        return list(by_address.values()) + skipped
+
+    def _record(self, draft: _Draft) -> int | None:
+        """Record the alert; None when this event was already recorded (by anyone)."""
+        with self.service.sessions() as session:
+            if session.scalar(select(Alert.id).where(Alert.dedupe_key == draft.dedupe_key)) is not None:
+                return None
+            alert = Alert(
+                dedupe_key=draft.dedupe_key, kind=draft.kind, item_id=draft.item_id, round=draft.round,
+                step_id=draft.step_id, publishing_channel=draft.publishing_channel,
+                recipients=sorted(set(draft.recipients)), deliveries=self._deliveries(sorted(set(draft.recipients))),
+                subject=draft.subject[:300], message=draft.message, link=draft.link[:1000],
+                waiting_since=draft.waiting_since, due_at=draft.due_at, created_at=self.service.clock(),
+                attempts=0,
+            )
+            session.add(alert)
+            try:
+                session.commit()
+            except IntegrityError:  # another scanner recorded the same event a moment ago
+                session.rollback()
+                return None
+            log.info("alert %s recorded for %s: %s", draft.dedupe_key, ", ".join(alert.recipients) or "-",
+                     draft.subject)
+            return alert.id
+
+    # ------------------------------------------------------------ delivering
+    def deliver(self, alert_id: int) -> bool:
+        """Send the alert's undelivered messages; True when it is fully delivered now."""
+        now = self.service.clock()
+        with self.service.sessions() as session:
+            claimed = session.execute(
+                update(Alert)
+                .where(
+                    Alert.id == alert_id,
+                    Alert.sent_at.is_(None),
+                    Alert.attempts < self.levels.max_delivery_attempts,
+                    or_(Alert.last_attempt_at.is_(None), Alert.last_attempt_at < now - CLAIM_LEASE),
+                )
+                .values(attempts=Alert.attempts + 1, last_attempt_at=now)
+            ).rowcount
+            session.commit()
+            if not claimed:
+                return False
+            alert = session.get(Alert, alert_id)
+            deliveries = [dict(d) for d in alert.deliveries]
+            kind, subject, message, link = alert.kind, alert.subject, alert.message, alert.link
+        for delivery in deliveries:
+            if delivery["status"] not in ("pending", "failed"):
+                continue
+            notification = Notification(
+                kind=kind, channel=delivery["channel"], address=delivery["address"],
+                usernames=tuple(delivery["usernames"]), subject=subject, text=message, link=link,
+            )
+            try:
+                self.sender.send(notification)
+            except Exception as exc:  # any notifier failure is kept and retried, never raised
+                delivery.update(status="failed", error=str(exc)[:500] or type(exc).__name__)
+                log.warning("alert %s to %s <%s> not delivered: %s", alert_id, delivery["channel"],
+                            delivery["address"], exc)
+            else:
+                delivery.update(status="sent", error="", sent_at=self.service.clock().isoformat())
+        with self.service.sessions() as session:
+            alert = session.get(Alert, alert_id)
+            alert.deliveries = deliveries
+            done = all(d["status"] in ("sent", "skipped") for d in deliveries)
+            if done:
+                alert.sent_at = self.service.clock()
+            session.commit()
+        return done
+
+    def deliver_pending(self) -> int:
+        """Retry alerts that are not fully delivered (a failed address, a crashed sender)."""
+        now = self.service.clock()
+        with self.service.sessions() as session:
+            ids = session.scalars(
+                select(Alert.id).where(
+                    Alert.sent_at.is_(None),
+                    Alert.attempts < self.levels.max_delivery_attempts,
+                    or_(Alert.last_attempt_at.is_(None), Alert.last_attempt_at < now - CLAIM_LEASE),
+                ).order_by(Alert.id)
+            ).all()
+        return sum(self.deliver(alert_id) for alert_id in ids)
+
+    def _raise(self, drafts: list[_Draft]) -> list[int | None]:
+        """Record each draft, then deliver the new ones; the ids line up with the drafts
+        (None where the event was already recorded)."""
+        ids = [self._record(draft) for draft in drafts]
+        for alert_id in ids:
+            if alert_id is not None:
+                self.deliver(alert_id)
+        return ids
+
+    # ------------------------------------------------------------ SOP steps
+    def _step_drafts(self, item: NewsItem, timing: StepTiming, step: Step, deadlines: StepDeadlines,
+                     kinds: list[str]) -> list[_Draft]:
+        config, tz = self.config, self.config.timezone
+        role = config.roles[step.role]
+        holders = config.holders_of(step.role)
+        link = self.levels.item_link(item.id)
+        now = self.service.clock()
+        clock_label = "jam kerja" if step.clock != WALL else "waktu berjalan"
+        drafts = []
+        for kind in kinds:
+            if kind == "reminder":
+                recipients = holders
+                subject = f"[Warta] Pengingat: langkah {step.number} berita #{item.id} jatuh tempo " \
+                          f"{format_local(deadlines.due_at, tz)}"
+                intro = (f"Pengingat: langkah ini jatuh tempo dalam "
+                         f"{format_duration(deadlines.due_at - now)}.")
+            elif kind == "breach":
+                recipients = holders
+                subject = f"[Warta] Terlambat: langkah {step.number} ({step.name_id}) berita #{item.id}"
+                intro = "Langkah ini melewati batas waktu SOP (mutu baku)."
+            else:
+                escalation_role = self.levels.escalation_role
+                recipients = config.holders_of(escalation_role)
+                deputies = list(self.levels.deputies) if step.role == escalation_role else []
+                recipients = recipients + deputies
+                subject = f"[Warta] Eskalasi: langkah {step.number} ({step.name_id}) berita #{item.id} terlambat"
+                intro = (f"Eskalasi kepada {config.roles[escalation_role].name_id}"
+                         + (" dan Plt/Plh" if deputies else "")
+                         + ": langkah ini masih terlambat "
+                         f"{format_duration(now - deadlines.due_at)} setelah batas waktunya.")
+            lines = [
+                intro,
+                "",
+                f"Berita: #{item.id} \"{item.title}\" (putaran {timing.round})",
+                f"Langkah: {step.number}. {step.name_id}",
+                f"Menunggu: {role.name_id} ({', '.join(holders) or 'belum ada pemegang peran'})",
+                f"Sejak: {format_local(timing.started_at, tz)}",
+                f"Batas waktu: {format_local(deadlines.due_at, tz)} "
+                f"(mutu baku {format_duration(step.standard_time)}, {clock_label})",
+            ]
+            if kind != "reminder":
+                lines.append(f"Terlambat: {format_duration(now - deadlines.due_at)}")
+            lines += ["", f"Buka di desk: {link}"]
+            drafts.append(_Draft(
+                dedupe_key=f"{kind}:{item.id}:{timing.round}:{step.id}", kind=kind, recipients=recipients,
+                subject=subject, message="\n".join(lines), link=link, item_id=item.id, round=timing.round,
+                step_id=step.id, waiting_since=timing.started_at, due_at=deadlines.due_at,
+            ))
+        return drafts
+
+    def scan_steps(self) -> dict[str, int]:
+        """Raise the reminders, breaches and escalations that are due for every open step.
+
+        Only open step timings of the step an item waits at are scanned, so alerts stop
+        the moment a step is recorded."""
+        now = self.service.clock()
+        with self.service.sessions() as session:
+            rows = session.execute(
+                select(NewsItem, StepTiming)
+                .join(StepTiming, StepTiming.item_id == NewsItem.id)
+                .where(StepTiming.ended_at.is_(None), StepTiming.step_id == NewsItem.current_step)
+                .order_by(StepTiming.started_at)
+            ).all()
+            item_ids = list({item.id for item, _ in rows})
+            known = set()
+            for start in range(0, len(item_ids), 500):
+                known.update(session.scalars(
+                    select(Alert.dedupe_key).where(
+                        Alert.item_id.in_(item_ids[start:start + 500]), Alert.kind.in_(STEP_ALERT_KINDS)
+                    )
+                ))
+        drafts = []
+        for item, timing in rows:
+            try:
+                step = self.config.step(timing.step_id)
+            except KeyError:  # a step removed from the SOP since
+                continue
+            deadlines = self.clock.deadlines(step, timing.started_at, self.levels)
+            kinds = []
+            if now >= deadlines.due_at:
+                kinds.append("breach")
+                if now >= deadlines.escalate_at:
+                    kinds.append("escalation")
+            elif deadlines.reminder_at is not None and now >= deadlines.reminder_at:
+                kinds.append("reminder")
+            kinds = [k for k in kinds if f"{k}:{item.id}:{timing.round}:{step.id}" not in known]
+            if kinds:
+                drafts += self._step_drafts(item, timing, step, deadlines, kinds)
+        counts = {kind: 0 for kind in STEP_ALERT_KINDS}
+        for draft, alert_id in zip(drafts, self._raise(drafts)):
+            if alert_id is not None:
+                counts[draft.kind] += 1
+        return counts | {"open_steps": len(rows), "redelivered": self.deliver_pending()}
+
+    # ------------------------------------------------------------ freshness
+    def check_freshness(self) -> dict[str, Any]:
+        """Warn the freshness role about every watched channel with no publication for
+        ``freshness_days`` (a channel option ``freshness_days`` overrides; 0 = never).
+
+        Watched: the default channels (the website) always, other configured channels
+        once they have published anything (a channel set up ahead of its first post
+        is not nagged about). A channel never published to counts from the first item."""
+        now = self.service.clock()
+        tz = self.config.timezone
+        with self.service.sessions() as session:
+            last_published = dict(session.execute(
+                select(Publication.channel, func.max(Publication.published_at))
+                .where(Publication.status == "published")
+                .group_by(Publication.channel)
+            ).all())
+            first_item_at = session.scalar(select(func.min(NewsItem.created_at)))
+            last_urls = {}
+            for channel_id, published_at in last_published.items():
+                last_urls[channel_id] = session.scalar(
+                    select(Publication.url).where(Publication.channel == channel_id,
+                                                  Publication.published_at == published_at).limit(1)
+                )
+        if first_item_at is not None and first_item_at.tzinfo is None:
+            first_item_at = first_item_at.replace(tzinfo=timezone.utc)
+        recipients = self.config.holders_of(self.levels.freshness_role)
+        drafts, stale = [], []
+        for channel in self.config.channels.values():
+            days = int(channel.options.get("freshness_days", self.levels.freshness_days))
+            last = last_published.get(channel.id)
+            if last is not None and last.tzinfo is None:
+                last = last.replace(tzinfo=timezone.utc)
+            if days <= 0 or (last is None and not channel.default):
+                continue
+            reference = last or first_item_at
+            if reference is None:
+                continue
+            age = now - reference
+            limit = timedelta(days=days)
+            if age < limit:
+                continue
+            stale.append(channel.id)
+            # One warning per stale stretch of `days`: again after another `days` without news.
+            periods = int(age / limit)
+            since = format_local(reference, tz)
+            what = f"publikasi terakhir {since}" if last else f"belum pernah ada publikasi (dihitung sejak {since})"
+            lines = [
+                f"Kanal {channel.name_id} tidak memuat publikasi baru selama {format_duration(age)}: {what}.",
+                f"Batas: {days} hari. Peringatan SOP: \"{SOP_WARNING}\"",
+                "",
+                f"Menunggu: {self.config.roles[self.levels.freshness_role].name_id} ({', '.join(recipients) or '-'})",
+            ]
+            if last_urls.get(channel.id):
+                lines.append(f"Publikasi terakhir: {last_urls[channel.id]}")
+            lines += ["", f"Buka di desk: {self.levels.desk_link}"]
+            drafts.append(_Draft(
+                dedupe_key=f"freshness:{channel.id}:{reference.astimezone(timezone.utc).isoformat()}:{periods}",
+                kind="freshness", recipients=recipients,
+                subject=f"[Warta] {channel.name_id} belum diperbarui {age.days} hari",
+                message="\n".join(lines), link=self.levels.desk_link, publishing_channel=channel.id,
+                waiting_since=reference,
+            ))
+        new_ids = [alert_id for alert_id in self._raise(drafts) if alert_id is not None]
+        return {"stale_channels": stale, "alerts": len(new_ids)}
+
+    # ------------------------------------------------------------ failures
+    def publishing_failure(self, item_id: int, message: str, kind: str | None = None) -> int | None:
+        """Alert the Operator about a failed publication or online check of an item.
+
+        The kind follows the step the item waits at (the online check or publishing). The
+        same failure of the same round is alerted once, however often the task retries."""
+        config = self.config
+        with self.service.sessions() as session:
+            item = session.get(NewsItem, item_id)
+            current_step = item.current_step if item else None
+            round_number = item.round if item else None
+            title = item.title if item else ""
+        if kind is None:
+            check_step = config.step_of_kind("online_check")
+            kind = "check_failure" if current_step == check_step.id else "publish_failure"
+        channel = next((c.id for c in config.channels.values() if message.startswith(f"{c.name_id}:")), None)
+        publish_step = config.step_of_kind("publish")
+        recipients = config.holders_of(publish_step.role)
+        link = self.levels.item_link(item_id)
+        label = "Pengecekan online gagal" if kind == "check_failure" else "Publikasi gagal"
+        lines = [
+            f"{label}: {message}",
+            "",
+            f"Berita: #{item_id} \"{title}\"" + (f" (putaran {round_number})" if round_number else ""),
+            f"Menunggu: {config.roles[publish_step.role].name_id} ({', '.join(recipients) or '-'}) "
+            "untuk memperbaiki lalu menjalankan ulang task-nya",
+            f"Sejak: {format_local(self.service.clock(), config.timezone)}",
+            "",
+            f"Buka di desk: {link}",
+        ]
+        [alert_id] = self._raise([_Draft(
+            dedupe_key=f"{kind}:{item_id}:{round_number}:{_message_key(message)}", kind=kind,
+            recipients=recipients, subject=f"[Warta] {label}: berita #{item_id} {title}"[:300],
+            # An item id the DB does not know would break the foreign key; keep it in the text only.
+            message="\n".join(lines), link=link, item_id=item_id if current_step is not None else None,
+            round=round_number, step_id=current_step, publishing_channel=channel,
+        )])
+        return alert_id
+
+
+StepKey = tuple[int, int, str]  # (item id, round, step id)
+
+
+def alerts_by_step(service: EditorialService, keys: list[StepKey]) -> dict[StepKey, list[dict]]:
+    """The alerts raised for each (item, round, step): what the desk inbox shows."""
+    item_ids = sorted({k[0] for k in keys})
+    result: dict[StepKey, list[dict]] = {k: [] for k in keys}
+    if not item_ids:
+        return result
+    with service.sessions() as session:
+        rows = session.scalars(
+            select(Alert).where(Alert.item_id.in_(item_ids), Alert.kind.in_(STEP_ALERT_KINDS)).order_by(Alert.id)
+        ).all()
+        for alert in rows:
+            key = (alert.item_id, alert.round, alert.step_id)
+            if key in result:
+                result[key].append(alert_summary(alert))
+    return result
+
+
+def recent_alerts(service: EditorialService, username: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest alerts, or those that reached ``username``: the desk's alert list, which
+    also shows what the step inbox cannot (freshness warnings, publishing failures)."""
+    found: list[dict[str, Any]] = []
+    with service.sessions() as session:
+        # Recipients are a JSON list; filtering in Python keeps the query portable.
+        for alert in session.scalars(select(Alert).order_by(Alert.id.desc()).limit(max(limit, 1) * 20)):
+            if username is None or username in alert.recipients:
+                found.append(alert_summary(alert) | {
+                    "item_id": alert.item_id, "message": alert.message, "link": alert.link,
+                    "publishing_channel": alert.publishing_channel,
+                })
+                if len(found) >= limit:
+                    break
+    return found
+
+
+def alert_summary(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "step": alert.step_id,
+        "round": alert.round,
+        "recipients": list(alert.recipients),
+        "subject": alert.subject,
+        "created_at": alert.created_at.isoformat(),
+        "sent_at": alert.sent_at.isoformat() if alert.sent_at else None,
+        "delivered": [
+            {"channel": d["channel"], "address": d["address"], "status": d["status"]} for d in alert.deliveries
+        ],
+    }

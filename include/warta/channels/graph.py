@@ -1,0 +1,170 @@
+"""Meta's Graph API (Facebook Pages and Instagram content publishing): the connection,
+the error codes, and the usage headers that say how long to wait.
+
+Connection (HTTP type): host ``graph.facebook.com`` (the default), schema https, the
+access token in ``password`` (a long-lived Page access token for Facebook; for Instagram
+the token of the user or system user that manages the Instagram professional account),
+and in ``extra``: ``page_id`` or ``ig_user_id``, optionally ``api_version``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any
+
+import requests
+
+from warta.channels.api import ApiClient
+from warta.channels.base import ChannelAuthError, ChannelDuplicate, ChannelError
+
+DEFAULT_API_VERSION = "v21.0"
+# Error codes of the Graph API (developers.facebook.com, "Handling errors").
+EXPIRED_TOKEN_CODES = (190, 102)
+PERMISSION_CODES = (10,) + tuple(range(200, 300))
+THROTTLING_CODES = (4, 17, 32, 613) + tuple(range(80001, 80015))
+TRANSIENT_CODES = (1, 2)
+DUPLICATE_POST_CODE = 506
+BLOCKED_CODE = 368
+OBJECT_MISSING_CODE = 100
+OBJECT_MISSING_SUBCODE = 33
+# Instagram: "the maximum number of posts that can be published via API in 24 hours".
+IG_PUBLISH_LIMIT_SUBCODE = 2207042
+
+
+class GraphObjectMissing(ChannelError):
+    """The object asked for does not exist (any more), or is not visible to this token."""
+
+    def __init__(self, message: str):
+        super().__init__(message, retryable=False)
+
+
+class GraphApi(ApiClient):
+    OWN_EXTRA_KEYS = ("page_id", "ig_user_id", "api_version", "access_token")
+    DEFAULT_HOST = "graph.facebook.com"
+    CREDENTIALS_HINT = "host graph.facebook.com, the access token as password, the page or account id in extra"
+
+    @property
+    def version(self) -> str:
+        return str(self.extra.get("api_version") or DEFAULT_API_VERSION)
+
+    def token(self) -> str:
+        token = self.password or str(self.extra.get("access_token") or "")
+        if not token:
+            raise ChannelAuthError(f"{self.channel.id}: Airflow Connection {self.conn_id!r} has no access token "
+                                   "(put it in the connection's password)")
+        return token
+
+    def auth_headers(self) -> dict[str, str]:
+        # A header, not ?access_token=: tokens stay out of URLs, proxies and logs.
+        return {"Authorization": f"Bearer {self.token()}"}
+
+    def secrets(self) -> list[str]:
+        return super().secrets() + [str(self._extra.get("access_token") or "")]
+
+    def path(self, node: str) -> str:
+        return f"/{self.version}/{node.lstrip('/')}"
+
+    def graph(self, method: str, node: str, what: str, **kwargs: Any) -> Any:
+        return self.call(method, self.path(node), what, **kwargs)
+
+    def error_for(self, response: requests.Response, what: str) -> ChannelError:
+        try:
+            error = response.json().get("error") or {}
+        except (ValueError, AttributeError):
+            error = {}
+        if not isinstance(error, dict) or not error:
+            return super().error_for(response, what)
+        code = _int(error.get("code"))
+        subcode = _int(error.get("error_subcode"))
+        message = self.redact(str(error.get("error_user_msg") or error.get("message") or "").strip())
+        trace = f", fbtrace_id {error['fbtrace_id']}" if error.get("fbtrace_id") else ""
+        reason = f"Graph API error {code}" + (f"/{subcode}" if subcode else "") + f": {message}{trace}"
+        prefix = f"{self.channel.id}: {what}"
+        if code in EXPIRED_TOKEN_CODES or (response.status_code == 401 and code is None):
+            return ChannelAuthError(
+                f"{prefix}: the access token in Airflow Connection {self.conn_id!r} has expired or was revoked "
+                f"({reason}). Generate a new long-lived token and put it in that connection's password."
+            )
+        if code in PERMISSION_CODES:
+            return ChannelAuthError(
+                f"{prefix}: the token in Airflow Connection {self.conn_id!r} lacks a permission ({reason}). "
+                "Grant it to the app (pages_manage_posts, pages_read_engagement, instagram_content_publish) "
+                "and put the new token in the connection."
+            )
+        if code in THROTTLING_CODES:
+            wait = throttle_wait_seconds(response.headers)
+            usage = usage_summary(response.headers)
+            return ChannelError(f"{prefix}: throttled by Meta ({reason}){usage}", retryable=True, retry_after=wait)
+        if code == DUPLICATE_POST_CODE:
+            return ChannelDuplicate(f"{prefix}: {reason}")
+        if code == BLOCKED_CODE:
+            return ChannelError(f"{prefix}: Meta blocked the action as possibly abusive ({reason}); an admin of "
+                                "the page must review it in Meta Business Suite", retryable=False)
+        if subcode == IG_PUBLISH_LIMIT_SUBCODE:
+            return ChannelError(f"{prefix}: the account's 24-hour publishing limit is reached ({reason})",
+                                retryable=False)
+        if code == OBJECT_MISSING_CODE and (subcode == OBJECT_MISSING_SUBCODE or response.status_code == 404):
+            return GraphObjectMissing(f"{prefix}: {reason}")
+        if code in TRANSIENT_CODES or error.get("is_transient") or response.status_code >= 500:
+            return ChannelError(f"{prefix}: {reason}", retryable=True)
+        return ChannelError(f"{prefix}: {reason}", retryable=False)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def throttle_wait_seconds(headers) -> float | None:
+    """How long Meta says to wait: ``Retry-After``, or the longest
+    ``estimated_time_to_regain_access`` (minutes) of ``X-Business-Use-Case-Usage``.
+    ``X-App-Usage`` and ``X-Page-Usage`` give percentages of a rolling hour and no time:
+    None then (Airflow's retry with backoff waits instead)."""
+    retry_after = headers.get("Retry-After")
+    if retry_after:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            pass
+    usage = _json_header(headers.get("X-Business-Use-Case-Usage"))
+    minutes = [
+        float(entry.get("estimated_time_to_regain_access") or 0)
+        for entries in (usage.values() if isinstance(usage, dict) else [])
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict)
+    ]
+    if minutes:
+        return max(minutes) * 60 or 1.0  # 0 minutes: regained already, try again shortly
+    return None
+
+
+def usage_summary(headers) -> str:
+    """The usage percentages Meta sent, for the message (e.g. `` [X-App-Usage call_count 100%]``)."""
+    parts = []
+    for name in ("X-App-Usage", "X-Page-Usage", "X-Ad-Account-Usage"):
+        usage = _json_header(headers.get(name))
+        if isinstance(usage, dict) and usage:
+            parts.append(f"{name} " + ", ".join(f"{k} {v}%" for k, v in usage.items()))
+    return f" [{'; '.join(parts)}]" if parts else ""
+
+
+def _json_header(value: str | None) -> Any:
+    if not value:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
+
+
+def fingerprint(text: str) -> str:
+    """A short hash of what was sent: an attempt whose answer was lost finds its post by it."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:24]
+
+
+def epoch_now() -> int:
+    return int(time.time())

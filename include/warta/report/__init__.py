@@ -1,0 +1,51 @@
+"""The monthly report "Laporan Bulanan Updating Website dan Media Sosial" (a record the SOP
+requires): compiled from the editorial DB, rendered as HTML, PDF and XLSX, kept in
+archive storage. Plain Python; the monthly DAG (warta.airflow.report_dag) only schedules it.
+
+    compile.py   the figures, as SQL aggregates over the editorial DB
+    render.py    HTML (Jinja2 templates/), PDF (WeasyPrint), XLSX (xlsx.py)
+    store.py     storage keys, listing and reading stored reports
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from warta.report.compile import MonthlyReport, compile_report
+from warta.report.period import InvalidReportMonth, ReportMonth, month_to_report
+from warta.report.settings import ReportSettings, load_report_settings
+from warta.report.store import StoredReport, list_reports, read_report, report_key, store_report
+
+__all__ = [
+    "InvalidReportMonth", "MonthlyReport", "ReportMonth", "ReportSettings", "StoredReport", "build_files",
+    "build_and_store", "compile_report", "list_reports", "load_report_settings", "month_to_report",
+    "read_report", "report_key", "store_report",
+]
+
+
+def build_files(report: MonthlyReport, config, settings: ReportSettings, lang: str) -> dict[str, bytes]:
+    """The three files of a compiled report: {"html": …, "pdf": …, "xlsx": …}."""
+    from warta.report.render import render_html, render_pdf, render_xlsx
+
+    html = render_html(report, config, settings, lang)
+    return {
+        "html": html.encode("utf-8"),
+        "pdf": render_pdf(html),
+        "xlsx": render_xlsx(report, config, settings, lang),
+    }
+
+
+def build_and_store(
+    service, month: ReportMonth, *, lang: str | None = None, settings: ReportSettings | None = None,
+    generated_at: datetime | None = None,
+) -> tuple[MonthlyReport, StoredReport]:
+    """Compile ``month`` from the service's editorial DB, render it and store the files
+    in the service's storage, replacing an earlier build of the same month and language."""
+    settings = settings or load_report_settings()
+    lang = lang or settings.language
+    with service.sessions() as session:
+        report = compile_report(
+            session, service.config, month, settings, generated_at=generated_at or datetime.now(timezone.utc)
+        )
+    files = build_files(report, service.config, settings, lang)
+    return report, store_report(service.storage, month.key, lang, files)

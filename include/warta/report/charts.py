@@ -1,0 +1,115 @@
+"""The report's charts as inline SVG, drawn in Python: no browser and no plotting library,
+and the same markup renders in the HTML file and (through WeasyPrint) in the PDF."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+# Colour-blind-safe palette (Okabe-Ito), one colour per channel in config order.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+FONT = "DejaVu Sans, sans-serif"
+
+
+def _nice_ceiling(value: float) -> int:
+    """A round axis maximum at or above ``value`` (1, 2, 5 × a power of ten)."""
+    if value <= 0:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if value <= step * power:
+            return int(step * power) if step * power >= 1 else 1
+    return int(10 * power)
+
+
+def _text(x: float, y: float, text: str, *, size: float = 9, anchor: str = "start", fill: str = "#333",
+          weight: str = "normal") -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-family="{FONT}" font-size="{size}" text-anchor="{anchor}" '
+        f'fill="{fill}" font-weight="{weight}">{escape(text)}</text>'
+    )
+
+
+def stacked_day_bars(
+    days: list[str], series: list[tuple[str, list[int]]], *, title: str, width: int = 680, height: int = 230,
+) -> str:
+    """Publications per day, one stacked bar per day, one colour per channel.
+
+    ``days`` are the x labels (day of month), ``series`` (label, counts per day)."""
+    left, right, top, bottom = 34, 10, 28, 42
+    plot_w, plot_h = width - left - right, height - top - bottom
+    totals = [sum(values[i] for _, values in series) for i in range(len(days))]
+    axis_max = _nice_ceiling(max(totals, default=0))
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        _text(left, 16, title, size=11, weight="bold"),
+    ]
+    for tick in range(5):
+        value = axis_max * tick / 4
+        y = top + plot_h - plot_h * tick / 4
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd" stroke-width="0.6"/>')
+        label = f"{value:g}" if value == int(value) else f"{value:.1f}"
+        parts.append(_text(left - 4, y + 3, label, size=8, anchor="end"))
+    slot = plot_w / max(len(days), 1)
+    bar_w = max(slot * 0.7, 1)
+    for index, day in enumerate(days):
+        x = left + index * slot + (slot - bar_w) / 2
+        base = top + plot_h
+        for series_index, (_label, values) in enumerate(series):
+            value = values[index]
+            if not value:
+                continue
+            bar_h = plot_h * value / axis_max
+            base -= bar_h
+            colour = PALETTE[series_index % len(PALETTE)]
+            parts.append(f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar_w:.1f}" height="{bar_h:.1f}" fill="{colour}"/>')
+        parts.append(_text(x + bar_w / 2, top + plot_h + 11, day, size=7, anchor="middle"))
+    parts.append(
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#666" stroke-width="0.8"/>'
+    )
+    legend_x = left
+    for series_index, (label, _values) in enumerate(series):
+        colour = PALETTE[series_index % len(PALETTE)]
+        parts.append(f'<rect x="{legend_x}" y="{height - 14}" width="9" height="9" fill="{colour}"/>')
+        parts.append(_text(legend_x + 12, height - 6, label, size=8))
+        legend_x += 22 + 6 * len(label)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def compliance_bars(
+    rows: list[tuple[str, float | None, str]], *, title: str, no_data: str, width: int = 680,
+) -> str:
+    """Share of steps within the standard time, one horizontal bar per SOP step.
+
+    ``rows`` are (label, share 0..1 or None when nothing was done, value text)."""
+    label_w, right, top, row_h = 250, 60, 28, 20
+    height = top + row_h * len(rows) + 18
+    plot_w = width - label_w - right
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        _text(0, 16, title, size=11, weight="bold"),
+    ]
+    for tick in (0, 25, 50, 75, 100):
+        x = label_w + plot_w * tick / 100
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{top + row_h * len(rows)}" stroke="#ddd" stroke-width="0.6"/>'
+        )
+        parts.append(_text(x, height - 4, f"{tick}%", size=8, anchor="middle"))
+    for index, (label, share, value_text) in enumerate(rows):
+        y = top + index * row_h
+        shown = label if len(label) <= 44 else label[:43] + "…"
+        parts.append(_text(label_w - 6, y + 13, shown, size=8.5, anchor="end"))
+        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{plot_w}" height="{row_h - 6}" fill="#f1f1f1"/>')
+        if share is None:
+            parts.append(_text(label_w + 4, y + 13, no_data, size=8, fill="#777"))
+            continue
+        colour = "#009E73" if share >= 0.9 else ("#E69F00" if share >= 0.6 else "#D55E00")
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 3}" width="{plot_w * share:.1f}" height="{row_h - 6}" fill="{colour}"/>'
+        )
+        parts.append(_text(label_w + plot_w + 4, y + 13, value_text, size=8.5))
+    parts.append("</svg>")
+    return "".join(parts)

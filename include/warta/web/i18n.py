@@ -1,0 +1,195 @@
+"""The desk's words in Bahasa Indonesia (default) and English.
+
+Step, role, service and channel names come from the config files (name_id / name_en);
+everything else a page says is here, one key per message.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("id", "en")
+DEFAULT_LANGUAGE = "id"
+
+MONTHS = {
+    "id": ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # layout
+    "app_name": ("Meja Redaksi Warta", "Warta editorial desk"),
+    "skip_to_content": ("Langsung ke isi", "Skip to content"),
+    "nav_inbox": ("Kotak masuk", "Inbox"),
+    "nav_items": ("Semua berita", "All items"),
+    "nav_new": ("Berita baru", "New item"),
+    "nav_airflow": ("Airflow", "Airflow"),
+    "signed_in_as": ("Masuk sebagai", "Signed in as"),
+    "no_sop_role": ("tanpa peran SOP", "no SOP role"),
+    "language": ("Bahasa", "Language"),
+    "footer_sop": ("SOP {number}: {name}", "SOP {number}: {name}"),
+    # inbox
+    "inbox_title": ("Menunggu Anda", "Waiting for you"),
+    "inbox_intro": ("Berita yang menunggu langkah peran Anda, yang terlama di atas.",
+                    "Items waiting for a step of your roles, oldest first."),
+    "inbox_empty": ("Tidak ada yang menunggu. Kerja bagus!", "Nothing waits for you. Well done!"),
+    "my_items": ("Berita saya", "My items"),
+    "my_items_empty": ("Anda belum membuat berita.", "You have not created an item yet."),
+    "waiting_since": ("Menunggu sejak", "Waiting since"),
+    "due": ("Batas waktu", "Due"),
+    "time_left": ("sisa {span}", "{span} left"),
+    "overdue_by": ("terlambat {span}", "overdue by {span}"),
+    "standard_time": ("Waktu baku", "Standard time"),
+    "round_n": ("Putaran {n}", "Round {n}"),
+    "open": ("Buka", "Open"),
+    # lists
+    "items_title": ("Semua berita", "All items"),
+    "filter": ("Saring", "Filter"),
+    "filter_status": ("Status", "Status"),
+    "filter_step": ("Langkah", "Step"),
+    "filter_service": ("Layanan", "Service"),
+    "filter_search": ("Cari judul", "Search titles"),
+    "all": ("Semua", "All"),
+    "no_items": ("Tidak ada berita yang cocok.", "No items match."),
+    "items_count": ("{total} berita", "{total} items"),
+    "previous_page": ("‹ Sebelumnya", "‹ Previous"),
+    "next_page": ("Berikutnya ›", "Next ›"),
+    "status_in_progress": ("Dalam proses", "In progress"),
+    "status_revision": ("Revisi", "Revision"),
+    "status_publishing": ("Sedang tayang", "Publishing"),
+    "status_done": ("Selesai", "Done"),
+    "step_done": ("Selesai", "Done"),
+    # intake form
+    "new_title": ("Berita baru dari kegiatan", "New item from an activity"),
+    "new_intro": ("Isi data kegiatan dan unggah dokumentasinya. Setelah dikirim, alur SOP dimulai di Airflow.",
+                  "Fill in the activity and upload its documentation. Sending starts the SOP run in Airflow."),
+    "field_title": ("Judul kegiatan", "Activity title"),
+    "field_title_hint": ("Maksimal {n} karakter.", "At most {n} characters."),
+    "field_activity_date": ("Tanggal kegiatan", "Activity date"),
+    "field_place": ("Tempat", "Place"),
+    "field_service": ("Layanan terkait", "Related service"),
+    "field_notes": ("Catatan", "Notes"),
+    "field_files": ("Dokumentasi (foto, video, audio)", "Documentation (photos, video, audio)"),
+    "field_files_hint": ("Jenis: {types}. Maksimal {size} per berkas.", "Types: {types}. At most {size} per file."),
+    "field_files_again": ("Pilih ulang berkas Anda: berkas tidak disimpan karena ada isian yang salah.",
+                          "Choose your files again: nothing was saved because a field was wrong."),
+    "field_channels": ("Kanal tujuan", "Target channels"),
+    "field_body": ("Isi naskah", "Manuscript body"),
+    "field_body_hint": ("Baris kosong memisahkan paragraf. Boleh memakai <b>, <i>, <a href>, daftar <ul>/<li>, "
+                        "kutipan <blockquote>; tag lain dibuang.",
+                        "A blank line separates paragraphs. You may use <b>, <i>, <a href>, <ul>/<li> lists and "
+                        "<blockquote>; other tags are removed."),
+    "field_manuscript_title": ("Judul berita", "Headline"),
+    "field_reason": ("Alasan", "Reason"),
+    "field_reason_hint": ("Wajib bila menolak (minimal {n} karakter): apa yang harus diperbaiki.",
+                          "Required to reject (at least {n} characters): what must be revised."),
+    "required": ("wajib", "required"),
+    "submit_new": ("Kirim dan mulai alur", "Send and start the run"),
+    "form_has_errors": ("Periksa isian yang ditandai.", "Please check the marked fields."),
+    # item page
+    "item_created": ("Berita dibuat dan alurnya dimulai.", "Item created and its run started."),
+    "item_duplicate": ("Formulir ini sudah dikirim sebelumnya; ini beritanya.",
+                       "This form was already sent; here is its item."),
+    "step_recorded": ("Tersimpan: {step}.", "Recorded: {step}."),
+    "current_step": ("Langkah sekarang", "Current step"),
+    "waiting_for_role": ("Menunggu", "Waiting for"),
+    "created_by": ("Dibuat oleh", "Created by"),
+    "created_at": ("Dibuat", "Created"),
+    "airflow_run": ("Run Airflow", "Airflow run"),
+    "airflow_runs": ("Run di Airflow", "Runs in Airflow"),
+    "your_turn": ("Giliran Anda", "Your turn"),
+    "not_your_turn": ("Langkah ini menunggu {role}.", "This step waits for {role}."),
+    "pipeline_running": ("Disetujui: penayangan, pengecekan dan pengarsipan berjalan otomatis.",
+                         "Approved: publishing, checking and archiving run by themselves."),
+    "finished": ("Selesai: sudah tayang, dicek dan diarsipkan.", "Finished: published, checked and archived."),
+    "rejected_reason": ("Ditolak pada putaran {round} oleh {actor}: “{reason}”",
+                        "Rejected in round {round} by {actor}: “{reason}”"),
+    "own_manuscript": ("Anda menulis atau mengoreksi naskah ini, jadi tidak boleh memutuskannya.",
+                       "You wrote or corrected this manuscript, so you may not decide on it."),
+    "coverage_form_intro": ("Catat hasil liputan dan unggah dokumentasi tambahan bila ada.",
+                            "Record the coverage and upload more documentation if any."),
+    "manuscript_form_intro": ("Tulis naskah berita.", "Write the manuscript."),
+    "revision_form_intro": ("Perbaiki naskah sesuai alasan penolakan.", "Revise the manuscript as the rejection asks."),
+    "correction_form_intro": ("Koreksi naskah. Simpan tanpa perubahan bila sudah benar; koreksi disimpan sebagai versi baru.",
+                              "Correct the manuscript. Save it unchanged if it is right; corrections are kept as a new version."),
+    "decision_form_intro": ("Baca pratinjau di bawah, lalu setujui atau tolak dengan alasan.",
+                            "Read the preview below, then approve or reject with a reason."),
+    "submit_coverage": ("Simpan liputan", "Save coverage"),
+    "submit_manuscript": ("Kirim naskah", "Send manuscript"),
+    "submit_correction": ("Simpan koreksi", "Save correction"),
+    "approve": ("Setujui untuk tayang", "Approve for publication"),
+    "reject": ("Tolak dan kembalikan", "Reject and send back"),
+    "preview": ("Pratinjau tayang", "Publication preview"),
+    "preview_intro": ("Persis seperti yang akan diterbitkan (naskah versi {version}).",
+                      "Exactly what will be published (manuscript version {version})."),
+    "preview_published": ("Inilah yang diterbitkan (naskah versi {version} yang disetujui).",
+                          "This is what was published (approved manuscript version {version})."),
+    "preview_none": ("Belum ada naskah.", "No manuscript yet."),
+    "featured_image": ("Gambar utama", "Featured image"),
+    "corrections": ("Koreksi", "Corrections"),
+    "diff_intro": ("Perubahan dari versi {old} ({old_author}) ke versi {new} ({new_author}).",
+                   "Changes from version {old} ({old_author}) to version {new} ({new_author})."),
+    "no_changes": ("Tanpa perubahan.", "No changes."),
+    "manuscripts": ("Versi naskah", "Manuscript versions"),
+    "version_n": ("Versi {n}", "Version {n}"),
+    "kind_naskah": ("naskah", "manuscript"),
+    "kind_koreksi": ("koreksi", "correction"),
+    "documentation": ("Dokumentasi", "Documentation"),
+    "no_files": ("Belum ada berkas.", "No files yet."),
+    "download": ("Unduh", "Download"),
+    "publications": ("Penayangan dan pengecekan", "Publications and checks"),
+    "no_publications": ("Belum tayang.", "Not published yet."),
+    "pub_status_published": ("tayang", "published"),
+    "pub_status_pending": ("diproses", "pending"),
+    "pub_status_failed": ("gagal", "failed"),
+    "check_ok": ("Cek daring: baik", "Online check: good"),
+    "check_failed": ("Cek daring: bermasalah", "Online check: problem"),
+    "history": ("Riwayat", "History"),
+    "history_step": ("Langkah", "Step"),
+    "history_who": ("Oleh", "By"),
+    "history_when": ("Waktu", "When"),
+    "history_took": ("Durasi", "Took"),
+    "within_standard": ("sesuai waktu baku", "within standard"),
+    "over_standard": ("melebihi waktu baku", "over standard"),
+    "decision_approved": ("disetujui", "approved"),
+    "decision_rejected": ("ditolak", "rejected"),
+    "details": ("Rincian kegiatan", "Activity details"),
+    "archive": ("Arsip", "Archive"),
+    # errors
+    "error_title": ("Tidak dapat diproses", "Cannot be done"),
+    "error_forbidden": ("Anda tidak memiliki peran untuk langkah ini.", "You do not hold the role for this step."),
+    "error_not_found": ("Tidak ditemukan.", "Not found."),
+    "error_csrf": ("Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu kirim lagi.",
+                   "The form expired or is not valid. Reload the page and send it again."),
+    "error_run_unknown": ("Run {run_id} bukan run berita Warta.", "Run {run_id} is not a Warta item run."),
+    "error_run_start": ("Berita tidak disimpan karena alurnya tidak dapat dimulai di Airflow: {message}",
+                        "The item was not saved because its Airflow run could not start: {message}"),
+    "back_to_inbox": ("Kembali ke kotak masuk", "Back to the inbox"),
+    "err_required": ("Wajib diisi.", "Required."),
+    "err_too_long": ("Terlalu panjang: maksimal {n} karakter.", "Too long: at most {n} characters."),
+    "err_date": ("Tanggal tidak valid; gunakan format 2026-11-26.", "Not a valid date; use 2026-11-26."),
+    "err_file_type": ("Berkas {name}: jenis tidak diizinkan (boleh: {types}).",
+                      "File {name}: type not allowed (allowed: {types})."),
+    "err_file_size": ("Berkas {name} lebih besar dari {size}.", "File {name} is larger than {size}."),
+    "err_file_empty": ("Berkas {name} kosong.", "File {name} is empty."),
+    "err_too_many_files": ("Terlalu banyak berkas (maksimal {n}).", "Too many files (at most {n})."),
+    "err_channels": ("Pilih minimal satu kanal yang tersedia.", "Choose at least one available channel."),
+    "err_service": ("Pilih layanan dari daftar.", "Choose a service from the list."),
+    "err_reason": ("Alasan penolakan minimal {n} karakter.", "A rejection reason needs at least {n} characters."),
+    # units
+    "unit_day": ("{n} hari", "{n} d"),
+    "unit_hour": ("{n} jam", "{n} h"),
+    "unit_minute": ("{n} menit", "{n} min"),
+    "unit_less_than_minute": ("< 1 menit", "< 1 min"),
+}
+
+
+def normalize_language(value: str | None) -> str | None:
+    value = (value or "").strip().lower()[:2]
+    return value if value in LANGUAGES else None
+
+
+def translate(lang: str, key: str, **values) -> str:
+    texts = MESSAGES.get(key)
+    if texts is None:
+        return key
+    text = texts[LANGUAGES.index(lang) if lang in LANGUAGES else 0]
+    return text.format(**values) if values else text

@@ -1,0 +1,358 @@
+"""The desk's pages and desk API routes in-process (FastAPI TestClient): the plugin app
+mounted at /warta as in the api-server, the service on a test DB, Airflow's user
+dependency replaced by a header naming the dev user (the real login is covered by the
+system and browser tests)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.testclient import TestClient
+
+from warta.airflow import desk as desk_pages
+from warta.airflow import desk_api, rest_api, security
+from warta.content import publishable_html
+from warta.manuscript_diff import word_diff_html
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+class FakeUser:
+    def __init__(self, name: str):
+        self.name = name
+
+    def get_name(self) -> str:
+        return self.name
+
+
+@pytest.fixture
+def started_runs():
+    return []
+
+
+@pytest.fixture
+def client(service, monkeypatch, started_runs):
+    for module in (desk_pages, desk_api, rest_api):
+        monkeypatch.setattr(module, "_service", lambda: service)
+
+    def fake_starter(request):
+        def start(item):
+            started_runs.append((item.id, item.round, item.title))
+        return start
+
+    monkeypatch.setattr(rest_api, "run_starter_for", fake_starter)
+    app = rest_api.create_app()
+
+    async def header_user(request: Request):
+        name = request.headers.get("x-test-user")
+        if not name:
+            raise desk_pages.LoginRequired()
+        return FakeUser(name)
+
+    async def api_header_user(request: Request):
+        name = request.headers.get("x-test-user")
+        if not name:
+            raise HTTPException(401, "Not authenticated")
+        return FakeUser(name)
+
+    app.dependency_overrides[desk_pages.desk_user] = header_user
+    app.dependency_overrides[security.api_user] = api_header_user
+    root = FastAPI()
+    root.mount("/warta", app)
+    return TestClient(root, follow_redirects=False)
+
+
+def as_user(client: TestClient, name: str) -> TestClient:
+    client.headers["x-test-user"] = name
+    return client
+
+
+def csrf_of(response) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
+
+
+def post_form(client, url, data, files=None, user=None):
+    """GET the page first (the CSRF cookie and field), then post the form like a browser."""
+    client.get(url.rsplit("/steps/", 1)[0] if "/steps/" in url else url)
+    token = client.cookies.get(security.CSRF_COOKIE)  # the page's hidden field holds the same
+    return client.post(url, data={"csrf_token": token, **data}, files=files)
+
+
+def new_item(client, **overrides):
+    data = {"title": "Kunjungan agro eduwisata SMAN 1", "activity_date": "2026-11-20", "place": "Kebun",
+            "service": "agro_eduwisata", "notes": "Catatan", "channels": ["website"],
+            "submission_key": overrides.pop("submission_key", "key-1")} | overrides
+    page = client.get("/warta/desk/new")
+    return client.post("/warta/desk/new", data={"csrf_token": csrf_of(page), **data},
+                       files=[("files", ("foto.jpg", PNG, "image/jpeg"))])
+
+
+# ---------------------------------------------------------------- authentication
+def test_anonymous_pages_redirect_to_airflow_login_and_api_answers_401(client):
+    response = client.get("/warta/desk/items?status=done")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/auth/login?next=")
+    assert "%2Fwarta%2Fdesk%2Fitems" in response.headers["location"]
+    assert client.get("/warta/api/v1/items").status_code == 401
+
+
+def test_csrf_token_is_bound_to_the_user():
+    token = security.new_csrf_token("pelaksana")
+    assert security.csrf_token_belongs_to(token, "pelaksana")
+    assert not security.csrf_token_belongs_to(token, "operator")
+    assert not security.csrf_token_belongs_to("forged.0000", "pelaksana")
+    assert not security.csrf_token_belongs_to("", "pelaksana")
+
+
+def test_form_posts_without_a_valid_csrf_token_are_refused(client, service):
+    as_user(client, "pelaksana")
+    client.get("/warta/desk/new")
+    missing = client.post("/warta/desk/new", data={"title": "x", "activity_date": "2026-11-20"})
+    assert missing.status_code == 403 and "kedaluwarsa" in missing.text
+    wrong = client.post("/warta/desk/new", data={"csrf_token": "abc.def", "title": "x"})
+    assert wrong.status_code == 403
+    # A token issued to another user does not work even with a matching cookie.
+    other = security.new_csrf_token("operator")
+    client.cookies.set(security.CSRF_COOKIE, other, path="/warta")
+    assert client.post("/warta/desk/new", data={"csrf_token": other, "title": "x"}).status_code == 403
+    assert service.list_items()["total"] == 0
+
+
+# ---------------------------------------------------------------- intake
+def test_intake_creates_the_item_with_its_files_and_starts_the_run_once(client, service, started_runs):
+    as_user(client, "pelaksana")
+    form = client.get("/warta/desk/new")
+    assert form.status_code == 200 and 'lang="id"' in form.text
+    assert "Kunjungan agro eduwisata" in form.text  # services from config
+    created = new_item(client)
+    assert created.status_code == 303
+    item_url = created.headers["location"]
+    assert re.fullmatch(r"/warta/desk/items/\d+\?created=1", item_url)
+    item_id = int(item_url.split("/")[-1].split("?")[0])
+    assert started_runs == [(item_id, 1, "Kunjungan agro eduwisata SMAN 1")]
+    page = client.get(item_url)
+    assert "Berita dibuat" in page.text and "foto.jpg" in page.text
+    assert f"/dags/warta_berita/runs/item-{item_id}-round-1" in page.text
+
+    again = new_item(client)  # the same form (same submission key) posted twice
+    assert again.headers["location"] == f"/warta/desk/items/{item_id}?duplicate=1"
+    assert service.list_items()["total"] == 1 and len(started_runs) == 1
+
+
+def test_intake_shows_each_error_next_to_its_field_and_keeps_the_input(client, service):
+    as_user(client, "pelaksana")
+    page = client.get("/warta/desk/new")
+    response = client.post(
+        "/warta/desk/new",
+        data={"csrf_token": csrf_of(page), "title": "", "activity_date": "26/11/2026", "service": "nope",
+              "place": "Tempat yang saya ketik", "notes": "n" * 10001, "channels": ["myspace"],
+              "submission_key": "k"},
+        files=[("files", ("skrip.exe", b"MZ", "application/octet-stream"))],
+    )
+    assert response.status_code == 422
+    text = response.text
+    for field in ("title", "activity_date", "service", "notes", "channels", "files"):
+        assert f'id="{field}-error"' in text, field
+    assert "Wajib diisi." in text and "format 2026-11-26" in text and "skrip.exe" in text
+    assert 'value="Tempat yang saya ketik"' in text and 'value="26/11/2026"' in text
+    assert service.list_items()["total"] == 0
+
+
+def test_intake_refuses_oversized_files_and_saves_nothing(client, service, monkeypatch, storage_root):
+    from dataclasses import replace
+
+    small = replace(service.config, limits=replace(service.config.limits, upload_max_bytes=10))
+    monkeypatch.setattr(service, "config", small)
+    as_user(client, "pelaksana")
+    response = new_item(client)
+    assert response.status_code == 422 and "foto.jpg" in response.text
+    assert service.list_items()["total"] == 0
+    assert not any(storage_root.rglob("*.jpg")) if storage_root.exists() else True
+
+
+def test_intake_is_403_for_a_user_without_the_role(client):
+    as_user(client, "operator")
+    assert client.get("/warta/desk/new").status_code == 403
+    assert "Berita baru" not in client.get("/warta/desk/").text
+
+
+def test_run_that_cannot_start_saves_no_item(client, service, monkeypatch):
+    from warta.airflow_api import RunNotStarted
+
+    def failing(request):
+        def start(item):
+            raise RunNotStarted("the item's run could not be started: Airflow answered HTTP 500")
+        return start
+
+    monkeypatch.setattr(rest_api, "run_starter_for", failing)
+    as_user(client, "pelaksana")
+    response = new_item(client)
+    assert response.status_code == 502 and "tidak dapat dimulai" in response.text
+    assert service.list_items()["total"] == 0
+
+
+# ---------------------------------------------------------------- the whole walk
+def test_walk_intake_manuscript_correction_reject_revise_approve(client, service):
+    as_user(client, "pelaksana")
+    item_id = int(new_item(client).headers["location"].split("/")[-1].split("?")[0])
+    base = f"/warta/desk/items/{item_id}"
+    assert post_form(client, f"{base}/steps/meliput", {"notes": "Lengkap"}).status_code == 303
+
+    body = "Paragraf <b>satu</b> tentang cabai.<script>alert(1)</script>\n\nParagraf dua."
+    missing = post_form(client, f"{base}/steps/menyusun", {"title": "Judul", "body": ""})
+    assert missing.status_code == 422 and 'id="body-error"' in missing.text and 'value="Judul"' in missing.text
+    assert post_form(client, f"{base}/steps/menyusun", {"title": "Siswa belajar cabai", "body": body}).status_code == 303
+
+    as_user(client, "subkoor")
+    forbidden = post_form(client, f"{base}/steps/memeriksa", {"title": "x", "body": "y"})
+    assert forbidden.status_code == 403
+
+    as_user(client, "operator")
+    page = client.get(base)
+    assert 'data-testid="step-form"' in page.text and "Siswa belajar cabai" in page.text
+    corrected = body.replace("tentang cabai", "tentang budidaya cabai")
+    assert post_form(client, f"{base}/steps/memeriksa", {"title": "Siswa belajar cabai", "body": corrected}).status_code == 303
+
+    as_user(client, "subkoor")
+    page = client.get(base)
+    assert "<ins>budidaya </ins>" in page.text or "<ins>budidaya" in page.text
+    preview = page.text.split('data-testid="preview"')[1].split("</section>")[0]
+    assert "<b>satu</b>" in preview and "<script>" not in preview
+    short = post_form(client, f"{base}/steps/menyetujui", {"decision": "reject", "reason": "no"})
+    assert short.status_code == 422 and 'id="reason-error"' in short.text
+    rejected = post_form(client, f"{base}/steps/menyetujui", {"decision": "reject", "reason": "Tambahkan kutipan"})
+    assert rejected.status_code == 303
+
+    as_user(client, "pelaksana")
+    page = client.get(base)
+    assert "Tambahkan kutipan" in page.text and "Putaran 2" in page.text
+    assert post_form(client, f"{base}/steps/menyusun",
+                     {"title": "Siswa belajar cabai", "body": corrected + "\n\n“Bermanfaat,” kata guru."}).status_code == 303
+    as_user(client, "admin")  # admin corrects, so admin may not approve
+    assert post_form(client, f"{base}/steps/memeriksa", {"title": "Siswa belajar cabai",
+                                                           "body": corrected + "\n\n“Sangat bermanfaat,” kata guru."}).status_code == 303
+    page = client.get(base)
+    assert 'data-testid="own-manuscript"' in page.text
+    own = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve"})
+    assert own.status_code == 403 and "may not decide" in own.text
+    as_user(client, "subkoor")
+    done = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve"})
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=menyetujui")
+    assert service.get_item(item_id)["status"] == "publishing"
+    again = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve"})
+    assert again.status_code == 409
+
+
+def test_pages_switch_to_english_and_show_times_in_wib(client, service, clock):
+    as_user(client, "pelaksana")
+    item_id = int(new_item(client).headers["location"].split("/")[-1].split("?")[0])
+    english = client.get(f"/warta/desk/items/{item_id}?lang=en")
+    assert 'lang="en"' in english.text and "Current step" in english.text
+    assert "26 Nov 2026, 08:00 WIB" in english.text  # the test clock: 01:00 UTC
+    assert client.get("/warta/desk/").text.count('lang="en"') >= 1  # kept by cookie
+    indonesian = client.get("/warta/desk/?lang=id")
+    assert "Menunggu Anda" in indonesian.text and "26 Nov 2026, 08.00 WIB" in indonesian.text
+
+
+def test_inbox_lists_what_waits_for_my_roles_oldest_first(client, service, clock):
+    as_user(client, "pelaksana")
+    first = int(new_item(client, submission_key="a", title="Pertama").headers["location"].split("/")[-1].split("?")[0])
+    clock.advance(60)
+    new_item(client, submission_key="b", title="Kedua")
+    inbox = client.get("/warta/desk/").text
+    assert inbox.index("Pertama") < inbox.index("Kedua") and "sisa" in inbox
+    as_user(client, "operator")
+    assert 'data-testid="inbox-empty"' in client.get("/warta/desk/").text
+    listing = client.get("/warta/desk/items?q=Pert").text
+    assert "Pertama" in listing and "Kedua" not in listing
+    assert client.get(f"/warta/desk/runs/item-{first}-round-1").headers["location"] == f"/warta/desk/items/{first}"
+    assert client.get("/warta/desk/runs/manual__2026").status_code == 404
+    assert client.get(f"/warta/items/{first}").headers["location"] == f"/warta/desk/items/{first}"
+
+
+def test_files_are_served_by_extension_and_sandboxed(client, service):
+    as_user(client, "pelaksana")
+    item_id = int(new_item(client).headers["location"].split("/")[-1].split("?")[0])
+    asset_id = service.history(item_id)["assets"][0]["id"]
+    photo = client.get(f"/warta/desk/items/{item_id}/files/{asset_id}")
+    assert photo.status_code == 200 and photo.content == PNG
+    assert photo.headers["content-type"] == "image/jpeg"
+    assert "sandbox" in photo.headers["content-security-policy"]
+    assert photo.headers["x-content-type-options"] == "nosniff"
+    assert client.get(f"/warta/desk/items/{item_id}/files/999").status_code == 404
+    api = client.get(f"/warta/api/v1/items/{item_id}/assets/{asset_id}")
+    assert api.status_code == 200 and api.content == PNG
+
+
+# ---------------------------------------------------------------- API routes
+def test_api_lists_filters_previews_and_diffs(client, service, flow):
+    as_user(client, "pelaksana")
+    item_id = flow.to_decision(flow.create(title="Bimtek lada"))
+    flow.create(title="Konsultasi", service="konsultasi")
+    listing = client.get("/warta/api/v1/items", params={"service": "konsultasi"}).json()
+    assert listing["total"] == 1 and listing["items"][0]["title"] == "Konsultasi"
+    assert client.get("/warta/api/v1/items", params={"status": "bogus"}).status_code == 422
+    assert client.get("/warta/api/v1/items", params={"limit": 0}).status_code == 422
+    diff = client.get(f"/warta/api/v1/items/{item_id}/diff").json()
+    assert diff["from"]["kind"] == "naskah" and diff["to"]["kind"] == "koreksi"
+    assert diff["body_html"] == "Naskah <del>berita.</del><ins>berita (koreksi).</ins>"
+    assert diff["unified"].startswith("---")
+    assert client.get(f"/warta/api/v1/items/{item_id}/diff", params={"from_version": 9}).status_code == 404
+    preview = client.get(f"/warta/api/v1/items/{item_id}/preview").json()
+    assert preview["ready"] and not preview["approved"] and preview["version"] == 2
+    assert preview["body_html"] == "<p>Naskah berita (koreksi).</p>" and preview["photos"] == []
+
+
+def test_api_multipart_intake_and_coverage_files(client, service, started_runs):
+    as_user(client, "pelaksana")
+    created = client.post("/warta/api/v1/intake", data={"title": "Layanan UPBS", "service": "upbs",
+                                                        "activity_date": "2026-11-25", "submission_key": "m1"},
+                          files=[("files", ("benih.png", PNG, "image/png"))])
+    assert created.status_code == 201, created.text
+    item_id = created.json()["id"]
+    assert started_runs[-1][0] == item_id
+    bad_date = client.post("/warta/api/v1/intake", data={"title": "x", "activity_date": "kemarin"})
+    assert bad_date.status_code == 422 and bad_date.json()["field"] == "activity_date"
+    bad_type = client.post("/warta/api/v1/intake", data={"title": "x"},
+                           files=[("files", ("a.html", b"<script>", "text/html"))])
+    assert bad_type.status_code == 422 and bad_type.json()["field"] == "files"
+    recorded = client.post(f"/warta/api/v1/items/{item_id}/steps/meliput/files", data={"notes": "ok"},
+                           files=[("files", ("suara.mp3", b"ID3xxxx", "audio/mpeg"))])
+    assert recorded.status_code == 200, recorded.text
+    kinds = sorted(a["kind"] for a in service.history(item_id)["assets"])
+    assert kinds == ["audio", "photo"]
+    as_user(client, "operator")
+    assert client.post(f"/warta/api/v1/items/{item_id}/steps/menyusun/files",
+                       data={"title": "t", "body": "b"}).status_code == 403
+
+
+# ---------------------------------------------------------------- rendering
+def test_publishable_html_keeps_the_allow_list_and_drops_the_rest():
+    html = publishable_html(
+        'Baris <b>tebal</b> & <i>miring</i>\nbaris dua <a href="javascript:alert(1)" onclick="x()">x</a>'
+        '<script>alert(1)</script><img src=x onerror=alert(1)>\n\n'
+        '<ul><li>satu</li></ul>\n\n<a href="https://bsip.pertanian.go.id">tautan</a> a < b'
+    )
+    assert "<b>tebal</b> &amp; <i>miring</i><br>" in html
+    assert "script" not in html and "onclick" not in html and "javascript" not in html and "<img" not in html
+    assert "<ul><li>satu</li></ul>" in html
+    assert '<a href="https://bsip.pertanian.go.id" rel="noopener noreferrer">tautan</a> a &lt; b' in html
+    assert publishable_html("Satu.\n\nDua.") == "<p>Satu.</p>\n<p>Dua.</p>"
+
+
+def test_word_diff_marks_removed_and_added_words_and_escapes_them():
+    assert word_diff_html("a <b> c", "a <i> c") == "a <del>&lt;b&gt;</del><ins>&lt;i&gt;</ins> c"
+
+
+def test_uploaded_file_names_cannot_leave_the_storage_root(client, service, storage_root):
+    as_user(client, "pelaksana")
+    created = client.post("/warta/api/v1/intake", data={"title": "Jalur berkas"},
+                          files=[("files", ("../../../../tmp/evil.jpg", PNG, "image/jpeg")),
+                                 ("files", ("..\\..\\win.png", PNG, "image/png"))])
+    assert created.status_code == 201, created.text
+    stored = sorted(p.resolve() for p in storage_root.rglob("*") if p.is_file())
+    assert len(stored) == 2
+    assert all(p.is_relative_to(storage_root.resolve()) for p in stored)
+    assert all(p.parent.name == "assets" for p in stored)
