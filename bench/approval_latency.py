@@ -64,8 +64,9 @@ class Bench:
             self.api.trigger_run("warta_berita", item["run_id"], {"item_id": item["id"], "round": 1})
             ids.append(item["id"])
             time.sleep(max(0.0, 1 / per_second - (time.monotonic() - started)))
-            if index % 100 == 99:
+            if index % 10 == 9:
                 self.stack.check_alive()
+            if index % 100 == 99:
                 print(f"  {index + 1} runs started", file=sys.stderr, flush=True)
         return ids
 
@@ -133,6 +134,7 @@ class Bench:
                     ended = self.end_date(item_id)
                     if ended:
                         latencies[item_id] = (ended - recorded[item_id]).total_seconds()
+            self.stack.check_alive()
             time.sleep(0.5)
         missing = len(items) - len(latencies)
         if missing:
@@ -141,7 +143,7 @@ class Bench:
 
 
 def run(n: int, sample: int, home: Path) -> dict[str, float]:
-    stack = Stack(home=home, port=free_port(), parallelism=4)
+    stack = Stack(home=home, port=free_port(), parallelism=4, restart_crashed=True)
     stack.start(timeout=180)
     try:
         bench = Bench(stack)
@@ -170,6 +172,7 @@ def run(n: int, sample: int, home: Path) -> dict[str, float]:
             "samples": len(latencies),
             "slots": slots,
             "triggerer_cpu_pct": cpu,
+            "component_restarts": sum(stack.restarts.values()),
         }
     finally:
         stack.stop()

@@ -46,6 +46,11 @@ class Stack:
     parallelism: int = 8
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Restart a component that dies, as a process manager would in production (Airflow
+    # on SQLite can lose its scheduler to "database is locked" under a burst of runs).
+    restart_crashed: bool = False
+    restarts: dict[str, int] = field(default_factory=dict)
+    _commands: dict[str, list[str]] = field(default_factory=dict)
     # Sandbox stand-ins of the publishing channels started with the stack: name -> URL.
     sandbox_urls: dict[str, str] = field(default_factory=dict)
 
@@ -144,6 +149,7 @@ class Stack:
                        stdout=subprocess.DEVNULL)
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        self._commands[name] = args
         log_dir = self.home / "logs-stack"
         log_dir.mkdir(parents=True, exist_ok=True)
         log = open(log_dir / f"{name}.log", "ab")
@@ -165,9 +171,14 @@ class Stack:
         self.wait_healthy(timeout)
 
     def check_alive(self) -> None:
-        """Raise if any component has exited (Airflow does not restart them)."""
-        for name, proc in self.processes.items():
+        """Raise if any component has exited (Airflow does not restart them), unless
+        ``restart_crashed``: then start it again and count the restart."""
+        for name, proc in list(self.processes.items()):
             if proc.poll() is not None:
+                if self.restart_crashed:
+                    self.restarts[name] = self.restarts.get(name, 0) + 1
+                    self._spawn(name, self._commands[name], self.env())
+                    continue
                 raise RuntimeError(f"airflow {name} exited with {proc.returncode}; see {self.home}/logs-stack/{name}.log")
 
     def wait_healthy(self, timeout: float) -> None:
