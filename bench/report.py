@@ -9,7 +9,7 @@ memory of doing so.
 The seeding runs in a child process, so the peak memory (ru_maxrss) printed is the
 report's own: imports, compile and render.
 
-    .venv/bin/python bench/report.py [--items 100000] [--month 2026-10] [--keep DIR]
+    .venv/bin/python bench/report.py [--items 100000] [--month 2026-10] [--keep DIR [--reuse]]
 
 The last line holds the figures as key=value pairs. Target: 100,000 items in ≤ 15 s and
 ≤ 1 GiB.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -168,6 +169,8 @@ def main() -> None:
     parser.add_argument("--month", default="2026-10")
     parser.add_argument("--lang", default="id", choices=("id", "en"))
     parser.add_argument("--keep", type=Path, help="keep the DB and the rendered files in this folder")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --keep: use the DB seeded there by an earlier run (same --items and --month)")
     parser.add_argument("--seed-only", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_only:
@@ -177,14 +180,15 @@ def main() -> None:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="warta-bench-report-"))
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "editorial.db"
-    database.unlink(missing_ok=True)
     url = f"sqlite:///{database}"
-    started = time.monotonic()
-    subprocess.run(
-        [sys.executable, __file__, "--items", str(args.items), "--month", args.month, "--seed-only", url],
-        check=True,
-    )
-    print(f"seeded {args.items} items into {database} in {time.monotonic() - started:.1f} s", flush=True)
+    if not (args.reuse and args.keep and database.exists()):
+        database.unlink(missing_ok=True)
+        started = time.monotonic()
+        subprocess.run(
+            [sys.executable, __file__, "--items", str(args.items), "--month", args.month, "--seed-only", url],
+            check=True,
+        )
+        print(f"seeded {args.items} items into {database} in {time.monotonic() - started:.1f} s", flush=True)
 
     begin = time.monotonic()
     from warta import db
@@ -223,6 +227,9 @@ def main() -> None:
         "pdf_kib": len(pdf) // 1024,
         "xlsx_kib": len(xlsx) // 1024,
     }
+    if not args.keep:
+        db.dispose_all()
+        shutil.rmtree(folder, ignore_errors=True)  # the seeded DB is a few hundred MB
     print(" ".join(f"{key}={value}" for key, value in figures.items()))
 
 

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 STEP_ALERT_KINDS = ("reminder", "breach", "escalation")
 FAILURE_KINDS = ("publish_failure", "check_failure")
-KINDS = STEP_ALERT_KINDS + ("freshness",) + FAILURE_KINDS
+KINDS = STEP_ALERT_KINDS + ("freshness",) + FAILURE_KINDS + ("report",)
 # A sender that crashed mid-delivery leaves its claim; after this long another may retry.
 CLAIM_LEASE = timedelta(minutes=5)
 SOP_WARNING = "Website dan sosial media perlu selalu update untuk memberikan informasi terkini."
@@ -431,6 +431,27 @@ class AlertDesk:
             # An item id the DB does not know would break the foreign key; keep it in the text only.
             message="\n".join(lines), link=link, item_id=item_id if current_step is not None else None,
             round=round_number, step_id=current_step, publishing_channel=channel,
+        )])
+        return alert_id
+
+    def report_ready(self, month: str, lang: str, files: dict[str, str], fingerprint: str,
+                     recipients: tuple[str, ...]) -> int | None:
+        """Send the monthly report's download links to its readers. A retried task or a
+        rebuild with the same content sends nothing new (``fingerprint`` is the content's)."""
+        base = f"{self.levels.desk_base_url.rstrip('/')}/warta/api/v1/reports/{month}"
+        suffix = "?lang=en" if lang == "en" else ""
+        links = {fmt: f"{base}/{fmt}{suffix}" for fmt in sorted(files)}
+        lines = [
+            f"Laporan bulanan updating website dan media sosial bulan {month} sudah tersusun.",
+            "",
+            *(f"{fmt.upper()}: {link}" for fmt, link in links.items()),
+            "",
+            f"SOP {self.config.sop.get('number', '')} · {self.config.sop.get('unit', '')}",
+        ]
+        [alert_id] = self._raise([_Draft(
+            dedupe_key=f"report:{month}:{lang}:{fingerprint}", kind="report", recipients=list(recipients),
+            subject=f"[Warta] Laporan bulanan {month}", message="\n".join(lines),
+            link=links.get("pdf") or next(iter(links.values()), self.levels.desk_link),
         )])
         return alert_id
 

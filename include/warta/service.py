@@ -827,7 +827,36 @@ class EditorialService:
                 "photos": [{"id": a.id, "filename": a.filename, "caption": a.caption or manuscript.title}
                            for a in photos],
                 "channels": list(item.channels),
+                "social": self._social_previews(item, manuscript, session),
             }
+
+    def _social_previews(self, item: NewsItem, manuscript: Manuscript, session: Session) -> list[dict[str, Any]]:
+        """Each social channel's caption, made by the same adaptation the publishers use.
+        Until the website article is live its address is shown as a placeholder."""
+        from warta.channels.base import PostContent
+        from warta.content import excerpt, plain_text
+        from warta.social import caption, rules_for
+
+        published = {
+            p.channel: p.url for p in session.scalars(select(Publication).where(Publication.item_id == item.id))
+            if p.status == "published"
+        }
+        previews = []
+        for channel_id in item.channels:
+            channel = self.config.channels.get(channel_id)
+            if channel is None or channel.kind == "wordpress":
+                continue
+            rules = rules_for(channel)
+            link = published.get(rules.link_from or "") or (
+                "https://…/tautan-berita-di-website" if rules.link_from in item.channels else None
+            )
+            content = PostContent(
+                title=manuscript.title, body_html="", excerpt=excerpt(manuscript.body),
+                text=" ".join(plain_text(manuscript.body).split()), link=link,
+            )
+            previews.append({"channel": channel_id, "name": channel.name_id, "text": caption(content, rules.caption),
+                             "link": link if rules.caption.link == "attach" else None})
+        return previews
 
     def new_records_since(self, last_id: int, limit: int = 5000) -> list[tuple[int, int, int, str]]:
         """Step records with id > last_id as (id, item_id, round, step_id): the triggerer's feed."""

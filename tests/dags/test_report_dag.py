@@ -167,6 +167,17 @@ def test_a_triggered_month_is_compiled_and_stored_and_a_rebuild_replaces_it(dag,
     assert storage.list("reports") == sorted(keys)
     assert "Sosialisasi SNI benih" in pdf_text(storage.get_bytes(keys[0]), tmp_path)
 
+    # Each build is sent to the report's readers through the alert channels.
+    from sqlalchemy import select
+
+    from warta.models import Alert
+
+    with newsroom.sessions() as session:
+        sent = session.scalars(select(Alert).where(Alert.kind == "report")).all()
+    assert len(sent) == 2
+    assert set(sent[0].recipients) == {"kepala", "subkoor"}
+    assert "/warta/api/v1/reports/2026-10/pdf" in sent[0].message
+
 
 def test_a_run_without_a_month_reports_the_month_before_its_logical_date(dag, newsroom, tmp_path):
     storage = Storage.default()

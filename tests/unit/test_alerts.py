@@ -530,3 +530,26 @@ def test_alert_about_an_unknown_item_is_still_recorded(service, sender, monkeypa
     assert (failure.kind, failure.item_id, failure.step_id) == ("publish_failure", None, None)
     assert "#404" in failure.message
     assert addresses(sender.sent) == ["admin@warta.localhost", "operator@warta.localhost"]
+
+
+def test_monthly_report_links_are_sent_once_per_build(service):
+    """Issue 5's report goes out through the same alert channels, once per build."""
+    from warta.alerts import AlertDesk
+
+    class Collect:
+        def __init__(self):
+            self.sent = []
+
+        def send(self, notification):
+            self.sent.append(notification)
+
+    sender = Collect()
+    desk = AlertDesk(service, sender)
+    files = {"pdf": "reports/2026-10/laporan-2026-10.pdf", "xlsx": "reports/2026-10/laporan-2026-10.xlsx"}
+    alert_id = desk.report_ready("2026-10", "id", files, "run-1", ("subkoor", "operator"))
+    assert alert_id is not None
+    assert {n.address for n in sender.sent} == {"subkoor@warta.localhost", "operator@warta.localhost"}
+    assert all("/warta/api/v1/reports/2026-10/pdf" in n.text for n in sender.sent)
+    assert sender.sent[0].subject == "[Warta] Laporan bulanan 2026-10"
+    assert desk.report_ready("2026-10", "id", files, "run-1", ("subkoor",)) is None  # retried task
+    assert desk.report_ready("2026-10", "id", files, "run-2", ("subkoor",)) is not None  # a rebuild

@@ -401,6 +401,8 @@ def test_the_xlsx_has_one_sheet_per_table_with_every_row(seeded, newsroom, setti
     assert summary["Berita tayang"]["Bulan ini"] == 4 and summary["Berita tayang"]["Bulan lalu"] == 1
     assert summary["Berita tayang"]["Perubahan"] == 3
     assert summary["Langkah dalam mutu baku"]["Bulan ini"] == pytest.approx(report.share_within_standard.current)
+    share_cell = next(row for row in workbook["Ringkasan"].iter_rows() if row[0].value == "Langkah dalam mutu baku")[1]
+    assert share_cell.number_format == "0.00%"
     assert {row["Kanal"]: row["Bulan ini"] for row in table("Per kanal")} == {"Website": 4, "Facebook": 1, "Instagram": 0}
 
     items = table("Berita")

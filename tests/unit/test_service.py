@@ -665,3 +665,20 @@ def test_record_step_lost_race_is_a_conflict_and_keeps_no_files(service, flow, s
     assert files_under(storage_root) == []
     assert count(service, StepRecord) == 0
     assert service.get_item(item_id)["current_step"] == "meliput"
+
+
+def test_preview_shows_each_social_channel_caption_as_it_will_be_posted(service):
+    """The desk's preview covers every chosen channel, made by the publishers' own adaptation."""
+    from warta.social import x_weighted_length
+
+    title = "Siswa SMAN 1 belajar budidaya cabai di kebun percontohan"
+    item_id = service.create_item("pelaksana", title="Kunjungan", channels=["website", "facebook", "x"])["id"]
+    service.record_step(item_id, "meliput", "pelaksana")
+    service.record_step(item_id, "menyusun", "pelaksana", title=title, body="Kalimat pertama. " * 40)
+
+    previews = {p["channel"]: p for p in service.preview(item_id)["social"]}
+    assert set(previews) == {"facebook", "x"}  # the website is the main preview
+    for preview in previews.values():
+        assert preview["text"].startswith(title)
+        assert "tautan-berita-di-website" in preview["text"] + (preview["link"] or "")
+    assert x_weighted_length(previews["x"]["text"]) <= 280

@@ -51,6 +51,17 @@ def report_doc_md(config: WartaConfig, settings: ReportSettings) -> str:
     ])
 
 
+def notify_report_ready(service, stored, recipients: tuple[str, ...], run_id: str) -> int | None:
+    """Send the report's links to its readers through the alert channels (email/chat).
+    Keyed by the run, so a retried task does not send twice while a rebuild does."""
+    if not recipients:
+        return None
+    from warta.alerts import AlertDesk, default_sender
+
+    desk = AlertDesk(service, default_sender(service.config))
+    return desk.report_ready(stored.month, stored.lang, stored.keys, run_id, recipients)
+
+
 def build_monthly_report_dag(config: WartaConfig | None = None, settings: ReportSettings | None = None) -> DAG:
     config = config or get_config()
     settings = settings or load_report_settings()
@@ -110,14 +121,13 @@ def build_monthly_report_dag(config: WartaConfig | None = None, settings: Report
             from warta.service import default_service
 
             service = default_service()
+            settings = load_report_settings()
             lang = get_current_context()["params"].get("lang") or None
             report, stored = build_and_store(
                 service, ReportMonth.parse(month_key, service.config.timezone), lang=lang,
-                settings=load_report_settings(),
+                settings=settings,
             )
-            # Notification hook (issue 5: "sent through the notification mechanism when it
-            # exists"): Warta has no mechanism to send reports yet. When it does, send
-            # `stored` (month, language, file keys) to the head of the unit from here.
+            notify_report_ready(service, stored, settings.recipients, get_current_context()["run_id"])
             return {
                 "month": stored.month,
                 "lang": stored.lang,

@@ -14,7 +14,7 @@ from warta.report import charts
 from warta.report.compile import ItemPublication, ItemRow, MonthlyReport
 from warta.report.messages import Messages
 from warta.report.settings import ReportSettings
-from warta.report.xlsx import Column, Sheet, write_workbook
+from warta.report.xlsx import Column, Percent, Sheet, write_workbook
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -183,7 +183,8 @@ def render_xlsx(report: MonthlyReport, config: WartaConfig, settings: ReportSett
             t("sheet_summary"),
             [Column(t("figure"), width=44), Column(t("this_month"), "number"), Column(t("previous_month"), "number"),
              Column(t("change"), "number")],
-            [[t(key), f.current, f.previous, _change(f.current, f.previous)] for key, f, _kind in figures],
+            [[t(key), *(_as(kind, value) for value in (f.current, f.previous, _change(f.current, f.previous)))]
+             for key, f, kind in figures],
             preamble=preamble,
         ),
     ]
@@ -301,6 +302,10 @@ def render_xlsx(report: MonthlyReport, config: WartaConfig, settings: ReportSett
         [[d.day, d.total, *[d.by_channel.get(c, 0) for c in report.channels]] for d in report.per_day],
     ))
     return write_workbook(sheets, title=f"{t('title')} – {period}")
+
+
+def _as(kind: str, value):
+    return Percent(value) if kind == "percent" and value is not None else value
 
 
 def _rounded(seconds: float | None) -> float | None:

@@ -41,6 +41,8 @@ class ReportSettings:
     list_limit: int = 50
     # Worst cases (steps over their standard time) listed per SOP step.
     worst_cases_per_step: int = 3
+    # Usernames (users.yaml) the finished report is sent to, through the alert channels.
+    recipients: tuple[str, ...] = ()
     prepared_by: Signatory | None = None
     approved_by: Signatory | None = field(
         default_factory=lambda: Signatory("Kepala", "Head")
@@ -73,6 +75,8 @@ def parse_report_settings(spec: dict | None) -> ReportSettings:
             values[name] = _signatory(values[name], f"{where} {name}")
     if values.get("language", "id") not in LANGUAGES:
         raise ConfigError(f"{where} language: {values['language']!r} is not one of {LANGUAGES}")
+    if "recipients" in values:
+        values["recipients"] = tuple(str(name) for name in values["recipients"] or ())
     for name in ("list_limit", "worst_cases_per_step"):
         if name in values:
             values[name] = int(values[name])

@@ -52,6 +52,10 @@ _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
+class Percent(float):
+    """A share (0.875) shown as a percentage (87.50%) whatever its column's kind."""
+
+
 def column_letter(index: int) -> str:
     """0 → A, 25 → Z, 26 → AA."""
     letters = ""
@@ -99,6 +103,8 @@ def _cell(ref: str, value, style: int) -> str:
     style_attr = f' s="{style}"' if style else ""
     if isinstance(value, bool):
         return f'<c r="{ref}" t="b"{style_attr}><v>{int(value)}</v></c>'
+    if isinstance(value, Percent):
+        style_attr = f' s="{STYLE["percent"]}"'
     if isinstance(value, (int, float)):
         if value != value or value in (float("inf"), float("-inf")):  # NaN/inf: Excel has no such number
             return f'<c r="{ref}" t="inlineStr"{style_attr}>{_text(str(value))}</c>'

@@ -123,6 +123,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "preview_published": ("Inilah yang diterbitkan (naskah versi {version} yang disetujui).",
                           "This is what was published (approved manuscript version {version})."),
     "preview_none": ("Belum ada naskah.", "No manuscript yet."),
+    "preview_link": ("Tautan yang dilampirkan", "Attached link"),
     "featured_image": ("Gambar utama", "Featured image"),
     "corrections": ("Koreksi", "Corrections"),
     "diff_intro": ("Perubahan dari versi {old} ({old_author}) ke versi {new} ({new_author}).",
