@@ -25,7 +25,9 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[2]
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
-DEV_USERS = {"admin": "admin", "pelaksana": "user", "pelaksana2": "user", "operator": "user", "subkoor": "user"}
+# Airflow logins for the dev users of config/users.yaml (Airflow role; SOP roles are in users.yaml).
+DEV_USERS = {"admin": "admin", "pelaksana": "user", "pelaksana2": "user", "operator": "user", "subkoor": "user",
+             "kepala": "viewer"}
 
 
 def free_port() -> int:
@@ -65,10 +67,12 @@ class Stack:
     def passwords(self) -> dict[str, str]:
         """Dev logins, generated once per home and kept there (never in the repo)."""
         path = self.home / "passwords.json"
-        if path.exists():
-            return json.loads(path.read_text())
+        passwords = json.loads(path.read_text()) if path.exists() else {}
+        if set(DEV_USERS) <= set(passwords):
+            return passwords
         self.home.mkdir(parents=True, exist_ok=True)
-        passwords = {name: secrets.token_urlsafe(9) for name in DEV_USERS}
+        for name in DEV_USERS:
+            passwords.setdefault(name, secrets.token_urlsafe(9))
         path.write_text(json.dumps(passwords, indent=2))
         path.chmod(0o600)
         return passwords
@@ -240,15 +244,15 @@ def run_dev(home: Path, port: int) -> int:
         print(f"  Warta Desk:      {stack.url}/warta/desk/")
         print(f"  Warta REST API:  {stack.url}/warta/api/v1/docs")
         if sandbox:
-            print(f"  Sandbox website: {sandbox}")
+            print(f"  {'Sandbox website:':<23}{sandbox}")
             for name, url in stack.sandbox_urls.items():
-                print(f"  {name + ':':<17}{url}")
+                print(f"  {name + ':':<23}{url}")
         print("  Dev logins (user / password / SOP role):")
         from warta.config import get_config
 
         config = get_config()
         for name, password in passwords.items():
-            roles = ", ".join(config.roles[r].name_id for r in config.roles_of(name)) or "-"
+            roles = ", ".join(config.roles[r].name_id for r in config.roles_of(name)) or "- (reads reports)"
             print(f"    {name:<11} {password:<14} {roles}")
         print("\nTry:  .venv/bin/warta create --as pelaksana --title 'Kunjungan agro eduwisata'")
         print(f"      (with AIRFLOW_HOME={home} and the env printed by `make env`)")
@@ -310,7 +314,7 @@ def _start_social_sandbox(stack: Stack) -> None:
                                     "--x-client-id", "warta-sandbox", "--x-refresh-token", x_refresh_token],
                  stack.env())
     stack.extra_env.update(social_sandbox_connections(graph_port, x_port, graph_token, x_refresh_token))
-    stack.sandbox_urls.update({"Sandbox Facebook+Instagram": f"http://127.0.0.1:{graph_port}/",
+    stack.sandbox_urls.update({"Sandbox Meta (FB, IG)": f"http://127.0.0.1:{graph_port}/",
                                "Sandbox X": f"http://127.0.0.1:{x_port}/"})
 
 
