@@ -218,8 +218,11 @@ def api(newsroom):
         def get_name(self) -> str:
             return "subkoor"
 
+    from warta.airflow import desk
+
     app = rest_api.create_app()
     app.dependency_overrides[rest_api.get_user] = User
+    app.dependency_overrides[desk.desk_user] = User
     return TestClient(app)
 
 
@@ -241,6 +244,10 @@ def test_the_desk_lists_and_downloads_stored_reports(api, newsroom, dag):
     assert api.get("/api/v1/reports/2020-01/pdf").status_code == 404
     assert api.get("/api/v1/reports/2026-10/docx").status_code == 422
     assert api.get("/api/v1/reports/2026-13/pdf").status_code == 422
+
+    page = api.get("/desk/reports")  # the desk page people download from
+    assert page.status_code == 200
+    assert 'href="/warta/api/v1/reports/2026-10/pdf?lang=id"' in page.text
 
 
 def test_reports_need_a_login(newsroom):

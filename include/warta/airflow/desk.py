@@ -331,6 +331,15 @@ def add_desk_pages(app: FastAPI) -> None:
         return _no_store(page.respond("items.html", listing=listing, filters=filters,
                                       statuses=page.service.ITEM_STATUSES))
 
+    @router.get("/reports", response_class=HTMLResponse)
+    def reports(request: Request, user: BaseUser = Depends(desk_user)) -> Response:
+        """The monthly reports (SOP record "Laporan bulanan"), to read or download."""
+        from warta.report.store import list_reports
+        from warta.storage import Storage
+
+        page = Page(request, user)
+        return _no_store(page.respond("reports.html", reports=list_reports(Storage.default())))
+
     def _intake_page(page: Page, *, status: int = 200, values: dict | None = None, errors: dict | None = None,
                      problem: str | None = None, files_lost: bool = False) -> Response:
         limits = page.config.limits
