@@ -181,7 +181,7 @@ def run(n: int, sample: int, home: Path) -> dict[str, float]:
             "slots": slots,
             "triggerer_cpu_pct": cpu,
             "component_restarts": sum(stack.restarts.values()),
-        }
+        } | ({} if not stack.restarts else {"restarted": ",".join(f"{k}x{v}" for k, v in stack.restarts.items())})
     finally:
         stack.stop()
 
