@@ -14,7 +14,8 @@ import os
 import signal
 import sys
 
-from warta.sandbox.wordpress import FakeWordPress, make_wordpress_server
+from warta.sandbox.serving import make_app_server
+from warta.sandbox.wordpress import FakeWordPress
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
 
     site = FakeWordPress(user=args.user, application_password=args.password,
                          pretty_permalinks=not args.plain_permalinks, site_title=args.title, state_file=args.state)
-    server = make_wordpress_server(site, args.host, args.port)
+    server = make_app_server(site, args.host, args.port)
     connection = {"conn_type": "http", "host": args.host, "port": server.port, "schema": "http",
                   "login": args.user, "password": "<the --password>"}
     print(f"Sandbox website: http://{args.host}:{server.port}/", flush=True)

@@ -20,18 +20,18 @@ import json
 import math
 import os
 import re
-import socket
 import threading
 import unicodedata
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable
 
 from werkzeug.http import parse_options_header
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from warta.sandbox.serving import RunningApp, drop_connection, json_response
 
 API_LINK_REL = "https://api.w.org/"
 POST_STATUSES = ("publish", "future", "draft", "pending", "private")
@@ -319,7 +319,7 @@ class FakeWordPress:
             except ApiError as error:
                 headers = error.data.pop("_headers", {})
                 body = {"code": error.code, "message": error.message, "data": {"status": error.status, **error.data}}
-                return _json_response(body, error.status, headers)
+                return json_response(body, error.status, headers)
 
     def _take_fault(self, method: str, route: str) -> _Fault | None:
         for index, fault in enumerate(self._faults):
@@ -360,7 +360,7 @@ class FakeWordPress:
         return auth.username
 
     def _api_index(self, call: _Call) -> Response:
-        return _json_response({
+        return json_response({
             "name": self.site_title, "description": "", "url": call.site, "home": call.site,
             "namespaces": ["wp/v2"],
             "authentication": {"application-passwords": {"endpoints": {
@@ -402,7 +402,7 @@ class FakeWordPress:
         if post.status != "publish" and call.user is None:
             raise ApiError(401, "rest_forbidden", "Sorry, you are not allowed to do that.")
         self._require_edit_context(call, "Sorry, you are not allowed to edit this post.")
-        return _json_response(self._post_json(post, call))
+        return json_response(self._post_json(post, call))
 
     def _create_post(self, call: _Call) -> Response:
         self._require_user(call, "rest_cannot_create", "Sorry, you are not allowed to create posts as this user.")
@@ -419,8 +419,8 @@ class FakeWordPress:
         self._save()
         if self._drop_next_post_create:
             self._drop_next_post_create = False
-            _drop_connection(call.request.environ)
-        return _json_response(self._post_json(post, call), 201,
+            drop_connection(call.request.environ)
+        return json_response(self._post_json(post, call), 201,
                               {"Location": self._api_url(call.site, f"/wp/v2/posts/{post.id}")})
 
     def _update_post(self, call: _Call, item_id: str) -> Response:
@@ -434,7 +434,7 @@ class FakeWordPress:
             post.slug = self._unique_slug(sanitize_slug(_raw_text(call.params["slug"])), exclude=post.id)
         post.modified = _now()
         self._save()
-        return _json_response(self._post_json(post, call))
+        return json_response(self._post_json(post, call))
 
     def _delete_post(self, call: _Call, item_id: str) -> Response:
         self._require_user(call, "rest_cannot_delete", "Sorry, you are not allowed to delete this post.")
@@ -442,11 +442,11 @@ class FakeWordPress:
         if str(call.params.get("force", "")).lower() in ("1", "true"):
             del self.posts[post.id]
             self._save()
-            return _json_response({"deleted": True, "previous": self._post_json(post, call)})
+            return json_response({"deleted": True, "previous": self._post_json(post, call)})
         post.status = "trash"
         post.slug = f"{post.slug}__trashed"  # frees the slug, as WordPress does
         self._save()
-        return _json_response(self._post_json(post, call))
+        return json_response(self._post_json(post, call))
 
     def _apply_post_fields(self, post: Post, params: dict[str, Any]) -> None:
         if "status" in params:
@@ -505,7 +505,7 @@ class FakeWordPress:
 
     def _get_media(self, call: _Call, item_id: str) -> Response:
         self._require_edit_context(call, "Sorry, you are not allowed to edit this post.")
-        return _json_response(self._media_json(self._media_or_404(int(item_id)), call))
+        return json_response(self._media_json(self._media_or_404(int(item_id)), call))
 
     def _create_media(self, call: _Call) -> Response:
         self._require_user(call, "rest_cannot_create", "Sorry, you are not allowed to upload media on this site.")
@@ -547,7 +547,7 @@ class FakeWordPress:
         self._next_post_id += 1
         self.media[media.id] = media
         self._save()
-        return _json_response(self._media_json(media, call), 201,
+        return json_response(self._media_json(media, call), 201,
                               {"Location": self._api_url(call.site, f"/wp/v2/media/{media.id}")})
 
     def _update_media(self, call: _Call, item_id: str) -> Response:
@@ -563,7 +563,7 @@ class FakeWordPress:
         if call.params.get("slug"):
             media.slug = self._unique_slug(sanitize_slug(_raw_text(call.params["slug"])), exclude=media.id)
         self._save()
-        return _json_response(self._media_json(media, call))
+        return json_response(self._media_json(media, call))
 
     def _media_json(self, media: Media, call: _Call) -> dict[str, Any]:
         data = {
@@ -604,7 +604,7 @@ class FakeWordPress:
         term = self.terms.get(int(item_id))
         if term is None or term.taxonomy != _TAXONOMIES[taxonomy]:
             raise ApiError(404, "rest_term_invalid", "Term does not exist.")
-        return _json_response(self._term_json(term, call))
+        return json_response(self._term_json(term, call))
 
     def _create_term(self, call: _Call, taxonomy: str) -> Response:
         self._require_user(call, "rest_cannot_create", "Sorry, you are not allowed to create terms in this taxonomy.")
@@ -621,7 +621,7 @@ class FakeWordPress:
         self._next_term_id += 1
         self.terms[term.id] = term
         self._save()
-        return _json_response(self._term_json(term, call), 201,
+        return json_response(self._term_json(term, call), 201,
                               {"Location": self._api_url(call.site, f"/wp/v2/{taxonomy}/{term.id}")})
 
     def _term_json(self, term: Term, call: _Call) -> dict[str, Any]:
@@ -641,7 +641,7 @@ class FakeWordPress:
     def _current_user(self, call: _Call) -> Response:
         if call.user is None:
             raise ApiError(401, "rest_not_logged_in", "You are not currently logged in.")
-        return _json_response({"id": 1, "name": call.user, "url": "", "description": "",
+        return json_response({"id": 1, "name": call.user, "url": "", "description": "",
                                "link": f"{call.site}/author/{call.user}/", "slug": call.user})
 
     # helpers
@@ -667,7 +667,7 @@ class FakeWordPress:
             raise ApiError(400, "rest_post_invalid_page_number",
                            "The page number requested is larger than the number of pages available.")
         chunk = items[(page - 1) * per_page: page * per_page]
-        return _json_response([to_json(item, call) for item in chunk], 200,
+        return json_response([to_json(item, call) for item in chunk], 200,
                               {"X-WP-Total": str(len(items)), "X-WP-TotalPages": str(total_pages)})
 
     def _post_or_404(self, post_id: int) -> Post:
@@ -825,53 +825,6 @@ class FakeWordPress:
         self.terms = {t["id"]: Term(**t) for t in state["terms"]}
 
 
-def _json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status, headers=headers or {},
-                    mimetype="application/json")
-
-
-def _drop_connection(environ: dict) -> NoReturn:
-    """Close the client's connection with no answer at all (werkzeug's server hands us the socket)."""
-    connection = environ.get("werkzeug.socket")
-    if connection is None:
-        raise RuntimeError("dropping a connection needs werkzeug's development server")
-    connection.shutdown(socket.SHUT_RDWR)
-    # werkzeug's server treats ConnectionError as a client that went away: nothing is sent.
-    raise ConnectionAbortedError("connection dropped on purpose after the post was saved")
-
-
 # ------------------------------------------------------------------- serving
-class _QuietRequestHandler(WSGIRequestHandler):
-    def log(self, type: str, message: str, *args: Any) -> None:
-        pass
-
-
-def make_wordpress_server(fake: FakeWordPress, host: str = "127.0.0.1", port: int = 0, *,
-                          quiet: bool = False) -> BaseWSGIServer:
-    """A threaded HTTP server for the fake (port 0 picks a free port)."""
-    return make_server(host, port, fake, threaded=True, request_handler=_QuietRequestHandler if quiet else None)
-
-
-class RunningWordPress:
-    """The fake served from a background thread; ``stop()`` (or leaving ``with``) ends it."""
-
-    def __init__(self, fake: FakeWordPress, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True):
-        self.fake = fake
-        self._server = make_wordpress_server(fake, host, port, quiet=quiet)
-        self.port: int = self._server.port
-        self.base_url = f"http://{host}:{self.port}"
-        # A short poll interval makes stop() quick (the default waits up to half a second).
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"fake-wordpress-{self.port}", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> RunningWordPress:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+class RunningWordPress(RunningApp):
+    """The fake served from a background thread (``.fake``, ``.base_url``); ``stop()`` ends it."""
