@@ -27,6 +27,20 @@ REQUEST_TIMEOUT_SECONDS = 60.0
 MAX_THROTTLE_WAITS = 5
 
 
+
+def send_request(session: requests.Session, method: str, url: str, *, channel_id: str, what: str, site: str,
+                 timeout: float, redact=lambda text: text, **kwargs: Any) -> requests.Response:
+    """One HTTP call of a publisher; a timeout or an unreachable site becomes a retryable
+    ChannelError that says which channel, what it was doing and where."""
+    try:
+        # A redirected POST would silently turn into a GET: only reads follow redirects.
+        return session.request(method, url, timeout=timeout, allow_redirects=method == "GET", **kwargs)
+    except requests.Timeout:
+        raise ChannelError(f"{channel_id}: {what}: no answer from {site} within {timeout:g}s") from None
+    except requests.RequestException as exc:
+        raise ChannelError(f"{channel_id}: {what}: could not reach {site}: "
+                           f"{type(exc).__name__}: {redact(str(exc))}") from None
+
 class ApiClient:
     """One channel's API, reached through its Airflow Connection."""
 
@@ -129,15 +143,8 @@ class ApiClient:
         session = self.session()
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
         all_headers = {**(self.auth_headers() if authenticated else {}), **(headers or {})}
-        try:
-            return session.request(method, url, timeout=self.timeout, headers=all_headers,
-                                   allow_redirects=method == "GET", **kwargs)
-        except requests.Timeout:
-            raise ChannelError(f"{self.channel.id}: {what}: no answer from {self.base_url} "
-                               f"within {self.timeout:g}s") from None
-        except requests.RequestException as exc:
-            raise ChannelError(f"{self.channel.id}: {what}: could not reach {self.base_url}: "
-                               f"{type(exc).__name__}: {self.redact(str(exc))}") from None
+        return send_request(session, method, url, channel_id=self.channel.id, what=what, site=self.base_url,
+                            timeout=self.timeout, redact=self.redact, headers=all_headers, **kwargs)
 
     def error_for(self, response: requests.Response, what: str) -> ChannelError:
         """The API's error answer as a ChannelError (subclasses know their error bodies)."""

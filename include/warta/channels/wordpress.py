@@ -36,6 +36,7 @@ from warta.channels.base import (
     PublishAttempt,
     RemotePost,
 )
+from warta.channels.api import send_request
 from warta.config import Channel
 
 log = logging.getLogger(__name__)
@@ -228,16 +229,8 @@ class WordPressPublisher:
         return self._json(self._send(method, self._endpoint(route), what, **kwargs), what)
 
     def _send(self, method: str, url: str, what: str, **kwargs: Any) -> requests.Response:
-        session = self._http()
-        try:
-            # A redirected POST would silently turn into a GET: only reads follow redirects.
-            return session.request(method, url, timeout=self._timeout, allow_redirects=method == "GET", **kwargs)
-        except requests.Timeout:
-            raise ChannelError(f"{self.channel.id}: {what}: no answer from {self._site_url} "
-                               f"within {self._timeout:g}s") from None
-        except requests.RequestException as exc:
-            raise ChannelError(f"{self.channel.id}: {what}: could not reach {self._site_url}: "
-                               f"{type(exc).__name__}: {exc}") from None
+        return send_request(self._http(), method, url, channel_id=self.channel.id, what=what,
+                            site=self._site_url, timeout=self._timeout, **kwargs)
 
     def _json(self, response: requests.Response, what: str) -> Any:
         self._check(response, what)
