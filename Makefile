@@ -7,7 +7,8 @@ VENV := .venv
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-unit test-system env lock bench clean browser-deps system-deps bench-report
+.PHONY: install run test test-unit test-system test-distributed env lock bench clean browser-deps system-deps \
+	distributed-deps bench-report bench-throughput
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -26,14 +27,21 @@ run: install system-deps
 env: install
 	@$(VENV)/bin/python -m warta.devstack env
 
-test: install browser-deps system-deps
-	$(VENV)/bin/python -m pytest -p no:cacheprovider
+# Two pytest sessions: the embedded stack's, then the production topology's (each starts
+# its own Airflow; one at a time fits a 2-core machine).
+test: install browser-deps system-deps distributed-deps
+	$(VENV)/bin/python -m pytest -p no:cacheprovider -m "not distributed"
+	$(MAKE) --no-print-directory test-distributed
 
 test-unit: install system-deps
 	$(VENV)/bin/python -m pytest -p no:cacheprovider -m "not system and not wordpress"
 
 test-system: install browser-deps
 	$(VENV)/bin/python -m pytest -p no:cacheprovider -m system
+
+# The production topology without Docker: PostgreSQL, Redis, moto's S3, Celery workers.
+test-distributed: install distributed-deps
+	$(VENV)/bin/python -m pytest -p no:cacheprovider -m distributed
 
 bench: install
 	$(VENV)/bin/python bench/approval_latency.py
@@ -58,6 +66,22 @@ system-deps:
 	  echo "installing:" $$missing; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# The production topology's Debian packages: PostgreSQL and Redis (run on loopback by
+# warta.topology) and docker-compose (validates docker-compose.yaml; no Docker engine needed).
+DISTRIBUTED_DEBS := postgresql redis-server docker-compose
+distributed-deps:
+	@missing=$$(for p in $(DISTRIBUTED_DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing:" $$missing; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Items per minute from approval to archived, embedded and distributed, fakes at 200 ms.
+bench-throughput: install distributed-deps
+	$(VENV)/bin/python bench/throughput.py
 
 # Monthly report of a busy month: seeds 100,000 items, compiles and renders them.
 bench-report: install system-deps

@@ -1,6 +1,7 @@
 """`warta`: the editorial desk on the command line.
 
     warta db upgrade
+    warta users sync [--passwords-file F]  (production logins: FAB users and roles from users.yaml)
     warta create --as pelaksana --title "..." [--date 2026-11-26] [--file foto.jpg ...]
     warta inbox --as operator            (or --role subkoordinator)
     warta record 42 menyusun --as pelaksana --title "..." --body-file naskah.txt
@@ -14,6 +15,7 @@ Errors are one line on stderr and a non-zero exit; nothing is half-written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -80,6 +82,20 @@ def cmd_db(args) -> dict:
 
     db.upgrade()
     return {"revision": db.current_revision()}
+
+
+def cmd_users(args) -> dict:
+    from warta.airflow.logins import LoginSyncError, sync_logins
+    from warta.config import get_config
+
+    path = Path(args.passwords_file) if args.passwords_file else (
+        Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow") / "warta-passwords.json")
+    try:
+        # Airflow and FAB log to stdout while they start; keep stdout for the result.
+        with contextlib.redirect_stdout(sys.stderr):
+            return sync_logins(get_config(), path).as_dict()
+    except LoginSyncError as exc:
+        raise CliError(str(exc)) from None
 
 
 def cmd_create(args) -> dict:
@@ -155,6 +171,14 @@ def _print_human(command: str, result, tz: str) -> None:
                   f"{record['actor']}{extra}{reason}")
         for pub in result["publications"]:
             print(f"  tayang {pub['channel']}: {pub['status']} {pub['url'] or ''} {pub['error'] or ''}")
+    elif command == "users":
+        for role, base in result["roles"].items():
+            print(f"role {role!r}: permissions of {base}")
+        for what in ("created", "updated", "unchanged"):
+            if result[what]:
+                print(f"{what}: {', '.join(result[what])}")
+        if result["created"]:
+            print(f"first passwords of new users: {result['passwords_file']} (hand them over, then delete it)")
     elif isinstance(result, dict) and "id" in result:
         recorded = result.get("recorded")
         done = f"recorded {recorded['step']} ({recorded['decision']}); " if recorded else ""
@@ -173,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", help="editorial database tasks")
     p.add_argument("action", choices=["upgrade"])
     p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("users", help="production logins (FAB auth manager)")
+    p.add_argument("action", choices=["sync"], help="make Airflow's users and roles match config/users.yaml")
+    p.add_argument("--passwords-file", help="JSON username: password; new users' first passwords are "
+                   "taken from it or generated into it (default $AIRFLOW_HOME/warta-passwords.json)")
+    p.set_defaults(func=cmd_users)
 
     p = sub.add_parser("create", help="register a news item and start its run")
     p.add_argument("--as", dest="actor")

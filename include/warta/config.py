@@ -145,6 +145,32 @@ class Limits:
     )
 
 
+AIRFLOW_BASE_ROLES = ("Admin", "Op", "User", "Viewer")
+
+
+@dataclass(frozen=True)
+class Logins:
+    """Production logins (FAB auth manager, ``warta users sync``): each SOP role becomes a
+    FAB role of its Indonesian name holding the Airflow permissions of a base role."""
+
+    # SOP role -> the built-in Airflow role whose permissions it gets.
+    role_permissions: dict[str, str] = field(default_factory=dict)
+    # Users without an SOP role (the head of the unit reads the report).
+    reader_role: str = "Viewer"
+    # users.yaml usernames who administer Airflow and Warta.
+    admins: tuple[str, ...] = ()
+    # The Airflow Connection whose login Warta's pipeline uses to start the next round.
+    service_conn_id: str = "warta_airflow_api"
+    service_role: str = "User"
+
+    def airflow_roles_of(self, username: str, sop_roles: tuple[str, ...], role_names: dict[str, str]) -> list[str]:
+        """FAB role names for a user: their SOP roles' FAB roles, Admin for admins."""
+        names = [role_names[r] for r in sop_roles if r in role_names]
+        if username in self.admins:
+            names.append("Admin")
+        return names or [self.reader_role]
+
+
 @dataclass(frozen=True)
 class WartaConfig:
     sop: dict
@@ -159,6 +185,7 @@ class WartaConfig:
     limits: Limits
     timezone: str
     service_levels: ServiceLevels = field(default_factory=ServiceLevels)
+    logins: Logins = field(default_factory=Logins)
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:
@@ -343,7 +370,31 @@ def load_config(folder: Path | str | None = None) -> WartaConfig:
         limits=limits,
         timezone=(sop_doc.get("sop") or {}).get("timezone", "Asia/Jakarta"),
         service_levels=service_levels,
+        logins=_logins(settings.get("logins") or {}, roles, users),
     )
+
+
+def _logins(spec: dict, roles: dict, users: dict) -> Logins:
+    where = "warta.yaml logins"
+    unknown = set(spec) - set(Logins.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"{where}: unknown settings {sorted(unknown)}")
+    values = dict(spec)
+    permissions = dict(values.get("role_permissions") or {})
+    for role, base in permissions.items():
+        if role not in roles:
+            raise ConfigError(f"{where} role_permissions: {role!r} is not one of {sorted(roles)}")
+        if base not in AIRFLOW_BASE_ROLES:
+            raise ConfigError(f"{where} role_permissions.{role}: {base!r} is not one of {AIRFLOW_BASE_ROLES}")
+    values["role_permissions"] = {role: permissions.get(role, "Viewer") for role in roles}
+    for name in ("reader_role", "service_role"):
+        if name in values and values[name] not in AIRFLOW_BASE_ROLES:
+            raise ConfigError(f"{where} {name}: {values[name]!r} is not one of {AIRFLOW_BASE_ROLES}")
+    values["admins"] = tuple(values.get("admins") or ())
+    missing = [u for u in values["admins"] if u not in users]
+    if missing:
+        raise ConfigError(f"{where} admins: {missing} are not in users.yaml")
+    return Logins(**values)
 
 
 def _clock_time(text: str, where: str) -> time:
