@@ -445,6 +445,9 @@ def _service_levels(spec: dict, roles: dict, users: dict) -> ServiceLevels:
             raise ConfigError(f"{where} deputies: {missing} are not in users.yaml")
     if "freshness_days" in values:
         values["freshness_days"] = int(values["freshness_days"])
+    # A deployment's public address (docker-compose.yaml passes it) wins over the file's.
+    if os.environ.get("WARTA_BASE_URL"):
+        values["desk_base_url"] = os.environ["WARTA_BASE_URL"]
     return ServiceLevels(**values)
 
 

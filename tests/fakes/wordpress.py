@@ -10,7 +10,7 @@ import json
 import struct
 import zlib
 
-from warta.sandbox.wordpress import FakeWordPress, Media, Post, RunningWordPress, Term
+from warta.sandbox.wordpress import FakeWordPress, Media, Post, RunningWordPress, Term, serve_fake_wordpress
 
 __all__ = [
     "FakeWordPress",
@@ -22,11 +22,6 @@ __all__ = [
     "png_bytes",
     "serve_fake_wordpress",
 ]
-
-
-def serve_fake_wordpress(*, host: str = "127.0.0.1", port: int = 0, **options) -> RunningWordPress:
-    """A FakeWordPress (``options`` as its constructor takes) served on a free port; call ``stop()``."""
-    return RunningWordPress(FakeWordPress(**options), host, port)
 
 
 def airflow_connection_json(site: RunningWordPress, *, login: str, password: str) -> str:

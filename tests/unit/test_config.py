@@ -251,3 +251,35 @@ def test_unknown_limit_setting(config_copy):
     edit_yaml(config_copy, "warta.yaml", lambda d: d["limits"].update(upload_max_byte=10))
     with pytest.raises(ConfigError, match=r"warta.yaml limits: unknown settings \['upload_max_byte'\]"):
         load_config(config_copy)
+
+
+# ------------------------------------------------------------------ production logins
+def test_sop_roles_map_to_airflow_roles_for_production_logins(config):
+    logins = config.logins
+    names = {role_id: role.name_id for role_id, role in config.roles.items()}
+    assert logins.role_permissions == {"pelaksana_kegiatan": "User", "operator": "User", "subkoordinator": "Viewer"}
+    assert logins.airflow_roles_of("pelaksana", config.roles_of("pelaksana"), names) == ["Pelaksana Kegiatan"]
+    assert logins.airflow_roles_of("subkoor", config.roles_of("subkoor"), names) == ["Subkoordinator"]
+    # No SOP role: the head of the unit reads.
+    assert logins.airflow_roles_of("kepala", config.roles_of("kepala"), names) == ["Viewer"]
+    admin = logins.airflow_roles_of("admin", config.roles_of("admin"), names)
+    assert "Admin" in admin and "Pelaksana Kegiatan" in admin
+    assert logins.service_conn_id == "warta_airflow_api"
+
+
+def test_a_role_left_out_of_the_login_mapping_reads_only(config_copy):
+    edit_yaml(config_copy, "warta.yaml", lambda d: d["logins"]["role_permissions"].pop("operator"))
+    assert load_config(config_copy).logins.role_permissions["operator"] == "Viewer"
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["logins"]["role_permissions"].update(editor="User"), r"role_permissions: 'editor'"),
+    (lambda d: d["logins"]["role_permissions"].update(operator="Root"), r"role_permissions.operator: 'Root'"),
+    (lambda d: d["logins"].update(admins=["nobody"]), r"admins: \['nobody'\]"),
+    (lambda d: d["logins"].update(reader_role="Guest"), r"reader_role: 'Guest'"),
+    (lambda d: d["logins"].update(colour="red"), r"unknown settings \['colour'\]"),
+])
+def test_bad_login_settings_are_refused(config_copy, edit, message):
+    edit_yaml(config_copy, "warta.yaml", edit)
+    with pytest.raises(ConfigError, match=rf"warta.yaml logins.*{message}"):
+        load_config(config_copy)

@@ -509,6 +509,6 @@ class FakeGraphApi:
         return Response(photo.data, 200, mimetype=photo.content_type)
 
 
-def serve_fake_graph(*, host: str = "127.0.0.1", port: int = 0, **options) -> RunningApp:
+def serve_fake_graph(*, host: str = "127.0.0.1", port: int = 0, delay_seconds: float = 0.0, **options) -> RunningApp:
     """A FakeGraphApi (``options`` as its constructor takes) served on a free port; call ``stop()``."""
-    return RunningApp(FakeGraphApi(**options), host, port)
+    return RunningApp(FakeGraphApi(**options), host, port, delay_seconds=delay_seconds)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from typing import Any, NoReturn
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -21,12 +22,26 @@ def make_app_server(app, host: str = "127.0.0.1", port: int = 0, *, quiet: bool 
     return make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler if quiet else None)
 
 
-class RunningApp:
-    """``app`` served from a background thread; ``stop()`` (or leaving ``with``) ends it."""
+def answering_after(app, seconds: float):
+    """``app`` answering every request ``seconds`` late, as a remote service over the internet does."""
+    if seconds <= 0:
+        return app
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True):
+    def delayed(environ, start_response):
+        time.sleep(seconds)
+        return app(environ, start_response)
+
+    return delayed
+
+
+class RunningApp:
+    """``app`` served from a background thread; ``stop()`` (or leaving ``with``) ends it.
+    ``delay_seconds`` makes every answer that late (benchmarks' stand-in for the network)."""
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True,
+                 delay_seconds: float = 0.0):
         self.app = app
-        self._server = make_app_server(app, host, port, quiet=quiet)
+        self._server = make_app_server(answering_after(app, delay_seconds), host, port, quiet=quiet)
         self.port: int = self._server.port
         self.base_url = f"http://{host}:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},

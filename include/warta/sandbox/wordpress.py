@@ -828,3 +828,9 @@ class FakeWordPress:
 # ------------------------------------------------------------------- serving
 class RunningWordPress(RunningApp):
     """The fake served from a background thread (``.fake``, ``.base_url``); ``stop()`` ends it."""
+
+
+def serve_fake_wordpress(*, host: str = "127.0.0.1", port: int = 0, delay_seconds: float = 0.0,
+                         **options) -> RunningWordPress:
+    """A FakeWordPress (``options`` as its constructor takes) served on a free port; call ``stop()``."""
+    return RunningWordPress(FakeWordPress(**options), host, port, delay_seconds=delay_seconds)

@@ -282,6 +282,6 @@ class FakeX:
                         mimetype="text/html")
 
 
-def serve_fake_x(*, host: str = "127.0.0.1", port: int = 0, **options) -> RunningApp:
+def serve_fake_x(*, host: str = "127.0.0.1", port: int = 0, delay_seconds: float = 0.0, **options) -> RunningApp:
     """A FakeX (``options`` as its constructor takes) served on a free port; call ``stop()``."""
-    return RunningApp(FakeX(**options), host, port)
+    return RunningApp(FakeX(**options), host, port, delay_seconds=delay_seconds)
