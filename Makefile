@@ -7,6 +7,17 @@ VENV := .venv
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
+# Installs those of the Debian packages $(1) that are missing (root, or sudo, the first time).
+define apt_install_missing
+missing=$$(for p in $(1); do \
+  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+if [ -n "$$missing" ]; then \
+  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+  echo "installing:" $$missing; \
+  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+fi
+endef
+
 .PHONY: install run test test-unit test-system test-distributed env lock bench clean browser-deps system-deps \
 	distributed-deps bench-report bench-throughput
 
@@ -59,25 +70,13 @@ browser-deps:
 REPORT_DEBS := poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
 	libharfbuzz-subset0 libfontconfig1
 system-deps:
-	@missing=$$(for p in $(REPORT_DEBS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  echo "installing:" $$missing; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	@$(call apt_install_missing,$(REPORT_DEBS))
 
 # The production topology's Debian packages: PostgreSQL and Redis (run on loopback by
 # warta.topology) and docker-compose (validates docker-compose.yaml; no Docker engine needed).
 DISTRIBUTED_DEBS := postgresql redis-server docker-compose
 distributed-deps:
-	@missing=$$(for p in $(DISTRIBUTED_DEBS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  echo "installing:" $$missing; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	@$(call apt_install_missing,$(DISTRIBUTED_DEBS))
 
 # Items per minute from approval to archived, embedded and distributed, fakes at 200 ms.
 bench-throughput: install distributed-deps

@@ -26,17 +26,10 @@ from pathlib import Path
 import httpx
 import psutil
 
+from figures import key_values, percentile
 from warta.devstack import Stack, free_port
 
 STEP = "meliput"
-
-
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    index = min(len(values) - 1, max(0, round(q * (len(values) - 1))))
-    return values[index]
 
 
 class Bench:
@@ -196,8 +189,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix=f"warta-bench-{n}-") as home:
             result = run(n, args.sample if n > 1 else min(args.sample, 10), Path(home))
         print(f"N={n}: {result}", file=sys.stderr, flush=True)
-        figures += [f"n{n}_{key}={value:.2f}" if isinstance(value, float) else f"n{n}_{key}={value}"
-                    for key, value in result.items()]
+        figures += key_values(f"n{n}", result)
     print(" ".join(figures))
     return 0
 

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from approval_latency import percentile
+from figures import key_values, percentile
 from sqlalchemy import select
 
 from warta.devstack import Stack, free_port, social_sandbox_connections
@@ -222,8 +222,7 @@ def main() -> int:
     for topology in args.topologies.split(","):
         result = run(topology, args.n, args.delay)
         print(f"{topology}: {result}", file=sys.stderr, flush=True)
-        figures += [f"{topology}_{key}={value:.2f}" if isinstance(value, float) else f"{topology}_{key}={value}"
-                    for key, value in result.items()]
+        figures += key_values(topology, result)
     print(" ".join(figures))
     return 0
 
