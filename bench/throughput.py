@@ -48,9 +48,12 @@ TASK_SLOTS = 4
 class Channels:
     """The four publishing channels' stand-ins, each answering ``delay`` seconds late."""
 
-    def __init__(self, delay: float):
+    def __init__(self, delay: float, items: int):
         self.website = serve_fake_wordpress(application_password=WEBSITE_PASSWORD, delay_seconds=delay)
-        self.graph = serve_fake_graph(tokens=(GRAPH_TOKEN,), delay_seconds=delay)
+        # One Instagram account may publish 50 posts in 24 hours (the stand-in enforces it,
+        # as Meta does); the bench's account gets room for every item, as many units'
+        # accounts together would have.
+        self.graph = serve_fake_graph(tokens=(GRAPH_TOKEN,), quota_total=max(50, items), delay_seconds=delay)
         self.x = serve_fake_x(client_id=X_CLIENT_ID, refresh_token=X_REFRESH_TOKEN, delay_seconds=delay)
 
     def connections(self) -> dict[str, str]:
@@ -176,7 +179,7 @@ def _epoch(value) -> float:
 
 
 def run(topology: str, n: int, delay: float) -> dict[str, float]:
-    channels = Channels(delay)
+    channels = Channels(delay, n)
     with tempfile.TemporaryDirectory(prefix=f"warta-throughput-{topology}-") as home:
         stack = make_stack(topology, Path(home), channels.connections())
         try:

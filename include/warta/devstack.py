@@ -174,6 +174,19 @@ class Stack:
                 self._spawn(component, [airflow, component], env)
         self.wait_healthy(timeout)
 
+    def start_component(self, name: str, component: str, extra_env: dict[str, str] | None = None) -> None:
+        """One more instance of an Airflow component (e.g. a second scheduler for HA)."""
+        self._spawn(name, [str(self.bin / "airflow"), component], {**self.env(), **(extra_env or {})})
+
+    def kill_component(self, name: str) -> None:
+        """Kill a component and its children at once (SIGKILL), as a lost host would."""
+        proc = self.processes.pop(name)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+
     def check_alive(self) -> None:
         """Raise if any component has exited (Airflow does not restart them), unless
         ``restart_crashed``: then start it again and count the restart."""

@@ -124,8 +124,9 @@ class ServiceProcess:
 
     def start(self, log_dir: Path) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(log_dir / f"{self.name}.log", "ab")
-        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(log_dir / f"{self.name}.log", "ab") as log:  # the child keeps its own handle
+            self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
         _wait_for_port(self.port, 30, self.name, self.process)
 
     def stop(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import time
 
 import httpx
 import pytest
@@ -124,3 +125,37 @@ def test_news_item_end_to_end_on_both_workers_with_assets_in_object_storage(clus
         assert not [ti for ti in instances if ti["state"] == "failed"]
         hosts |= {ti["hostname"] for ti in instances if ti["hostname"]}
     assert {"worker1", "worker2"} <= hosts, hosts
+
+
+def test_a_second_scheduler_and_triggerer_take_over_when_the_first_ones_die(cluster, people):
+    """High availability as README "Production deployment" describes it: schedulers and
+    triggerers run active-active; when a host is lost (SIGKILL, no goodbye) the survivors
+    carry on, including the wait of an item parked at a human step by the lost triggerer.
+    Runs last: it leaves the cluster with the second scheduler and triggerer."""
+    from warta.devstack import free_port
+
+    reporter, operator, approver = people["pelaksana"], people["operator"], people["subkoor"]
+    item_id = reporter.create(title="Uji ketersediaan tinggi", channels=["website"])["id"]
+    wait_until(lambda: reporter.ti_state(item_id, 1, "meliput") == "deferred", timeout=120, what="the item to park")
+
+    cluster.start_component("scheduler-2", "scheduler")
+    cluster.start_component("triggerer-2", "triggerer",
+                            {"AIRFLOW__LOGGING__TRIGGERER_LOG_SERVER_PORT": str(free_port())})
+    time.sleep(15)  # both have started and heartbeated
+    cluster.kill_component("scheduler")
+    cluster.kill_component("triggerer")
+
+    assert reporter.record(item_id, "meliput", notes="Setelah failover").status_code == 200
+    # The lost triggerer's trigger moves once its heartbeat is stale (30 s by default).
+    wait_until(lambda: reporter.ti_state(item_id, 1, "meliput") == "success", timeout=180,
+               what="the parked wait to end on the surviving triggerer")
+    wait_until(lambda: reporter.ti_state(item_id, 1, "menyusun") == "deferred", timeout=120,
+               what="the surviving scheduler to start the next step")
+    assert reporter.record(item_id, "menyusun", title="Uji HA", body="Isi naskah.").status_code == 200
+    wait_until(lambda: reporter.ti_state(item_id, 1, "memeriksa") == "deferred", timeout=120, what="memeriksa")
+    assert operator.record(item_id, "memeriksa").status_code == 200
+    wait_until(lambda: reporter.ti_state(item_id, 1, "menyetujui") == "deferred", timeout=120, what="menyetujui")
+    assert approver.record(item_id, "menyetujui", decision="approve").status_code == 200
+    wait_until(lambda: reporter.run_state(item_id, 1) in ("success", "failed"), timeout=240, what="the run to end")
+    assert reporter.run_state(item_id, 1) == "success"
+    cluster.check_alive()
