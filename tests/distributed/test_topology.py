@@ -117,14 +117,14 @@ def test_news_item_end_to_end_on_both_workers_with_assets_in_object_storage(clus
     archived = [key for key in cluster.object_store.keys(f"warta/{item['archive_key']}/")]
     assert archived, "the archive is in object storage"
 
-    hosts = set()
     for round_number in (1, 2):
         instances = reporter.http.get(
             f"/api/v2/dags/warta_berita/dagRuns/item-{item_id}-round-{round_number}/taskInstances",
             params={"limit": 100}).json()["task_instances"]
         assert not [ti for ti in instances if ti["state"] == "failed"]
-        hosts |= {ti["hostname"] for ti in instances if ti["hostname"]}
-    assert {"worker1", "worker2"} <= hosts, hosts
+        if round_number == 2:  # the publishing run: its tasks ran on both workers
+            hosts = {ti["hostname"] for ti in instances if ti["hostname"]}
+            assert hosts == {"worker1", "worker2"}, hosts
 
 
 def test_a_second_scheduler_and_triggerer_take_over_when_the_first_ones_die(cluster, people):
