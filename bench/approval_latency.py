@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from figures import key_values, percentile
+from common import key_values, paced, percentile
 from warta.devstack import Stack, free_port
 
 STEP = "meliput"
@@ -48,20 +48,14 @@ class Bench:
         self.api = AirflowApi.from_connection()
 
     def park(self, count: int, per_second: float = 2.0) -> list[int]:
-        """Create ``count`` items and start their runs, paced as people would (a burst of
-        hundreds of runs at once makes SQLite lock up the scheduler)."""
-        ids = []
-        for index in range(count):
-            started = time.monotonic()
+        """Create ``count`` items and start their runs, paced as people would."""
+
+        def start_one(index: int) -> int:
             item = self.service.create_item("pelaksana", title=f"Bench item {index}", service="lainnya")
             self.api.trigger_run("warta_berita", item["run_id"], {"item_id": item["id"], "round": 1})
-            ids.append(item["id"])
-            time.sleep(max(0.0, 1 / per_second - (time.monotonic() - started)))
-            if index % 10 == 9:
-                self.stack.check_alive()
-            if index % 100 == 99:
-                print(f"  {index + 1} runs started", file=sys.stderr, flush=True)
-        return ids
+            return item["id"]
+
+        return paced(count, per_second, start_one, self.stack.check_alive, report_every=100)
 
     def count(self, task_id: str, state: str) -> int:
         response = self.client.get(

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from figures import key_values, percentile
+from common import key_values, paced, percentile
 from sqlalchemy import select
 
 from warta.devstack import Stack, free_port, social_sandbox_connections
@@ -97,9 +97,8 @@ class Bench:
         from warta.service import Upload
 
         photo = _jpeg()
-        ids = []
-        for index in range(count):
-            started = time.monotonic()
+
+        def start_one(index: int) -> int:
             item = self.service.create_item("pelaksana", title=f"Bench item {index}", service="lainnya",
                                             channels=CHANNELS, uploads=[Upload(f"foto-{index}.jpg", photo)])
             self.api.trigger_run("warta_berita", item["run_id"], {"item_id": item["id"], "round": 1})
@@ -107,13 +106,9 @@ class Bench:
             self.service.record_step(item["id"], "menyusun", "pelaksana", title=f"Berita bench {index}",
                                      body="Paragraf satu.\n\nParagraf dua.")
             self.service.record_step(item["id"], "memeriksa", "operator")
-            ids.append(item["id"])
-            time.sleep(max(0.0, 1 / per_second - (time.monotonic() - started)))
-            if index % 10 == 9:
-                self.stack.check_alive()
-            if index % 50 == 49:
-                print(f"  {index + 1} items started", file=sys.stderr, flush=True)
-        return ids
+            return item["id"]
+
+        return paced(count, per_second, start_one, self.stack.check_alive)
 
     def parked_at_approval(self) -> int:
         import httpx
