@@ -145,10 +145,11 @@ class Stack:
         env = self.env()
         subprocess.run([str(self.bin / "airflow"), "db", "migrate"], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        # WAL lets the api-server and triggerer read while the scheduler writes; the
-        # setting is stored in the database file, so every component gets it.
-        with sqlite3.connect(self.home / "airflow.db") as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
+        if env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite"):
+            # WAL lets the api-server and triggerer read while the scheduler writes; the
+            # setting is stored in the database file, so every component gets it.
+            with sqlite3.connect(self.home / "airflow.db") as connection:
+                connection.execute("PRAGMA journal_mode=WAL")
         subprocess.run([str(self.bin / "warta"), "db", "upgrade"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
 
@@ -174,9 +175,10 @@ class Stack:
                 self._spawn(component, [airflow, component], env)
         self.wait_healthy(timeout)
 
-    def start_component(self, name: str, component: str, extra_env: dict[str, str] | None = None) -> None:
-        """One more instance of an Airflow component (e.g. a second scheduler for HA)."""
-        self._spawn(name, [str(self.bin / "airflow"), component], {**self.env(), **(extra_env or {})})
+    def start_component(self, name: str, component: str, extra_env: dict[str, str] | None = None,
+                        args: list[str] | None = None) -> None:
+        """One more Airflow process: a Celery worker, or a second scheduler for HA."""
+        self._spawn(name, [str(self.bin / "airflow"), component, *(args or [])], {**self.env(), **(extra_env or {})})
 
     def kill_component(self, name: str) -> None:
         """Kill a component and its children at once (SIGKILL), as a lost host would."""

@@ -198,7 +198,7 @@ class DistributedStack(Stack):
     postgres: PostgresServer = field(default_factory=PostgresServer)
     redis: RedisServer = field(default_factory=RedisServer)
     object_store: ObjectStoreServer = field(default_factory=ObjectStoreServer)
-    _worker_log_ports: dict[str, int] = field(default_factory=dict)
+    _log_ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def worker_names(self) -> list[str]:
@@ -230,37 +230,32 @@ class DistributedStack(Stack):
         return env
 
     def _port_for(self, name: str) -> int:
-        if name not in self._worker_log_ports:
-            self._worker_log_ports[name] = free_port()
-        return self._worker_log_ports[name]
+        if name not in self._log_ports:
+            self._log_ports[name] = free_port()
+        return self._log_ports[name]
 
     def start(self, timeout: float = 180) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
+        """The servers, then Airflow's components as the embedded stack starts them
+        (migrations included), then the Celery workers."""
         log_dir = self.home / "logs-stack"
         self.postgres.start()
         for database in ("airflow", "warta"):
             self.postgres.create_database(database)
         self.redis.start(log_dir)
         self.object_store.start(log_dir)
-        self.migrate()
-        env = self.env()
-        airflow = str(self.bin / "airflow")
-        for component in ("api-server", "scheduler", "dag-processor", "triggerer"):
-            self._spawn(component, [airflow, component], env)
+        super().start(timeout)
         for name in self.worker_names:
-            worker_env = dict(env, WARTA_WORKER_NAME=name,
-                              AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(self._port_for(name)))
-            self._spawn(name, [airflow, "celery", "worker", "--celery-hostname", f"{name}@%h",
-                               "--concurrency", str(self.worker_concurrency)], worker_env)
-        self.wait_healthy(timeout)
+            self.start_component(name, "celery", {"WARTA_WORKER_NAME": name,
+                                                  "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self._port_for(name))},
+                                 args=["worker", "--celery-hostname", f"{name}@%h",
+                                       "--concurrency", str(self.worker_concurrency)])
         self.wait_workers(timeout)
 
     def migrate(self) -> None:
-        env = self.env()
-        subprocess.run([str(self.bin / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True)
-        subprocess.run([str(self.bin / "warta"), "db", "upgrade"], env=env, check=True, capture_output=True)
+        """Both databases' migrations, then Warta's users into FAB."""
+        super().migrate()
         synced = subprocess.run([str(self.bin / "warta"), "users", "sync", "--passwords-file",
-                                 str(self.home / "passwords.json")], env=env, capture_output=True, text=True)
+                                 str(self.home / "passwords.json")], env=self.env(), capture_output=True, text=True)
         if synced.returncode != 0:
             raise RuntimeError(f"warta users sync failed: {synced.stderr.strip()[-2000:]}")
 
