@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from warta.config import WartaConfig
@@ -42,8 +42,7 @@ class SyncReport:
     passwords_file: str = ""
 
     def as_dict(self) -> dict:
-        return {"roles": self.roles, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "passwords_file": self.passwords_file}
+        return asdict(self)
 
 
 def fab_in_use() -> bool:
@@ -93,7 +92,6 @@ def sync_logins(config: WartaConfig, passwords_file: Path) -> SyncReport:
 
     passwords = _read_passwords(passwords_file)
     report = SyncReport(passwords_file=str(passwords_file))
-    new_passwords = False
     with get_application_builder() as appbuilder:
         security = appbuilder.sm
         role_names = {role_id: role.name_id for role_id, role in config.roles.items()}
@@ -115,19 +113,19 @@ def sync_logins(config: WartaConfig, passwords_file: Path) -> SyncReport:
         if service and service[0] not in wanted:
             wanted[service[0]] = ([config.logins.service_role], f"{service[0]}@warta.invalid", "Warta (sistem)")
 
-        # First passwords are on disk before any user is created with one.
         service_name = service[0] if service else None
-        for username in wanted:
-            if username != service_name and username not in passwords and security.find_user(username=username) is None:
-                passwords[username] = secrets.token_urlsafe(12)
-                new_passwords = True
-        if new_passwords:
+        existing_users = {username: security.find_user(username=username) for username in wanted}
+        # First passwords are on disk before any user is created with one.
+        new_users = [u for u, user in existing_users.items()
+                     if user is None and u != service_name and u not in passwords]
+        if new_users:
+            passwords.update({username: secrets.token_urlsafe(12) for username in new_users})
             _write_passwords(passwords_file, passwords)
 
         for username, (role_list, email, full_name) in wanted.items():
             roles = [security.find_role(name) for name in role_list]
             first, _, last = full_name.partition(" ")
-            existing = security.find_user(username=username)
+            existing = existing_users[username]
             if existing is None:
                 password = service[1] if username == service_name else passwords[username]
                 security.add_user(username, first or username, last or "-", email, roles, password)
