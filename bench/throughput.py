@@ -21,13 +21,13 @@ to last archive) and p50/p95 approval -> archived for each topology.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import approval_latency
 from common import key_values, paced, percentile
 from sqlalchemy import select
 
@@ -79,17 +79,9 @@ def make_stack(topology: str, home: Path, extra_env: dict[str, str]) -> Stack:
                             worker_concurrency=TASK_SLOTS // 2, restart_crashed=True, extra_env=extra_env)
 
 
-class Bench:
-    def __init__(self, stack: Stack):
-        self.stack = stack
-        os.environ.update({k: v for k, v in stack.env().items() if k.startswith(("AIRFLOW", "WARTA"))})
-        from warta.airflow_api import AirflowApi
-        from warta.db import session_scope
-        from warta.service import default_service
-
-        self.service = default_service()
-        self.api = AirflowApi.from_connection()
-        self.session_scope = session_scope
+class Bench(approval_latency.Bench):
+    """The approval benchmark's client of the stack (editorial service, Airflow API), plus
+    the steps from intake to archive."""
 
     def bring_to_approval(self, count: int, per_second: float = 2.0) -> list[int]:
         """Items whose steps 1-3 are recorded and whose runs are started, paced as people
@@ -111,13 +103,7 @@ class Bench:
         return paced(count, per_second, start_one, self.stack.check_alive)
 
     def parked_at_approval(self) -> int:
-        import httpx
-
-        response = httpx.get(f"{self.stack.url}/api/v2/dags/warta_berita/dagRuns/~/taskInstances",
-                             params={"task_id": "menyetujui", "state": "deferred", "limit": 1},
-                             headers={"Authorization": f"Bearer {self.stack.token()}"}, timeout=60)
-        response.raise_for_status()
-        return response.json()["total_entries"]
+        return self.count("menyetujui", "deferred")
 
     def wait(self, condition, timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
@@ -134,9 +120,10 @@ class Bench:
 
     def times(self, ids: list[int]) -> tuple[dict[int, float], dict[int, float]]:
         """Approval record time and archive time (epoch seconds) per item."""
+        from warta.db import session_scope
         from warta.models import NewsItem, StepRecord
 
-        with self.session_scope() as session:
+        with session_scope() as session:
             approved = dict(session.execute(
                 select(StepRecord.item_id, StepRecord.recorded_at)
                 .where(StepRecord.item_id.in_(ids), StepRecord.step_id == "menyetujui")).all())
@@ -146,11 +133,7 @@ class Bench:
         return ({k: _epoch(v) for k, v in approved.items()}, {k: _epoch(v) for k, v in archived.items()})
 
     def failed_runs(self) -> int:
-        import httpx
-
-        response = httpx.get(f"{self.stack.url}/api/v2/dags/warta_berita/dagRuns",
-                             params={"state": "failed", "limit": 1},
-                             headers={"Authorization": f"Bearer {self.stack.token()}"}, timeout=60)
+        response = self.client.get("/api/v2/dags/warta_berita/dagRuns", params={"state": "failed", "limit": 1})
         response.raise_for_status()
         return response.json()["total_entries"]
 
