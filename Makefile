@@ -1,5 +1,5 @@
 # Warta: two commands on a fresh machine.
-#   make run   installs everything and starts Airflow standalone with Warta (Ctrl-C stops)
+#   make run   installs everything and starts Warta's whole stack under supervisord (Ctrl-C stops)
 #   make test  installs everything and runs every test
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -18,8 +18,8 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: install run test test-unit test-system test-distributed env lock bench clean browser-deps system-deps \
-	distributed-deps bench-report bench-throughput
+.PHONY: install run status test test-unit test-system test-distributed env lock bench clean browser-deps system-deps \
+	distributed-deps bench-report bench-throughput bench-runtime
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -31,8 +31,15 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 install: $(STAMP)
 
+# Embedded PostgreSQL, Airflow's components and the sandbox channels, each a supervisord
+# program (restarted when it dies); data and logs under .dev/airflow. Ctrl-C or SIGTERM
+# stops everything; a second `make run` says Warta already runs and fails.
 run: install system-deps
 	$(VENV)/bin/python -m warta.devstack run
+
+# Each component of the running `make run` stack: state, pid, uptime, restarts.
+status: install
+	@$(VENV)/bin/warta status
 
 # Shell exports for the `warta` CLI against the `make run` stack: eval "$$(make -s env)"
 env: install
@@ -56,6 +63,12 @@ test-distributed: install distributed-deps
 
 bench: install
 	$(VENV)/bin/python bench/approval_latency.py
+
+# The embedded runtime: idle memory (PSS), clean clone → healthy, a burst of 500 intakes.
+bench-runtime: install system-deps
+	$(VENV)/bin/python bench/idle_memory.py
+	$(VENV)/bin/python bench/healthy_start.py
+	$(VENV)/bin/python bench/intake_burst.py
 
 # The desk's browser tests drive Debian's chromium (Playwright's own browser download is
 # not used). Installs it only when missing; needs root (or sudo) the first time.

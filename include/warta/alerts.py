@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 STEP_ALERT_KINDS = ("reminder", "breach", "escalation")
 FAILURE_KINDS = ("publish_failure", "check_failure")
-KINDS = STEP_ALERT_KINDS + ("freshness",) + FAILURE_KINDS + ("report",)
+KINDS = STEP_ALERT_KINDS + ("freshness",) + FAILURE_KINDS + ("report", "component_failure")
 # A sender that crashed mid-delivery leaves its claim; after this long another may retry.
 CLAIM_LEASE = timedelta(minutes=5)
 SOP_WARNING = "Website dan sosial media perlu selalu update untuk memberikan informasi terkini."
@@ -431,6 +431,27 @@ class AlertDesk:
             # An item id the DB does not know would break the foreign key; keep it in the text only.
             message="\n".join(lines), link=link, item_id=item_id if current_step is not None else None,
             round=round_number, step_id=current_step, publishing_channel=channel,
+        )])
+        return alert_id
+
+    def component_failure(self, component: str, reason: str, restarts: int) -> int | None:
+        """Alert the admins that a supervised component keeps dying (``reason`` "repeated")
+        or could not be started at all ("fatal"). One alert per component and reason per
+        hour, however often it dies."""
+        now = self.service.clock()
+        label = ("gagal dijalankan dan dicoba lagi tiap menit" if reason == "fatal"
+                 else "berulang kali mati dan dijalankan ulang")
+        lines = [
+            f"Komponen Warta \"{component}\" {label}.",
+            f"Jumlah restart sejauh ini: {restarts}.",
+            f"Sejak: {format_local(now, self.config.timezone)}",
+            "",
+            "Periksa `warta status` dan log komponen di server (folder logs-stack).",
+        ]
+        [alert_id] = self._raise([_Draft(
+            dedupe_key=f"component_failure:{component}:{reason}:{now:%Y-%m-%dT%H}", kind="component_failure",
+            recipients=list(self.config.admins), subject=f"[Warta] Komponen {component} {label}"[:300],
+            message="\n".join(lines), link=self.levels.desk_link,
         )])
         return alert_id
 

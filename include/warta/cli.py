@@ -8,6 +8,7 @@
     warta record 42 menyetujui --as subkoor --decision reject --reason "..."
     warta show 42
     warta start 42                       (start the item's current run again, idempotent)
+    warta status [--home DIR]            (the `make run` stack: each component's state, uptime, restarts)
 
 Errors are one line on stderr and a non-zero exit; nothing is half-written.
 """
@@ -152,6 +153,28 @@ def cmd_start(args) -> dict:
     return {"item": item["id"], "run_id": run.get("dag_run_id"), "state": run.get("state")}
 
 
+def _stack_home(args) -> Path:
+    if args.home:
+        return Path(args.home)
+    home = os.environ.get("AIRFLOW_HOME")
+    if home and (Path(home) / "supervisor").is_dir():
+        return Path(home)
+    from warta.devstack import DEFAULT_HOME
+
+    return DEFAULT_HOME
+
+
+def cmd_status(args) -> list:
+    from warta.supervision import status
+
+    home = _stack_home(args)
+    try:
+        rows = status(home / "supervisor")
+    except OSError:
+        raise CliError(f"Warta is not running in {home} (start it with `make run`)") from None
+    return [vars(row) for row in rows]
+
+
 def _print_human(command: str, result, tz: str) -> None:
     if command == "inbox":
         if not result:
@@ -171,6 +194,13 @@ def _print_human(command: str, result, tz: str) -> None:
                   f"{record['actor']}{extra}{reason}")
         for pub in result["publications"]:
             print(f"  tayang {pub['channel']}: {pub['status']} {pub['url'] or ''} {pub['error'] or ''}")
+    elif command == "status":
+        from warta.supervision import format_uptime
+
+        print(f"{'component':<16} {'state':<10} {'pid':>7}  {'uptime':<12} restarts")
+        for row in result:
+            uptime = format_uptime(row["uptime_seconds"]) if row["state"] == "RUNNING" else "-"
+            print(f"{row['name']:<16} {row['state']:<10} {row['pid'] or '-':>7}  {uptime:<12} {row['restarts']}")
     elif command == "users":
         for role, base in result["roles"].items():
             print(f"role {role!r}: permissions of {base}")
@@ -242,6 +272,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("start", help="start the item's current run again (idempotent)")
     p.add_argument("item_id", type=int)
     p.set_defaults(func=cmd_start)
+
+    p = sub.add_parser("status", help="the running stack's components: state, uptime, restarts")
+    p.add_argument("--home", help="the stack's home (default $AIRFLOW_HOME, else .dev/airflow)")
+    p.set_defaults(func=cmd_status)
     return parser
 
 

