@@ -78,7 +78,7 @@ class Bench:
         return sum(self.count(task, state) for task in ("meliput", "menyusun") for state in ("running", "queued"))
 
     def triggerer_cpu(self, seconds: float) -> float:
-        proc = psutil.Process(self.stack.processes["triggerer"].pid)
+        proc = psutil.Process(self.stack.pid("triggerer"))
         tree = [proc] + proc.children(recursive=True)
 
         def total() -> float:

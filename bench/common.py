@@ -36,3 +36,24 @@ def key_values(prefix: str, result: dict) -> list[str]:
     """``result`` as ``{prefix}_{key}=value`` pairs, floats with two decimals."""
     return [f"{prefix}_{key}={value:.2f}" if isinstance(value, float) else f"{prefix}_{key}={value}"
             for key, value in result.items()]
+
+
+def stack_pss_mib(root_pid: int) -> tuple[float, int, dict[str, float]]:
+    """PSS summed over ``root_pid`` and every process under it (MiB), the process count,
+    and the share of each top-level child (by its first words)."""
+    import psutil
+
+    root = psutil.Process(root_pid)
+    total, count, by_child = 0, 0, {}
+    for child in [root, *root.children()]:
+        subtotal = 0
+        for proc in [child, *(child.children(recursive=True) if child is not root else [])]:
+            try:
+                subtotal += proc.memory_full_info().pss
+                count += 1
+            except psutil.Error:
+                continue
+        name = " ".join(child.cmdline()[1:3])[-40:] if child is not root else "supervisord"
+        by_child[name] = by_child.get(name, 0) + subtotal / 2**20
+        total += subtotal
+    return total / 2**20, count, by_child

@@ -450,7 +450,7 @@ class AlertDesk:
         ]
         [alert_id] = self._raise([_Draft(
             dedupe_key=f"component_failure:{component}:{reason}:{now:%Y-%m-%dT%H}", kind="component_failure",
-            recipients=list(self.config.admins), subject=f"[Warta] Komponen {component} {label}"[:300],
+            recipients=list(self.config.logins.admins), subject=f"[Warta] Komponen {component} {label}"[:300],
             message="\n".join(lines), link=self.levels.desk_link,
         )])
         return alert_id

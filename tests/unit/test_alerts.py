@@ -553,3 +553,16 @@ def test_monthly_report_links_are_sent_once_per_build(service):
     assert sender.sent[0].subject == "[Warta] Laporan bulanan 2026-10"
     assert desk.report_ready("2026-10", "id", files, "run-1", ("subkoor",)) is None  # retried task
     assert desk.report_ready("2026-10", "id", files, "run-2", ("subkoor",)) is not None  # a rebuild
+
+
+def test_a_component_that_keeps_dying_alerts_the_admins_once_an_hour(desk, sender, service, clock):
+    first = desk.component_failure("scheduler", "repeated", 3)
+    assert first is not None
+    [notification] = sender.take()
+    assert notification.usernames == ("admin",) and "scheduler" in notification.subject
+    assert "restart sejauh ini: 3" in notification.text
+    assert desk.component_failure("scheduler", "repeated", 4) is None and sender.take() == []
+    assert desk.component_failure("scheduler", "fatal", 5) is not None  # another event
+    clock.advance(3600)
+    assert desk.component_failure("scheduler", "repeated", 9) is not None
+    assert [a.kind for a in alerts(service)] == ["component_failure"] * 3
