@@ -51,7 +51,8 @@ def overloaded_response(request: Request, exc: Exception) -> Response:
 
     logging.getLogger(__name__).warning("503 for %s %s: %s", request.method, request.url.path, exc)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    if "text/html" in request.headers.get("accept", ""):
+    path = request.url.path
+    if "/desk/" in path or path.endswith("/desk"):  # the desk's pages answer as a page
         from fastapi.responses import HTMLResponse
 
         return HTMLResponse("<h1>503</h1><p>Warta sedang sibuk; coba lagi sebentar lagi. "
