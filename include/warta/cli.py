@@ -157,7 +157,7 @@ def cmd_outbox(args) -> dict:
     if args.action == "drain":
         return outbox.drain()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    outbox.serve(poll_seconds=args.poll_seconds)
+    outbox.serve(poll_seconds=args.poll_seconds, heartbeat_file=args.heartbeat_file)
     return {"started": outbox.started, "failed": outbox.failed}
 
 
@@ -255,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("outbox", help="start the Airflow runs queued in the editorial DB")
     p.add_argument("action", choices=["serve", "drain"], help="serve: forever (a stack component); drain: once")
     p.add_argument("--poll-seconds", type=float, default=0.5, help="serve: pause between drains when idle")
+    p.add_argument("--heartbeat-file", help="serve: touch this file after every drain (for a healthcheck)")
     p.set_defaults(func=cmd_outbox)
     return parser
 

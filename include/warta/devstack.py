@@ -173,6 +173,8 @@ class Stack:
         else:
             for component in COMPONENTS:
                 self._spawn(component, [airflow, component], env)
+        # Starts the runs that new items (and next rounds) queue in the editorial DB.
+        self._spawn("outbox", [str(self.bin / "warta"), "outbox", "serve"], env)
         self.wait_healthy(timeout)
 
     def start_component(self, name: str, component: str, extra_env: dict[str, str] | None = None,

@@ -70,8 +70,11 @@ class Outbox:
         self.failed += failed
         return {"started": started, "failed": failed}
 
-    def serve(self, poll_seconds: float = POLL_SECONDS) -> None:
-        """Drain until SIGTERM or SIGINT; a full batch is followed at once by the next."""
+    def serve(self, poll_seconds: float = POLL_SECONDS, heartbeat_file: str | None = None) -> None:
+        """Drain until SIGTERM or SIGINT; a full batch is followed at once by the next.
+        ``heartbeat_file`` is touched after every drain (a container's healthcheck)."""
+        from pathlib import Path
+
         def stop(*_):
             self._stop = True
 
@@ -84,6 +87,9 @@ class Outbox:
             except Exception:  # the editorial DB may be restarting: keep going, say why
                 log.exception("draining the run outbox failed; trying again")
                 result = {"started": 0, "failed": 1}
+            else:
+                if heartbeat_file:
+                    Path(heartbeat_file).touch()
             if result["started"] + result["failed"] < BATCH:
                 time.sleep(poll_seconds)
         log.info("outbox loop stopped (%s runs started, %s failed tries)", self.started, self.failed)
