@@ -41,19 +41,15 @@ class Bench:
         import os
 
         os.environ.update({k: v for k, v in env.items() if k.startswith(("AIRFLOW", "WARTA"))})
-        from warta.airflow_api import AirflowApi
         from warta.service import default_service
 
         self.service = default_service()
-        self.api = AirflowApi.from_connection()
 
     def park(self, count: int, per_second: float = 2.0) -> list[int]:
-        """Create ``count`` items and start their runs, paced as people would."""
+        """Create ``count`` items (the stack's outbox loop starts their runs), paced as people would."""
 
         def start_one(index: int) -> int:
-            item = self.service.create_item("pelaksana", title=f"Bench item {index}", service="lainnya")
-            self.api.trigger_run("warta_berita", item["run_id"], {"item_id": item["id"], "round": 1})
-            return item["id"]
+            return self.service.create_item("pelaksana", title=f"Bench item {index}", service="lainnya")["id"]
 
         return paced(count, per_second, start_one, self.stack.check_alive, report_every=100)
 

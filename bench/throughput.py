@@ -84,8 +84,8 @@ class Bench(approval_latency.Bench):
     the steps from intake to archive."""
 
     def bring_to_approval(self, count: int, per_second: float = 2.0) -> list[int]:
-        """Items whose steps 1-3 are recorded and whose runs are started, paced as people
-        would (SQLite's single writer does not take hundreds of run starts at once)."""
+        """Items whose steps 1-3 are recorded (the outbox loop starts their runs), paced as
+        people would (SQLite's single writer does not take hundreds of run starts at once)."""
         from warta.service import Upload
 
         photo = _jpeg()
@@ -93,7 +93,6 @@ class Bench(approval_latency.Bench):
         def start_one(index: int) -> int:
             item = self.service.create_item("pelaksana", title=f"Bench item {index}", service="lainnya",
                                             channels=CHANNELS, uploads=[Upload(f"foto-{index}.jpg", photo)])
-            self.api.trigger_run("warta_berita", item["run_id"], {"item_id": item["id"], "round": 1})
             self.service.record_step(item["id"], "meliput", "pelaksana", notes="bench")
             self.service.record_step(item["id"], "menyusun", "pelaksana", title=f"Berita bench {index}",
                                      body="Paragraf satu.\n\nParagraf dua.")

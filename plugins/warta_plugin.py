@@ -1,14 +1,31 @@
 """Registers Warta with Airflow: its REST API inside the api-server and links from the
-Airflow UI to the item of each run."""
+Airflow UI to the item of each run.
+
+Every Airflow process loads plugins, task processes too, but only the api-server reads
+``fastapi_apps``: the web app is built on that first read, not when this module is
+imported, so a task process never pays for FastAPI and the desk.
+"""
 
 from airflow.plugins_manager import AirflowPlugin
 
-from warta.airflow.rest_api import create_app
+
+class _WebAppOnFirstUse:
+    """``fastapi_apps`` as Airflow's plugin manager reads it, built once when read."""
+
+    def __init__(self):
+        self._apps = None
+
+    def __get__(self, plugin, owner=None) -> list[dict]:
+        if self._apps is None:
+            from warta.airflow.rest_api import create_app
+
+            self._apps = [{"app": create_app(), "url_prefix": "/warta", "name": "Warta"}]
+        return self._apps
 
 
 class WartaPlugin(AirflowPlugin):
     name = "warta"
-    fastapi_apps = [{"app": create_app(), "url_prefix": "/warta", "name": "Warta"}]
+    fastapi_apps = _WebAppOnFirstUse()
     external_views = [
         {
             "name": "Warta API",

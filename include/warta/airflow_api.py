@@ -1,7 +1,7 @@
 """Starting an item's run through Airflow's REST API (v2).
 
-Addressed by the Airflow Connection ``warta_airflow_api`` (host, port, login, password)
-or by a caller's own token (the web desk passes the signed-in user's). Airflow answers
+Addressed and logged in only by the Airflow Connection ``warta_airflow_api`` (host,
+port, login, password); the run outbox (warta.outbox) is its caller. Airflow answers
 5xx under load now and then, so calls are retried; a run that already exists counts as
 started, so retrying never starts a round twice.
 """
@@ -10,24 +10,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import httpx
-
-from warta.workflow import WorkflowError
 
 AIRFLOW_API_CONN_ID = "warta_airflow_api"
 
 
 class AirflowApiError(RuntimeError):
     pass
-
-
-class RunNotStarted(WorkflowError):
-    """The item could not be saved because Airflow would not start its run."""
-
-    status = 502
-    code = "run_not_started"
 
 
 @dataclass
@@ -76,6 +67,10 @@ class AirflowApi:
             for attempt in range(1, self.attempts + 1):
                 try:
                     response = client.request(method, f"{self.base_url}{path}", headers=self._headers(client), **kwargs)
+                    if response.status_code == 401 and self.username:  # the token expired: log in again
+                        self.token = None
+                        response = client.request(method, f"{self.base_url}{path}", headers=self._headers(client),
+                                                  **kwargs)
                 except httpx.TransportError as exc:
                     last_error = f"cannot reach Airflow at {self.base_url}: {exc}"
                 else:
@@ -125,16 +120,3 @@ def start_item_run(api: AirflowApi, *, dag_id: str, item_id: int, round_number: 
     return api.trigger_run(
         dag_id, run_id_for(item_id, round_number), {"item_id": item_id, "round": round_number}, note=title
     )
-
-
-def run_starter(api: AirflowApi) -> Callable[[Any], None]:
-    """``on_created`` for ``EditorialService.create_item``: starts the new item's run inside
-    the item's transaction, so an item whose run cannot start is not saved."""
-
-    def start(item) -> None:
-        try:
-            start_item_run(api, dag_id=item.dag_id, item_id=item.id, round_number=item.round, title=item.title)
-        except AirflowApiError as exc:
-            raise RunNotStarted(f"the item's run could not be started: {exc}") from exc
-
-    return start

@@ -7,7 +7,9 @@
     warta record 42 menyusun --as pelaksana --title "..." --body-file naskah.txt
     warta record 42 menyetujui --as subkoor --decision reject --reason "..."
     warta show 42
-    warta start 42                       (start the item's current run again, idempotent)
+    warta start 42                       (queue the item's current run again, idempotent)
+    warta outbox serve                   (start the runs the editorial DB asks for, forever)
+    warta outbox drain                   (the same, once)
     warta status [--home DIR]            (the `make run` stack: each component's state, uptime, restarts)
 
 Errors are one line on stderr and a non-zero exit; nothing is half-written.
@@ -65,13 +67,6 @@ def _uploads(paths: list[str] | None):
     return uploads
 
 
-def _start_run(item) -> None:
-    from warta.airflow_api import AirflowApi, start_item_run
-
-    start_item_run(AirflowApi.from_connection(), dag_id=item.dag_id, item_id=item.id, round_number=item.round,
-                   title=item.title)
-
-
 def _local(iso: str | None, tz: str) -> str:
     if not iso:
         return "-"
@@ -111,7 +106,7 @@ def cmd_create(args) -> dict:
         channels=args.channel,
         submission_key=args.submission_key,
         uploads=_uploads(args.file),
-        on_created=None if args.no_run else _start_run,
+        start_run=not args.no_run,
     )
 
 
@@ -142,15 +137,29 @@ def cmd_show(args) -> dict:
 
 
 def cmd_start(args) -> dict:
-    from warta.airflow_api import AirflowApi, start_item_run
+    """Queue the current round's run through the outbox, then drain it once here."""
+    from warta.outbox import Outbox
 
     service = _service()
     item = service.get_item(args.item_id)
     if item["current_step"] == "selesai":
         raise CliError(f"item {args.item_id} is finished")
-    run = start_item_run(AirflowApi.from_connection(), dag_id=item["dag_id"], item_id=item["id"],
-                         round_number=item["round"], title=item["title"])
-    return {"item": item["id"], "run_id": run.get("dag_run_id"), "state": run.get("state")}
+    queued = service.request_run(item["id"], item["round"])
+    Outbox(service).drain()
+    return queued | {"run_state": service.get_item(item["id"])["run_state"]}
+
+
+def cmd_outbox(args) -> dict:
+    import logging
+
+    from warta.outbox import Outbox
+
+    outbox = Outbox(_service())
+    if args.action == "drain":
+        return outbox.drain()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    outbox.serve(poll_seconds=args.poll_seconds, heartbeat_file=args.heartbeat_file)
+    return {"started": outbox.started, "failed": outbox.failed}
 
 
 def _stack_home(args) -> Path:
@@ -234,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "taken from it or generated into it (default $AIRFLOW_HOME/warta-passwords.json)")
     p.set_defaults(func=cmd_users)
 
-    p = sub.add_parser("create", help="register a news item and start its run")
+    p = sub.add_parser("create", help="register a news item and queue its run")
     p.add_argument("--as", dest="actor")
     p.add_argument("--title", required=True)
     p.add_argument("--date", help="activity date, YYYY-MM-DD")
@@ -269,13 +278,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("item_id", type=int)
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("start", help="start the item's current run again (idempotent)")
+    p = sub.add_parser("start", help="queue the item's current run again and start it (idempotent)")
     p.add_argument("item_id", type=int)
     p.set_defaults(func=cmd_start)
 
     p = sub.add_parser("status", help="the running stack's components: state, uptime, restarts")
     p.add_argument("--home", help="the stack's home (default $AIRFLOW_HOME, else .dev/airflow)")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("outbox", help="start the Airflow runs queued in the editorial DB")
+    p.add_argument("action", choices=["serve", "drain"], help="serve: forever (a stack component); drain: once")
+    p.add_argument("--poll-seconds", type=float, default=0.5, help="serve: pause between drains when idle")
+    p.add_argument("--heartbeat-file", help="serve: touch this file after every drain (for a healthcheck)")
+    p.set_defaults(func=cmd_outbox)
     return parser
 
 

@@ -321,10 +321,8 @@ class Stack:
             Program("dag-processor", [airflow, "dag-processor"]),
             Program("triggerer", [airflow, "triggerer", "--skip-serve-logs"]),
         ]
-        # OUTBOX: the outbox loop (issue 11, the "trigger" branch) joins once `warta
-        # outbox` exists; until then the stack runs without it.
-        if _cli_has_command("outbox"):
-            programs.append(Program("outbox", [str(self.bin / "warta"), "outbox", "serve"]))
+        # Starts the runs that new items (and next rounds) queue in the editorial DB.
+        programs.append(Program("outbox", [str(self.bin / "warta"), "outbox", "serve"]))
         if self.sandbox:
             programs += _sandbox_programs(self)
         return programs
@@ -353,6 +351,7 @@ class Stack:
             env = self.env()
             for component in COMPONENTS:
                 self._spawn(component, [str(self.bin / "airflow"), component], env)
+            self._spawn("outbox", [str(self.bin / "warta"), "outbox", "serve"], env)
             self.wait_healthy(timeout)
             return
         self._acquire_lock()
@@ -503,13 +502,6 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-
-
-def _cli_has_command(name: str) -> bool:
-    from warta.cli import build_parser
-
-    subparsers = next(a for a in build_parser()._actions if a.dest == "command")
-    return name in subparsers.choices
 
 
 def run_dev(home: Path, port: int) -> int:

@@ -102,6 +102,9 @@ class NewsItem(Base):
     checks: Mapped[list[OnlineCheck]] = relationship(
         back_populates="item", order_by="OnlineCheck.id", cascade="all, delete-orphan"
     )
+    # Loaded with the item: summaries show whether its run is still queued.
+    run_requests: Mapped[list[RunRequest]] = relationship(order_by="RunRequest.id", lazy="selectin",
+                                                          cascade="all, delete-orphan")
 
     def run_id(self, round_number: int | None = None) -> str:
         return run_id_for(self.id, round_number or self.round)
@@ -284,6 +287,30 @@ class Alert(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # A sender claims an undelivered alert by stamping this; a crashed sender's claim lapses.
     last_attempt_at: Mapped[datetime | None] = mapped_column()
+
+
+class RunRequest(Base):
+    """The outbox: a request to start the Airflow run of one round of an item.
+
+    Written in the same transaction as what needs the run (a new item, a rejection's next
+    round) and deleted by nobody: the outbox loop (``warta outbox serve``) starts the run
+    and stamps ``started_at``. Starting is idempotent (the run id is fixed), so a row
+    drained twice starts one run."""
+
+    __tablename__ = "run_requests"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("news_items.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    dag_id: Mapped[str] = mapped_column(String(250))
+    run_id: Mapped[str] = mapped_column(String(250), unique=True)
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Pending rows have no started_at; the loop looks at those due (next_attempt_at).
+    started_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class AppendOnlyError(RuntimeError):

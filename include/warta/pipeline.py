@@ -58,11 +58,16 @@ def _complete(service: EditorialService, item_id: int, round_number: int, step_i
         pass  # a sibling channel task recorded it at the same moment
 
 
-# How often a social channel's task looks whether the website article (its link) is out.
-LINK_POLL_SECONDS = 2.0
+def links_to(channel, item_channels: list[str]) -> str | None:
+    """The channel whose address ``channel``'s posts carry (``link_from``, default the
+    website), when the item is published there too; else None."""
+    if channel.kind == "wordpress":
+        return None
+    link_from = channel.options.get("link_from", "website")
+    return link_from if link_from and link_from in item_channels else None
 
 
-def _content_for(service: EditorialService, item_id: int, channel_id: str, attempt: PublishAttempt | None = None):
+def _content_for(service: EditorialService, item_id: int, channel_id: str, links: dict[str, str] | None = None):
     channel = service.config.channels[channel_id]
     manuscript = service.approved_manuscript(item_id)
     return build_post_content(
@@ -71,45 +76,40 @@ def _content_for(service: EditorialService, item_id: int, channel_id: str, attem
         service.storage,
         category=channel.options.get("category"),
         tags=tuple(channel.options.get("tags", ())),
-        link=_link_for(service, item_id, channel, attempt),
+        link=_link_for(service, item_id, channel, links),
     )
 
 
-def _link_for(service: EditorialService, item_id: int, channel, attempt: PublishAttempt | None) -> str | None:
+def _link_for(service: EditorialService, item_id: int, channel, links: dict[str, str] | None) -> str | None:
     """The address of the item's website article, for a social post to point at.
 
-    The channels publish in parallel, so a social channel waits for the website: up to
-    ``link_start_wait_seconds`` for its task to start (record its intent), then up to
-    ``link_wait_seconds`` for it to publish, always within the step's budget. When the
-    website fails or takes too long the social post goes out without the link: one
-    channel failing must not stop the others."""
-    if channel.kind == "wordpress":
+    The DAG runs a linking channel's publishing after the website's and hands it the
+    address (``links``, from XCom); nothing waits here. Without ``links`` (the online
+    check, a direct call) the published address is read from the editorial DB. When the
+    website failed, the social post goes out without the link: one channel failing must
+    not stop the others."""
+    link_from = links_to(channel, service.item_channels(item_id))
+    if link_from is None:
         return None
-    link_from = channel.options.get("link_from", "website")
-    if not link_from or link_from not in service.item_channels(item_id):
-        return None
-    start_limit = float(channel.options.get("link_start_wait_seconds", 20))
-    wait_limit = float(channel.options.get("link_wait_seconds", 120))
-    waited = 0.0
-    while True:
+    if links is not None:
+        link = links.get(link_from)
+    else:
         source = next((p for p in service.publications(item_id) if p.channel == link_from), None)
-        if source is not None and source.status == "published" and source.url:
-            return source.url
-        if source is not None and source.status == "failed":
-            break
-        limit = wait_limit if source is not None else start_limit
-        if attempt is None or waited >= limit or not attempt.wait(LINK_POLL_SECONDS, f"the {link_from} link"):
-            break
-        waited += LINK_POLL_SECONDS
-    log.warning("%s: item %s is posted without the %s link (not published yet)", channel.id, item_id, link_from)
-    return None
+        link = source.url if source is not None and source.status == "published" else None
+    if not link:
+        log.warning("%s: item %s is posted without the %s link (not published)", channel.id, item_id, link_from)
+    return link or None
 
 
 def publish(
     service: EditorialService, item_id: int, round_number: int, channel_id: str, *,
+    links: dict[str, str] | None = None,
     clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
 ) -> dict:
     """SOP step 5 for one channel: exactly one post, however often this runs.
+
+    ``links``: the published addresses of the channels others link to (channel → URL),
+    as the DAG passes them to channels that publish after the website.
 
     Before any call the publication's intent (its marker) is recorded; publishers record
     their progress (ids, fingerprints) on it as they go, and every attempt first looks
@@ -129,7 +129,7 @@ def publish(
         )
         try:
             publisher = publisher_for(channel)
-            content = _content_for(service, item_id, channel_id, attempt)
+            content = _content_for(service, item_id, channel_id, links)
             while True:
                 try:
                     # A previous attempt may have posted and died before recording it.

@@ -27,6 +27,7 @@ from warta.models import (
     NewsItem,
     OnlineCheck,
     Publication,
+    RunRequest,
     StepRecord,
     StepTiming,
     run_id_for,
@@ -219,10 +220,12 @@ class EditorialService:
         channels: list[str] | None = None,
         submission_key: str | None = None,
         uploads: Iterable[Upload] = (),
-        on_created: Callable[[NewsItem], None] | None = None,
+        start_run: bool = True,
     ) -> dict[str, Any]:
-        """Register a news item (step 1 starts). ``on_created`` runs inside the transaction
-        (it starts the item's Airflow run): if it fails, nothing is saved."""
+        """Register a news item (step 1 starts), with the request to start its Airflow run
+        (the outbox, ``RunRequest``) in the same transaction: both are saved or neither.
+        The same ``submission_key`` again returns the first item (``duplicate``), also
+        when both arrive at once."""
         config = self.config
         first = config.steps[0]
         workflow.check_role(config, first, actor, config.roles_of(actor))
@@ -256,11 +259,9 @@ class EditorialService:
 
         with self._session() as session:
             if submission_key:
-                existing = session.scalars(
-                    select(NewsItem).where(NewsItem.submission_key == submission_key)
-                ).one_or_none()
+                existing = self._submitted(session, submission_key)
                 if existing is not None:
-                    return self._summary(existing) | {"duplicate": True}
+                    return existing
             now = self.clock()
             item = NewsItem(
                 title=title,
@@ -282,21 +283,86 @@ class EditorialService:
             try:
                 session.flush()
             except IntegrityError:
+                # The same submission committed a moment ago (a retried request).
                 session.rollback()
-                raise Conflict("this submission was already received") from None
+                existing = self._submitted(session, submission_key) if submission_key else None
+                if existing is None:
+                    raise Conflict("this submission was already received") from None
+                return existing
             new_keys: list[str] = []
             try:
                 self._start_timing(session, item.id, 1, first)
                 self._store_uploads(session, item.id, actor, uploads, new_keys)
                 self._audit(session, item.id, actor, "item_created", title=title, channels=channels)
-                session.flush()
-                if on_created is not None:
-                    on_created(item)
+                if start_run:
+                    self._request_run(session, item, 1)
                 session.commit()
+            except IntegrityError:
+                session.rollback()
+                self._discard_files(new_keys)
+                existing = self._submitted(session, submission_key) if submission_key else None
+                if existing is None:
+                    raise
+                return existing
             except BaseException:
                 self._discard_files(new_keys)
                 raise
             return self._summary(item) | {"duplicate": False}
+
+    def _submitted(self, session: Session, submission_key: str) -> dict[str, Any] | None:
+        existing = session.scalars(select(NewsItem).where(NewsItem.submission_key == submission_key)).one_or_none()
+        return None if existing is None else self._summary(existing) | {"duplicate": True}
+
+    # ------------------------------------------------------- the run outbox
+    def _request_run(self, session: Session, item: NewsItem, round_number: int) -> None:
+        now = self.clock()
+        session.add(RunRequest(
+            item_id=item.id, round=round_number, dag_id=item.dag_id or self.config.dag_id,
+            run_id=run_id_for(item.id, round_number), note=item.title[:1000], created_at=now,
+            next_attempt_at=now, attempts=0,
+        ))
+
+    def request_run(self, item_id: int, round_number: int) -> dict[str, Any]:
+        """Queue the run of ``round_number`` of an item (idempotent: one request per run)."""
+        with self._session() as session:
+            item = self._item(session, item_id)
+            run_id = run_id_for(item_id, round_number)
+            existing = session.scalars(select(RunRequest).where(RunRequest.run_id == run_id)).one_or_none()
+            if existing is None:
+                self._request_run(session, item, round_number)
+                try:
+                    session.commit()
+                except IntegrityError:  # queued a moment ago by another caller
+                    session.rollback()
+            return {"item": item_id, "round": round_number, "run_id": run_id, "queued": existing is None}
+
+    def due_run_requests(self, limit: int = 50) -> list[RunRequest]:
+        """Run requests not started yet whose next attempt is due, oldest first."""
+        with self._session() as session:
+            return list(session.scalars(
+                select(RunRequest)
+                .where(RunRequest.started_at.is_(None), RunRequest.next_attempt_at <= self.clock())
+                .order_by(RunRequest.id)
+                .limit(limit)
+            ))
+
+    def run_request_started(self, request_id: int) -> None:
+        with self._session() as session:
+            request = session.get(RunRequest, request_id)
+            if request is not None and request.started_at is None:
+                request.started_at = self.clock()
+                request.attempts += 1
+                request.last_error = None
+                session.commit()
+
+    def run_request_failed(self, request_id: int, error: str, retry_in: timedelta) -> None:
+        with self._session() as session:
+            request = session.get(RunRequest, request_id)
+            if request is not None and request.started_at is None:
+                request.attempts += 1
+                request.last_error = error[:2000]
+                request.next_attempt_at = self.clock() + retry_in
+                session.commit()
 
     # ------------------------------------------------------- human steps
     def record_step(
@@ -576,7 +642,18 @@ class EditorialService:
             "created_at": item.created_at.isoformat(),
             "run_id": item.run_id(),
             "dag_id": item.dag_id,
+            "run_state": self._run_state(item),
         }
+
+    def _run_state(self, item: NewsItem) -> str | None:
+        """``queued`` while the outbox has not started the current round's run, then
+        ``started``; None for an item without a request (finished, or created without one)."""
+        if item.current_step == workflow.DONE:
+            return None
+        request = next((r for r in item.run_requests if r.round == item.round), None)
+        if request is None:
+            return None
+        return "started" if request.started_at is not None else "queued"
 
     def get_item(self, item_id: int) -> dict[str, Any]:
         with self._session() as session:

@@ -65,16 +65,62 @@ def test_dag_settings(dagbag):
         assert task.retries >= 1, task.task_id
 
 
-def test_human_steps_are_deferrable_sensors(dagbag):
+def test_human_steps_begin_in_the_triggerer(dagbag):
     from warta.airflow.sensors import StepRecordSensor
 
     dag = dagbag.dags["warta_berita"]
-    human = [s.id for s in load_config().human_steps]
-    assert [t.task_id for t in dag.tasks if isinstance(t, StepRecordSensor)] == human
-    for step_id in human:
+    human = {s.id: s for s in load_config().human_steps}
+    assert [t.task_id for t in dag.tasks if isinstance(t, StepRecordSensor)] == list(human)
+    for step_id, step in human.items():
         sensor = dag.task_dict[step_id]
-        assert sensor.mode == "poke"  # it defers from execute(); never reschedule
-        assert sensor.timeout >= 30 * 86400
+        assert sensor.start_from_trigger is True
+        args = sensor.start_trigger_args
+        assert args.trigger_cls == "warta.airflow.triggers.StepRecordTrigger"
+        assert args.timeout is None  # people may take days; the SOP clock tracks lateness
+        kwargs = args.trigger_kwargs
+        assert kwargs["step_id"] == step_id
+        # Templates the triggerer renders: they must be template fields of the sensor.
+        assert kwargs["item_id"] == "{{ dag_run.conf['item_id'] }}"
+        assert {"item_id", "round_number"} <= set(sensor.template_fields)
+        expected_round = 1 if step.once_per_item else "{{ dag_run.conf.get('round', 1) }}"
+        assert kwargs["round_number"] == expected_round
+
+
+def test_start_from_trigger_survives_serialization(dagbag):
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    dag = DagSerialization.from_dict(DagSerialization.to_dict(dagbag.dags["warta_berita"]))
+    sensor = dag.get_task("menyusun")
+    assert sensor.start_from_trigger is True
+    kwargs = sensor.start_trigger_args.trigger_kwargs
+    kwargs = kwargs.get("__var", kwargs)  # kept BaseSerialization-encoded, as the scheduler stores it
+    assert kwargs["round_number"] == "{{ dag_run.conf.get('round', 1) }}"
+
+
+def test_the_dag_file_imports_nothing_heavy():
+    """Task processes import the DAG file: no next-round operator, no web app."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path.insert(0, %r); import warta_berita; "
+            "heavy = [m for m in ('airflow.providers.standard.operators.trigger_dagrun', 'fastapi', "
+            "'warta.airflow.rest_api', 'warta.service') if m in sys.modules]; print('RESULT', heavy)") % str(REPO / "dags")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert [line for line in out.splitlines() if line.startswith("RESULT")] == ["RESULT []"]
+
+
+def test_the_plugin_builds_its_web_app_only_when_the_api_server_reads_it():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path.insert(0, %r); import warta_plugin; "
+            "print('RESULT', 'fastapi' in sys.modules, 'warta.airflow.rest_api' in sys.modules); "
+            "apps = warta_plugin.WartaPlugin.fastapi_apps; "
+            "print('RESULT', type(apps[0]['app']).__name__, apps[0]['url_prefix'], apps is warta_plugin.WartaPlugin.fastapi_apps)"
+            ) % str(REPO / "plugins")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert [line for line in out.splitlines() if line.startswith("RESULT")] == [
+        "RESULT False False", "RESULT FastAPI /warta True"]
 
 
 def test_graph_is_the_sop_with_a_revision_branch(dagbag):
@@ -84,6 +130,11 @@ def test_graph_is_the_sop_with_a_revision_branch(dagbag):
         assert downstream in dag.task_dict[upstream].downstream_task_ids
     assert dag.task_dict["keputusan"].downstream_task_ids == {"kanal", "kembali_ke_pelaksana"}
     assert "mendokumentasi" in dag.task_dict["pengecekan"].downstream_task_ids
+    # Channels that link to the website publish after it and get its address by XCom.
+    assert dag.task_dict["alamat_situs"].upstream_task_ids == {"updating"}
+    assert "alamat_situs" in dag.task_dict["updating_bertautan"].upstream_task_ids
+    assert dag.task_dict["mendokumentasi"].upstream_task_ids == {"pengecekan", "pengecekan_bertautan"}
+    assert "updating" not in dag.task_dict["updating_bertautan"].upstream_task_ids - {"alamat_situs"}
 
 
 def _copy_config(tmp_path: Path) -> Path:

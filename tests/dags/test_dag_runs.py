@@ -4,17 +4,15 @@ human-step triggers run inline, publishing goes to the WordPress contract fake."
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.fakes.wordpress import airflow_connection_json, png_bytes, serve_fake_wordpress
 from warta import db
-from warta.config import DEFAULT_CONFIG_DIR, get_config
+from warta.config import get_config
 from warta.service import EditorialService, Upload
 from warta.storage import Storage
 
@@ -89,9 +87,11 @@ def test_happy_path_publishes_checks_and_archives(dag, service, wordpress):
     assert str(run.state) == "success"
     states = _states(run)
     for task in ("meliput", "menyusun", "memeriksa", "menyetujui", "keputusan", "kanal", "updating",
-                 "pengecekan", "mendokumentasi"):
+                 "pengecekan", "alamat_situs", "mendokumentasi"):
         assert states[task] == "success", (task, states)
     assert states["kembali_ke_pelaksana"] == "skipped"
+    # No channel links to the website: the linked group maps to nothing.
+    assert states["updating_bertautan"] == "skipped"
 
     history = service.history(item_id)
     assert history["current_step"] == "selesai" and history["status"] == "done"
@@ -112,8 +112,9 @@ def test_happy_path_publishes_checks_and_archives(dag, service, wordpress):
 
 
 def test_reject_revise_approve_runs_two_rounds(dag, service, wordpress):
-    from airflow.models.dagrun import DagRun
-    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from warta.models import RunRequest
 
     item_id = _new_item(service, title="Bimtek budidaya padi")
     _up_to_check(service, item_id)
@@ -124,10 +125,14 @@ def test_reject_revise_approve_runs_two_rounds(dag, service, wordpress):
     states = _states(first)
     assert states["kembali_ke_pelaksana"] == "success"
     assert states["kanal"] == "skipped" and states["mendokumentasi"] == "skipped"
-    with create_session() as session:
-        next_run = session.query(DagRun).filter(DagRun.run_id == f"item-{item_id}-round-2").one()
-        assert next_run.conf == {"item_id": item_id, "round": 2}
+    assert states["alamat_situs"] == "skipped"
+    # The next round is queued in the outbox, for the outbox loop to start.
+    with service.sessions() as session:
+        requests = session.scalars(select(RunRequest).where(RunRequest.item_id == item_id)).all()
+        assert [(r.round, r.run_id, r.started_at) for r in requests] == [
+            (1, f"item-{item_id}-round-1", None), (2, f"item-{item_id}-round-2", None)]
     assert service.get_item(item_id)["current_step"] == "menyusun"
+    assert service.get_item(item_id)["run_state"] == "queued"
 
     _up_to_check(service, item_id, round_number=2)
     service.record_step(item_id, "menyetujui", "subkoor", decision="approve")
@@ -171,16 +176,6 @@ def social(service, tmp_path_factory):
     graph = serve_fake_graph(tokens=("dag-test-token",))
     x_api = serve_fake_x(client_id="warta-app", refresh_token="dag-test-refresh")
     mp = pytest.MonkeyPatch()
-    # dag.test() runs mapped tasks one at a time in any order: a social post that comes
-    # before the website must not wait for a website task that cannot start meanwhile.
-    folder = tmp_path_factory.mktemp("config") / "config"
-    shutil.copytree(DEFAULT_CONFIG_DIR, folder)
-    channels = yaml.safe_load((folder / "channels.yaml").read_text(encoding="utf-8"))
-    for spec in channels["channels"].values():
-        if "link_start_wait_seconds" in spec:
-            spec["link_start_wait_seconds"] = 0
-    (folder / "channels.yaml").write_text(yaml.safe_dump(channels, allow_unicode=True), encoding="utf-8")
-    mp.setenv("WARTA_CONFIG_DIR", str(folder))
     mp.setenv("AIRFLOW_CONN_WARTA_FACEBOOK", graph_connection_json(graph, token="dag-test-token",
                                                                    page_id=graph.fake.page_id))
     mp.setenv("AIRFLOW_CONN_WARTA_INSTAGRAM", graph_connection_json(graph, token="dag-test-token",
@@ -210,15 +205,19 @@ def test_a_failing_channel_stops_neither_the_other_channels_nor_their_checks(dag
     run = dag.test(run_conf={"item_id": item_id, "round": 1})
 
     assert str(run.state) == "failed"
-    order = ["website", "facebook", "x"]  # the `kanal` task puts the website, which others link to, first
-    assert _mapped_states(run, "updating", order) == {"website": "success", "facebook": "failed", "x": "success"}
-    assert _mapped_states(run, "pengecekan", order) == {"website": "success", "facebook": "upstream_failed",
-                                                 "x": "success"}
+    # The website publishes at once; Facebook and X link to it, so they publish after it.
+    assert _mapped_states(run, "updating", ["website"]) == {"website": "success"}
+    linked = ["facebook", "x"]
+    assert _mapped_states(run, "updating_bertautan", linked) == {"facebook": "failed", "x": "success"}
+    assert _mapped_states(run, "pengecekan_bertautan", linked) == {"facebook": "upstream_failed", "x": "success"}
+    assert _mapped_states(run, "pengecekan", ["website"]) == {"website": "success"}
     assert _states(run)["mendokumentasi"] == "upstream_failed"
     history = service.history(item_id)
     failed = {p["channel"]: p["error"] for p in history["publications"] if p["status"] == "failed"}
     assert list(failed) == ["facebook"] and "warta_facebook" in failed["facebook"]
-    assert [t for t in x_api.timeline() if t.text.startswith("Siswa belajar di kebun percontohan")]
+    website_url = next(p["url"] for p in history["publications"] if p["channel"] == "website")
+    [tweet] = [t for t in x_api.timeline() if t.text.startswith("Siswa belajar di kebun percontohan")]
+    assert website_url in tweet.text  # the address came from the website's task, through XCom
 
     # The operator puts a new token in the connection and runs the round again.
     graph.valid_tokens.add("dag-test-token")

@@ -22,7 +22,7 @@ DOCKERFILE = REPO / "Dockerfile"
 INIT_SCRIPT = REPO / "deploy" / "postgres" / "create-warta-db.sh"
 
 AIRFLOW_SERVICES = ("airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-                    "airflow-triggerer", "airflow-worker", "flower")
+                    "airflow-triggerer", "airflow-worker", "flower", "warta-outbox")
 SERVICES = AIRFLOW_SERVICES + ("postgres", "redis", "minio", "minio-create-bucket")
 ONE_SHOT = {"airflow-init", "minio-create-bucket"}
 # Services one may run several of (--scale): no fixed container name, no published port.
@@ -126,7 +126,14 @@ def test_healthchecks_are_the_components_own(rendered):
     assert "--job-type TriggererJob" in check("airflow-triggerer")
     assert "celery_executor.app inspect ping" in check("airflow-worker")
     assert "pg_isready" in check("postgres")
+    assert "/tmp/warta-outbox.alive" in check("warta-outbox")
     assert "redis-cli ping" in check("redis")
+
+
+def test_the_outbox_loop_runs_as_its_own_service(rendered):
+    outbox = rendered["services"]["warta-outbox"]
+    assert "warta outbox serve --heartbeat-file /tmp/warta-outbox.alive" in _command(outbox)
+    assert outbox["depends_on"]["airflow-apiserver"]["condition"] == "service_healthy"
 
 
 def test_workers_scale_out(rendered):

@@ -35,7 +35,8 @@ def test_components_run_on_postgres_redis_and_celery_with_two_workers(cluster):
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
     assert env["AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL"] == "1"
     assert {name.split("@")[0] for name in cluster.celery_ping()} == {"worker1", "worker2"}
-    assert set(cluster.processes) >= {"api-server", "scheduler", "dag-processor", "triggerer", "worker1", "worker2"}
+    assert set(cluster.processes) >= {"api-server", "scheduler", "dag-processor", "triggerer", "outbox", "worker1",
+                                      "worker2"}
 
 
 def test_logins_go_through_fab_with_the_sop_roles_mapped(cluster, people):

@@ -27,22 +27,39 @@ class FakeUser:
         return self.name
 
 
-@pytest.fixture
-def started_runs():
-    return []
+class QueuedRuns:
+    """The run requests in the outbox, as (item id, round, note)."""
+
+    def __init__(self, service):
+        self.service = service
+
+    def _rows(self) -> list[tuple]:
+        from sqlalchemy import select
+
+        from warta.models import RunRequest
+
+        with self.service.sessions() as session:
+            return [(r.item_id, r.round, r.note) for r in session.scalars(select(RunRequest).order_by(RunRequest.id))]
+
+    def __eq__(self, other) -> bool:
+        return self._rows() == other
+
+    def __len__(self) -> int:
+        return len(self._rows())
+
+    def __getitem__(self, index):
+        return self._rows()[index]
 
 
 @pytest.fixture
-def client(service, monkeypatch, started_runs):
+def started_runs(service):
+    return QueuedRuns(service)
+
+
+@pytest.fixture
+def client(service, monkeypatch):
     for module in (desk_pages, desk_api, rest_api):
         monkeypatch.setattr(module, "_service", lambda: service)
-
-    def fake_starter(request):
-        def start(item):
-            started_runs.append((item.id, item.round, item.title))
-        return start
-
-    monkeypatch.setattr(rest_api, "run_starter_for", fake_starter)
     app = rest_api.create_app()
 
     async def header_user(request: Request):
@@ -178,19 +195,49 @@ def test_intake_is_403_for_a_user_without_the_role(client):
     assert "Berita baru" not in client.get("/warta/desk/").text
 
 
-def test_run_that_cannot_start_saves_no_item(client, service, monkeypatch):
-    from warta.airflow_api import RunNotStarted
+@pytest.mark.parametrize("error", ["pool", "lock"])
+def test_a_saturated_editorial_db_answers_503_with_retry_after(client, service, monkeypatch, error):
+    from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
 
-    def failing(request):
-        def start(item):
-            raise RunNotStarted("the item's run could not be started: Airflow answered HTTP 500")
-        return start
+    def saturated(*args, **kwargs):
+        if error == "pool":
+            raise PoolTimeout("QueuePool limit of size 5 overflow 5 reached")
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(rest_api, "run_starter_for", failing)
+    monkeypatch.setattr(service, "create_item", saturated)
     as_user(client, "pelaksana")
-    response = new_item(client)
-    assert response.status_code == 502 and "tidak dapat dimulai" in response.text
+    api = client.post("/warta/api/v1/items", json={"title": "Liputan", "submission_key": "s1"})
+    assert api.status_code == 503 and api.headers["retry-after"] == str(rest_api.RETRY_AFTER_SECONDS)
+    assert api.json()["error"] == "overloaded"
+    page = new_item(client)
+    assert page.status_code == 503 and "sibuk" in page.text and page.headers["retry-after"]
+    monkeypatch.undo()
     assert service.list_items()["total"] == 0
+
+
+def test_api_intake_retried_with_its_key_answers_201_with_the_same_item(client, service, started_runs):
+    as_user(client, "pelaksana")
+    first = client.post("/warta/api/v1/items", json={"title": "Liputan", "submission_key": "burst-1"})
+    again = client.post("/warta/api/v1/items", json={"title": "Liputan", "submission_key": "burst-1"})
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"] and again.json()["duplicate"] is True
+    assert first.json()["run_state"] == "queued"
+    assert service.list_items()["total"] == 1 and len(started_runs) == 1
+
+
+def test_item_page_and_inbox_show_a_run_still_queued(client, service):
+    as_user(client, "pelaksana")
+    item_id = int(new_item(client).headers["location"].split("/")[-1].split("?")[0])
+    assert 'data-testid="run-queued"' in client.get(f"/warta/desk/items/{item_id}").text
+    assert 'data-testid="run-queued"' in client.get("/warta/desk/").text
+    from sqlalchemy import select
+
+    from warta.models import RunRequest
+
+    with service.sessions() as session:
+        request_id = session.scalars(select(RunRequest.id)).one()
+    service.run_request_started(request_id)
+    assert 'data-testid="run-queued"' not in client.get(f"/warta/desk/items/{item_id}").text
 
 
 # ---------------------------------------------------------------- the whole walk

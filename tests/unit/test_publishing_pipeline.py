@@ -173,23 +173,24 @@ def test_failed_social_check_alerts_and_can_be_rerun(service, item, remote, aler
     assert [c["ok"] for c in service.history(item)["checks"] if c["channel"] == "facebook"] == [False, True]
 
 
-def test_social_post_waits_for_the_website_that_is_publishing(service, item, remote, alerts):
-    service.publication_intent(item, "website")  # the website's task has started
+def test_social_post_carries_the_address_it_is_given_and_never_waits(service, item, remote, alerts):
+    """The DAG hands the website's address (XCom) to the linking channels' tasks."""
     timer = Timer()
-
-    def sleep(seconds: float) -> None:
-        timer.sleep(seconds)
-        if len(timer.slept) == 3:
-            pipeline.publish(service, item, 1, "website")  # it publishes meanwhile
-
-    pipeline.publish(service, item, 1, "x", clock=timer.clock, sleep=sleep)
-    website_url = next(p.url for p in service.publications(item) if p.channel == "website")
+    link = "http://example.test/2026/11/panen-lada/"
+    pipeline.publish(service, item, 1, "x", links={"website": link}, clock=timer.clock, sleep=timer.sleep)
     [tweet] = remote["x"].timeline()
-    assert website_url in tweet.text and timer.slept == [2.0, 2.0, 2.0]
+    assert link in tweet.text and timer.slept == []
 
 
-def test_social_post_does_not_wait_long_for_a_website_task_that_has_not_started(service, item, remote, alerts):
+def test_social_post_goes_without_the_link_when_the_website_failed(service, item, remote, alerts):
     timer = Timer()
-    pipeline.publish(service, item, 1, "x", clock=timer.clock, sleep=timer.sleep)
-    assert sum(timer.slept) == 20  # link_start_wait_seconds in channels.yaml
+    pipeline.publish(service, item, 1, "x", links={}, clock=timer.clock, sleep=timer.sleep)
+    assert timer.slept == []
     assert "http" not in remote["x"].timeline()[0].text
+
+
+def test_without_given_links_the_published_website_address_is_read(service, item, remote, alerts):
+    pipeline.publish(service, item, 1, "website")
+    website_url = next(p.url for p in service.publications(item) if p.channel == "website")
+    pipeline.publish(service, item, 1, "x")
+    assert website_url in remote["x"].timeline()[0].text

@@ -120,30 +120,65 @@ def test_duplicate_submission_returns_the_same_item(service, storage_root):
     assert service.create_item("pelaksana", title="Kunjungan", submission_key="form-124")["id"] != first["id"]
 
 
-def test_on_created_runs_inside_the_transaction(service):
-    seen = []
-    item = service.create_item("pelaksana", title="Liputan", on_created=lambda it: seen.append((it.id, it.run_id())))
-    assert seen == [(item["id"], "item-1-round-1")]
+def test_the_item_and_the_request_to_start_its_run_are_one_transaction(service):
+    from warta.models import RunRequest
+
+    item = service.create_item("pelaksana", title="Liputan")
+    with service.sessions() as session:
+        [request] = session.scalars(select(RunRequest)).all()
+    assert (request.item_id, request.round, request.run_id, request.note) == (
+        item["id"], 1, f"item-{item['id']}-round-1", "Liputan")
+    assert request.started_at is None and item["run_state"] == "queued"
+    service.run_request_started(request.id)
+    assert service.get_item(item["id"])["run_state"] == "started"
 
 
-def test_on_created_failure_saves_nothing(service, storage_root):
-    def start_run_fails(item):
-        assert item.id is not None
-        raise RuntimeError("Airflow API unreachable")
+def test_a_failing_outbox_write_saves_nothing(service, storage_root, monkeypatch):
+    def broken(session, item, round_number):
+        raise RuntimeError("disk full")
 
-    with pytest.raises(RuntimeError, match="unreachable"):
+    monkeypatch.setattr(service, "_request_run", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
         service.create_item(
             "pelaksana", title="Liputan", submission_key="k1",
             uploads=[Upload("foto.jpg", JPEG), Upload("rekaman.mp3", b"ID3audio")],
-            on_created=start_run_fails,
         )
     for model in (NewsItem, AuditEvent, StepTiming, Asset):
         assert count(service, model) == 0, model
     assert files_under(storage_root) == []
+    monkeypatch.undo()
     # The same submission can be sent again and now succeeds.
     item = service.create_item("pelaksana", title="Liputan", submission_key="k1", uploads=[Upload("foto.jpg", JPEG)])
     assert item["duplicate"] is False
     assert len(files_under(storage_root)) == 1
+
+
+def test_the_same_submission_racing_itself_returns_the_first_item(service, monkeypatch):
+    """The retried request arrives while the first is still in its transaction: the
+    loser's insert hits the unique key and answers with the winner's item."""
+    first = service.create_item("pelaksana", title="Liputan", submission_key="race")
+    calls = []
+    original = service._submitted
+
+    def not_seen_first_time(session, key):
+        calls.append(key)
+        return None if len(calls) == 1 else original(session, key)
+
+    monkeypatch.setattr(service, "_submitted", not_seen_first_time)
+    again = service.create_item("pelaksana", title="Liputan", submission_key="race")
+    assert again["id"] == first["id"] and again["duplicate"] is True
+    assert count(service, NewsItem) == 1
+
+
+def test_request_run_is_idempotent(service):
+    from warta.models import RunRequest
+
+    item = service.create_item("pelaksana", title="Liputan")
+    assert service.request_run(item["id"], 2)["queued"] is True
+    assert service.request_run(item["id"], 2)["queued"] is False
+    assert service.request_run(item["id"], 1)["queued"] is False
+    with service.sessions() as session:
+        assert sorted(r.round for r in session.scalars(select(RunRequest))) == [1, 2]
 
 
 # ======================================================================== human steps

@@ -2,11 +2,17 @@
 
 One run is one revision round of one news item (run id ``item-<id>-round-<n>``):
 
-    human steps (deferred sensors) → keputusan ─┬─ approved → kanal → (updating → pengecekan)[channel] → mendokumentasi
-                                                └─ rejected → kembali_ke_pelaksana (starts round n+1)
+    human steps (begin in the triggerer) → keputusan ─┬─ approved → kanal ─┬→ (updating → pengecekan)[channel] ──────────────┬→ mendokumentasi
+                                                    │                     └→ alamat_situs → (updating_bertautan → pengecekan_bertautan)[channel] ┘
+                                                    └─ rejected → kembali_ke_pelaksana (queues round n+1)
 
-A rejection ends the round and starts the next round as a new run of the same DAG, so the
-graph stays acyclic and every round is visible in the Airflow UI.
+Channels whose posts link to the website (``link_from``) publish after the website's
+``updating`` task and get its address from ``alamat_situs`` through XCom; the others
+(the website itself) publish at once, each channel on its own.
+
+A rejection ends the round and queues the next round in the run outbox (the editorial
+DB; the outbox loop starts it as a new run of the same DAG), so the graph stays acyclic
+and every round is visible in the Airflow UI.
 """
 
 from __future__ import annotations
@@ -14,7 +20,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.sdk.exceptions import AirflowFailException
-from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import DAG, get_current_context, task, task_group
 
 from warta.airflow.sensors import StepRecordSensor
@@ -69,7 +74,7 @@ def _step_failed(exc) -> Exception:
     return AirflowFailException(str(exc))
 
 
-def _run_pipeline_step(name: str, item_id, round_number, channel: str | None = None) -> dict:
+def _run_pipeline_step(name: str, item_id, round_number, channel: str | None = None, **kwargs) -> dict:
     """Run one of warta.pipeline's automatic steps inside a task (imports stay out of parsing)."""
     from warta import pipeline
     from warta.service import default_service
@@ -80,7 +85,7 @@ def _run_pipeline_step(name: str, item_id, round_number, channel: str | None = N
         get_current_context()["channel_name"] = channel  # the mapped task's label in the UI
         args.append(channel)
     try:
-        return step(*args)
+        return step(*args, **kwargs)
     except pipeline.StepFailed as exc:
         raise _step_failed(exc) from exc
 
@@ -138,30 +143,25 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         decision = decide(ITEM_ID, ROUND)
         previous >> decision
 
-        next_round = TriggerDagRunOperator(
-            task_id="kembali_ke_pelaksana",
-            task_display_name="Dikembalikan ke Pelaksana Kegiatan untuk perbaikan",
-            trigger_dag_id=config.dag_id,
-            trigger_run_id="item-{{ dag_run.conf['item_id'] }}-round-{{ dag_run.conf.get('round', 1) + 1 }}",
-            conf={
-                "item_id": "{{ dag_run.conf['item_id'] }}",
-                "round": "{{ dag_run.conf.get('round', 1) + 1 }}",
-            },
-            logical_date=None,
-            skip_when_already_exists=True,
-        )
+        @task(task_id="kembali_ke_pelaksana",
+              task_display_name="Dikembalikan ke Pelaksana Kegiatan untuk perbaikan")
+        def next_round(item_id: int, round_number: int) -> dict:
+            """Queue the next round's run in the outbox (idempotent: one request per run)."""
+            from warta.service import default_service
+
+            return default_service().request_run(int(item_id), int(round_number) + 1)
 
         @task(task_id="kanal", task_display_name="Kanal publikasi berita ini")
         def item_channels(item_id: int) -> list[str]:
+            """The item's channels that publish at once: those not linking to another
+            channel's post (the website); the linking ones follow in ``alamat_situs``."""
+            from warta.pipeline import links_to
             from warta.service import default_service
 
             service = default_service()
             channels = service.item_channels(int(item_id))
-            # Channels that others link to (the website) first, so that when the mapped
-            # tasks run one after another their link is already there.
-            linked = {service.config.channels[c].options.get("link_from", "website") for c in channels
-                      if c in service.config.channels and service.config.channels[c].kind != "wordpress"}
-            return sorted(channels, key=lambda channel: channel not in linked)
+            configured = service.config.channels
+            return [c for c in channels if c not in configured or not links_to(configured[c], channels)]
 
         @task(
             task_id="updating",
@@ -179,7 +179,45 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         def check(channel: str, item_id: int, round_number: int) -> dict:
             return _run_pipeline_step("check_online", item_id, round_number, channel)
 
-        @task(task_id="mendokumentasi", task_display_name=archive_step.display_name)
+        # Runs when the website's publishing has ended, however it ended: a failed website
+        # gives no address and the social posts go out without the link.
+        @task(task_id="alamat_situs", task_display_name="Alamat berita di website (untuk tautan)",
+              trigger_rule="none_skipped")
+        def linked_posts(item_id: int) -> list[dict]:
+            """One entry per channel whose posts link to another channel's (the website's)
+            article, with the published addresses (channel → URL) from ``updating``'s XCom."""
+            from warta.pipeline import links_to
+            from warta.service import default_service
+
+            results = get_current_context()["ti"].xcom_pull(task_ids="updating")
+            results = [results] if isinstance(results, dict) else (results or [])
+            links = {r["channel"]: r["url"] for r in results if isinstance(r, dict) and r.get("url")}
+            service = default_service()
+            channels = service.item_channels(int(item_id))
+            configured = service.config.channels
+            return [{"channel": c, "links": links} for c in channels
+                    if c in configured and links_to(configured[c], channels)]
+
+        @task(
+            task_id="updating_bertautan",
+            task_display_name=f"{publish_step.display_name} (dengan tautan website)",
+            map_index_template="{{ channel_name }}",
+        )
+        def publish_linked(post: dict, item_id: int, round_number: int) -> dict:
+            return _run_pipeline_step("publish", item_id, round_number, post["channel"], links=post["links"])
+
+        @task(
+            task_id="pengecekan_bertautan",
+            task_display_name=f"{check_step.display_name} (dengan tautan website)",
+            map_index_template="{{ channel_name }}",
+        )
+        def check_linked(post: dict, item_id: int, round_number: int) -> dict:
+            return _run_pipeline_step("check_online", item_id, round_number, post["channel"])
+
+        # Every channel is archived once all are checked; no linking channels at all
+        # (an empty, skipped group) is fine.
+        @task(task_id="mendokumentasi", task_display_name=archive_step.display_name,
+              trigger_rule="none_failed_min_one_success")
         def archive(item_id: int, round_number: int) -> dict:
             return _run_pipeline_step("archive", item_id, round_number)
 
@@ -193,8 +231,19 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
             published >> checked
             return checked
 
+        @task_group(group_id="kanal_bertautan", prefix_group_id=False,
+                    tooltip="Media sosial yang menautkan berita di website: setelah website tayang")
+        def per_linked_channel(post: dict, item_id: int, round_number: int):
+            published = publish_linked(post, item_id, round_number)
+            checked = check_linked(post, item_id, round_number)
+            published >> checked
+            return checked
+
         channel_list = item_channels(ITEM_ID)
         channels_done = per_channel.partial(item_id=ITEM_ID, round_number=ROUND).expand(channel=channel_list)
-        decision >> [channel_list, next_round]
-        channels_done >> archive(ITEM_ID, ROUND)
+        posts = linked_posts(ITEM_ID)
+        dag.get_task("updating") >> posts
+        linked_done = per_linked_channel.partial(item_id=ITEM_ID, round_number=ROUND).expand(post=posts)
+        decision >> [channel_list, next_round(ITEM_ID, ROUND)]
+        [channels_done, linked_done] >> archive(ITEM_ID, ROUND)
     return dag

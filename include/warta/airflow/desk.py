@@ -363,8 +363,6 @@ def add_desk_pages(app: FastAPI) -> None:
 
     @router.post("/new", response_class=HTMLResponse)
     async def new_item(request: Request, user: BaseUser = Depends(desk_user)) -> Response:
-        from warta.airflow.rest_api import run_starter_for
-
         page = Page(request, user)
         try:
             form = await _form(request, page)
@@ -386,17 +384,14 @@ def add_desk_pages(app: FastAPI) -> None:
                     page.service.create_item, page.username, title=values["title"],
                     activity_date=values["activity_date"], place=values["place"], service=values["service"],
                     notes=values["notes"], channels=values["channels"], submission_key=values["submission_key"],
-                    uploads=uploads, on_created=run_starter_for(request),
+                    uploads=uploads,
                 )
             except PermissionDenied:
                 return _no_store(page.error(403, page.t("error_forbidden")))
             except InvalidInput as exc:
                 errors[exc.field or "form"] = exc.message
             except WorkflowError as exc:
-                message = exc.message
-                if exc.code == "run_not_started":
-                    message = page.t("error_run_start", message=exc.message)
-                return _intake_page(page, status=exc.status, values=values, problem=message,
+                return _intake_page(page, status=exc.status, values=values, problem=exc.message,
                                     files_lost=bool([f for f in files if f.filename]))
             else:
                 flag = "duplicate" if created.get("duplicate") else "created"

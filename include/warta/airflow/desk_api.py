@@ -74,10 +74,8 @@ def add_desk_api_routes(app: FastAPI) -> None:
         user: BaseUser = Depends(api_user),
     ) -> dict[str, Any]:
         """The intake form as multipart/form-data: the item with its documentation files;
-        its Airflow run is started through Airflow's REST API as the caller."""
+        its Airflow run is queued in the same transaction (the outbox starts it)."""
         from starlette.concurrency import run_in_threadpool
-
-        from warta.airflow.rest_api import run_starter_for
 
         desk = _service()
         _refuse_oversized(request, desk)
@@ -85,7 +83,6 @@ def add_desk_api_routes(app: FastAPI) -> None:
         return await run_in_threadpool(
             desk.create_item, user.get_name(), title=title, activity_date=activity_date, place=place,
             service=service, notes=notes, channels=channels, submission_key=submission_key, uploads=uploads,
-            on_created=run_starter_for(request),
         )
 
     @app.post("/api/v1/items/{item_id}/steps/{step_id}/files", tags=["steps"])

@@ -18,7 +18,7 @@ from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 
 # ``api_user`` is Airflow's ``get_user`` (401 without credentials) plus the CSRF check
 # for cookie-authenticated writes; every route depends on it.
-from warta.airflow.security import api_user as get_user, caller_token
+from warta.airflow.security import api_user as get_user
 from warta.workflow import WorkflowError
 
 
@@ -40,11 +40,38 @@ class StepInput(BaseModel):
     reason: str = ""
 
 
-def run_starter_for(request: Request):
-    """Start a new item's run through Airflow's REST API as the caller (their token)."""
-    from warta.airflow_api import AirflowApi, run_starter
+# When the stack is saturated the editorial DB says so: its connection pool is exhausted
+# (TimeoutError), or a lock or a connection timed out (OperationalError). Nothing was
+# committed then, so the caller may simply try again.
+RETRY_AFTER_SECONDS = 5
 
-    return run_starter(AirflowApi(f"{request.url.scheme}://{request.url.netloc}", token=caller_token(request)))
+
+def overloaded_response(request: Request, exc: Exception) -> Response:
+    import logging
+
+    logging.getLogger(__name__).warning("503 for %s %s: %s", request.method, request.url.path, exc)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    path = request.url.path
+    if "/desk/" in path or path.endswith("/desk"):  # the desk's pages answer as a page
+        from fastapi.responses import HTMLResponse
+
+        return HTMLResponse("<h1>503</h1><p>Warta sedang sibuk; coba lagi sebentar lagi. "
+                            "(Warta is busy; try again in a moment.)</p>", status_code=503, headers=headers)
+    return JSONResponse(
+        status_code=503, headers=headers,
+        content={"error": "overloaded", "message": "Warta is busy; nothing was saved. Try again shortly.",
+                 "field": None},
+    )
+
+
+def add_overload_handlers(app: FastAPI) -> None:
+    from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
+
+    async def overloaded(request: Request, exc: Exception) -> Response:
+        return overloaded_response(request, exc)
+
+    app.add_exception_handler(PoolTimeout, overloaded)
+    app.add_exception_handler(OperationalError, overloaded)
 
 
 def _service():
@@ -69,6 +96,8 @@ def create_app() -> FastAPI:
             status_code=exc.status, content={"error": exc.code, "message": exc.message, "field": exc.field}
         )
 
+    add_overload_handlers(app)
+
     @app.get("/api/v1/me")
     def me(user: BaseUser = Depends(get_user)) -> dict[str, Any]:
         from warta.config import get_config
@@ -87,7 +116,10 @@ def create_app() -> FastAPI:
         ]
 
     @app.post("/api/v1/items", status_code=201)
-    def create_item(payload: NewItem, request: Request, user: BaseUser = Depends(get_user)) -> dict[str, Any]:
+    def create_item(payload: NewItem, user: BaseUser = Depends(get_user)) -> dict[str, Any]:
+        """Register an item; its run is queued in the same transaction (``run_state``
+        ``queued`` until the outbox has started it). The same ``submission_key`` again
+        answers 201 with the same item (``duplicate``: true)."""
         return _service().create_item(
             user.get_name(),
             title=payload.title,
@@ -97,7 +129,6 @@ def create_app() -> FastAPI:
             notes=payload.notes,
             channels=payload.channels,
             submission_key=payload.submission_key,
-            on_created=run_starter_for(request),
         )
 
     @app.get("/api/v1/items/{item_id}")

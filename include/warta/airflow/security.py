@@ -36,14 +36,6 @@ def _secret() -> bytes:
     return key.encode() if key else _fallback_secret
 
 
-def caller_token(request: Request) -> str | None:
-    """The caller's Airflow token (Bearer header, else the UI's cookie), to act as them."""
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:]
-    return request.cookies.get("_token")
-
-
 def has_bearer(request: Request) -> bool:
     return request.headers.get("authorization", "").lower().startswith("bearer ")
 

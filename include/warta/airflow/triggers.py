@@ -133,13 +133,17 @@ class StepRecordTrigger(BaseTrigger):
     """Fires when the editorial DB holds the record of ``step_id`` for the item's round.
 
     It ends the waiting task itself (``TaskSuccessEvent``): the task never needs a
-    worker slot again, which keeps "recorded → task done" short however many wait.
+    worker slot, which keeps "recorded → task done" short however many wait.
+
+    Started from the triggerer (``StepRecordSensor.start_from_trigger``), ``item_id`` and
+    ``round_number`` arrive as Jinja templates and are rendered in place before ``run``;
+    they are read as numbers only there.
     """
 
-    def __init__(self, item_id: int, round_number: int, step_id: str, poll_seconds: float = 0.5):
+    def __init__(self, item_id: Any, round_number: Any, step_id: str, poll_seconds: float = 0.5):
         super().__init__()
-        self.item_id = int(item_id)
-        self.round_number = int(round_number)
+        self.item_id = item_id
+        self.round_number = round_number
         self.step_id = step_id
         self.poll_seconds = float(poll_seconds)
 
@@ -156,7 +160,7 @@ class StepRecordTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         feed = RecordFeed.for_running_loop(self.poll_seconds)
-        await feed.wait_for((self.item_id, self.round_number, self.step_id))
+        await feed.wait_for((int(self.item_id), int(self.round_number), self.step_id))
         self.log.info(
             "Step %s of item %s (round %s) is recorded", self.step_id, self.item_id, self.round_number
         )

@@ -1,0 +1,209 @@
+"""Benchmark: a thousand items parked at a human step, on the embedded stack.
+
+Starts the stack as `make run` has its components (api-server, scheduler, dag-processor,
+triggerer, the outbox loop) with the four channels' stand-ins, then:
+  1. parks N items: N intakes through Warta's REST API (``POST /warta/api/v1/items``,
+     ``--at-once`` in parallel); seconds from the first intake to the N-th step-1 task
+     deferred; worker slots the waiting steps hold (task instances queued or running)
+     and how many of them ever went to an executor (``queued_when``: 0 when they begin
+     in the triggerer); the triggerer's CPU share over an idle window;
+  2. with the N parked: brings ``--sample`` other items to the decision step and records
+     the decisions one after another: decision recorded → its sensor succeeds, and →
+     the next task (``keputusan``) starts, p50/p95;
+  3. one approved item with all four channels: approval → archived (``archived_at``).
+
+    .venv/bin/python bench/parking.py [--n 1000] [--sample 20] [--at-once 10]
+
+The last line holds the figures as key=value pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+import approval_latency
+from common import key_values, percentile
+from throughput import CHANNELS, Channels, _jpeg
+
+from warta.devstack import Stack, free_port
+
+HUMAN_STEPS = ("meliput", "menyusun", "memeriksa", "menyetujui")
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+class Bench(approval_latency.Bench):
+    def task_instances(self, task_id: str, states: list[str] | None = None, run_ids: list[str] | None = None) -> list[dict]:
+        body = {"dag_ids": ["warta_berita"], "task_ids": [task_id], "page_limit": 10000}
+        if states:
+            body["state"] = states
+        if run_ids:
+            body["dag_run_ids"] = run_ids
+        response = self.client.post("/api/v2/dags/~/dagRuns/~/taskInstances/list", json=body)
+        response.raise_for_status()
+        return response.json()["task_instances"]
+
+    def intake(self, count: int, at_once: int) -> tuple[list[int], dict[int, int]]:
+        token = self.stack.token("pelaksana")
+        batch = uuid.uuid4().hex[:6]
+
+        def one(index: int) -> tuple[int, int | None]:
+            with httpx.Client(base_url=self.stack.url, timeout=120,
+                              headers={"Authorization": f"Bearer {token}"}) as http:
+                response = http.post("/warta/api/v1/items", json={
+                    "title": f"Bench {batch} {index}", "channels": ["website"],
+                    "submission_key": f"bench-{batch}-{index}"})
+            return response.status_code, response.json().get("id") if response.status_code == 201 else None
+
+        with ThreadPoolExecutor(at_once) as pool:
+            answers = list(pool.map(one, range(count)))
+        statuses: dict[int, int] = {}
+        for status, _ in answers:
+            statuses[status] = statuses.get(status, 0) + 1
+        return [item_id for _, item_id in answers if item_id], statuses
+
+    def wait_deferred(self, task_id: str, run_ids: list[str], timeout: float) -> float:
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            self.stack.check_alive()
+            if len(self.task_instances(task_id, ["deferred"], run_ids)) >= len(run_ids):
+                return time.monotonic() - start
+            time.sleep(1)
+        raise TimeoutError(f"{task_id}: not every one of {len(run_ids)} deferred after {timeout:.0f}s")
+
+    def decisions(self, ids: list[int], gap: float) -> tuple[list[float], list[float]]:
+        """Record the decision of each item, then take recorded → sensor end and → keputusan start."""
+        recorded = {}
+        for item_id in ids:
+            self.service.record_step(item_id, "menyetujui", "subkoor", decision="approve")
+            recorded[item_id] = _time(next(r for r in self.service.history(item_id)["records"]
+                                           if r["step"] == "menyetujui")["recorded_at"])
+            time.sleep(gap)
+        run_ids = [f"item-{i}-round-1" for i in ids]
+        sensor, next_task, deadline = {}, {}, time.monotonic() + 180
+        while (len(sensor) < len(ids) or len(next_task) < len(ids)) and time.monotonic() < deadline:
+            for ti in self.task_instances("menyetujui", ["success"], run_ids):
+                item_id = int(ti["dag_run_id"].split("-")[1])
+                sensor.setdefault(item_id, (_time(ti["end_date"]) - recorded[item_id]).total_seconds())
+            for ti in self.task_instances("keputusan", None, run_ids):
+                if ti.get("start_date"):
+                    item_id = int(ti["dag_run_id"].split("-")[1])
+                    next_task.setdefault(item_id, (_time(ti["start_date"]) - recorded[item_id]).total_seconds())
+            time.sleep(0.5)
+        return list(sensor.values()), list(next_task.values())
+
+    def to_decision(self, ids: list[int]) -> None:
+        for index, item_id in enumerate(ids):
+            self.service.record_step(item_id, "meliput", "pelaksana", notes="bench")
+            self.service.record_step(item_id, "menyusun", "pelaksana", title=f"Berita bench {index}",
+                                     body="Paragraf satu.\n\nParagraf dua.")
+            self.service.record_step(item_id, "memeriksa", "operator")
+
+    def approval_to_archive(self) -> float:
+        from warta.service import Upload
+
+        item_id = self.service.create_item("pelaksana", title="Bench empat kanal", channels=CHANNELS,
+                                           uploads=[Upload("foto.jpg", _jpeg())])["id"]
+        self.to_decision([item_id])
+        self.wait_deferred("menyetujui", [f"item-{item_id}-round-1"], timeout=300)
+        self.service.record_step(item_id, "menyetujui", "subkoor", decision="approve")
+        approved = _time(next(r for r in self.service.history(item_id)["records"]
+                              if r["step"] == "menyetujui")["recorded_at"])
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            self.stack.check_alive()
+            archived = self.service.history(item_id).get("archived_at")
+            if archived:
+                return (_time(archived) - approved).total_seconds()
+            time.sleep(0.25)
+        raise TimeoutError("the four-channel item was not archived within 300 s")
+
+
+def run(n: int, sample: int, at_once: int, delay: float, home: Path) -> dict:
+    channels = Channels(delay, n)
+    stack = Stack(home=home, port=free_port(), parallelism=4, restart_crashed=True,
+                  extra_env=channels.connections())
+    try:
+        started = time.monotonic()
+        stack.start(timeout=300)
+        print(f"stack started in {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
+        bench = Bench(stack)
+
+        first_intake = time.monotonic()
+        ids, statuses = bench.intake(n, at_once)
+        intake_s = time.monotonic() - first_intake
+        print(f"{len(ids)} intakes answered in {intake_s:.0f}s: {statuses}", file=sys.stderr, flush=True)
+        run_ids = [f"item-{i}-round-1" for i in ids]
+        bench.wait_deferred("meliput", run_ids, timeout=max(600, 3 * n))
+        park_s = time.monotonic() - first_intake
+        print(f"{n} parked {park_s:.0f}s after the first intake", file=sys.stderr, flush=True)
+        parked = bench.task_instances("meliput", None, run_ids)
+        slots = sum(1 for ti in parked if ti["state"] in ("queued", "running", "scheduled"))
+        via_executor = sum(1 for ti in parked if ti.get("queued_when"))
+        time.sleep(5)
+        cpu = bench.triggerer_cpu(30)
+        print(f"slots={slots} via_executor={via_executor} triggerer_cpu={cpu:.1f}%", file=sys.stderr, flush=True)
+
+        # The sample: other items, brought to the decision step while the N wait.
+        sample_ids = [bench.service.create_item("pelaksana", title=f"Bench keputusan {k}", channels=["website"])["id"]
+                      for k in range(sample)]
+        bench.wait_deferred("meliput", [f"item-{i}-round-1" for i in sample_ids], timeout=300)
+        bench.to_decision(sample_ids)
+        bench.wait_deferred("menyetujui", [f"item-{i}-round-1" for i in sample_ids], timeout=300)
+        time.sleep(3)  # parked = each trigger is running in the triggerer
+        to_sensor, to_next = bench.decisions(sample_ids, gap=0.5)
+        print(f"decision → sensor {sorted(to_sensor)}", file=sys.stderr, flush=True)
+        print(f"decision → keputusan starts {sorted(to_next)}", file=sys.stderr, flush=True)
+
+        archive_s = bench.approval_to_archive()
+        print(f"four channels: approval → archived {archive_s:.1f}s", file=sys.stderr, flush=True)
+        return {
+            "n": n,
+            "intakes_201": statuses.get(201, 0),
+            "intakes_other": sum(v for k, v in statuses.items() if k != 201),
+            "intake_s": intake_s,
+            "park_s": park_s,
+            "slots_held": slots,
+            "human_steps_via_executor": via_executor,
+            "triggerer_cpu_pct": cpu,
+            "decision_to_sensor_p50_s": statistics.median(to_sensor),
+            "decision_to_sensor_p95_s": percentile(to_sensor, 0.95),
+            "decision_to_next_task_p50_s": statistics.median(to_next),
+            "decision_to_next_task_p95_s": percentile(to_next, 0.95),
+            "samples": len(to_next),
+            "approval_to_archived_4ch_s": archive_s,
+            "component_restarts": sum(stack.restarts.values()),
+        }
+    finally:
+        stack.stop()
+        channels.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=1000, help="items parked at step 1")
+    parser.add_argument("--sample", type=int, default=20, help="decisions recorded and timed")
+    parser.add_argument("--at-once", type=int, default=10, help="intakes in parallel")
+    parser.add_argument("--delay", type=float, default=0.2, help="seconds every channel stand-in takes to answer")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix=f"warta-parking-{args.n}-") as home:
+        result = run(args.n, args.sample, args.at_once, args.delay, Path(home))
+    print(f"result: {result}", file=sys.stderr, flush=True)
+    print(" ".join([f"channel_delay_s={args.delay}"] + key_values("park", result)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

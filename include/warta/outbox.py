@@ -1,0 +1,95 @@
+"""The run outbox: start the Airflow runs that the editorial DB asks for.
+
+An item and the request to start its run (``RunRequest``) are committed together; this
+loop starts the runs through Airflow's REST API, addressed and logged in only by the
+Airflow Connection ``warta_airflow_api``. Starting is idempotent (run id
+``item-<id>-round-<n>``; a run that exists counts as started), so a request drained
+twice, or by two loops, starts one run. A request that fails stays in the outbox and is
+tried again later, with a growing delay: none is ever lost.
+
+    warta outbox serve    (the stack's `outbox` component: drain, sleep, forever)
+    warta outbox drain    (once, e.g. from cron or after a restore)
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from warta.airflow_api import AirflowApi, AirflowApiError, start_item_run
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+BATCH = 50
+FIRST_RETRY_SECONDS = 2.0
+MAX_RETRY_SECONDS = 300.0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """2 s, 4 s, 8 s, ... up to 5 minutes after ``attempts`` failed tries."""
+    return timedelta(seconds=min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS))
+
+
+@dataclass
+class Outbox:
+    service: object  # EditorialService
+    api: AirflowApi | None = None
+    started: int = 0
+    failed: int = 0
+    _stop: bool = field(default=False, repr=False)
+
+    def _airflow(self) -> AirflowApi:
+        if self.api is None:
+            # One try per drain: the outbox itself retries, with backoff, without blocking others.
+            self.api = AirflowApi.from_connection()
+            self.api.attempts = 1
+        return self.api
+
+    def drain(self, limit: int = BATCH) -> dict[str, int]:
+        """Start every due request once; returns what happened."""
+        started = failed = 0
+        for request in self.service.due_run_requests(limit):
+            try:
+                start_item_run(self._airflow(), dag_id=request.dag_id, item_id=request.item_id,
+                               round_number=request.round, title=request.note)
+            except AirflowApiError as exc:
+                failed += 1
+                delay = retry_delay(request.attempts + 1)
+                log.warning("run %s not started (attempt %s): %s; next try in %.0f s",
+                            request.run_id, request.attempts + 1, exc, delay.total_seconds())
+                self.service.run_request_failed(request.id, str(exc), delay)
+                continue
+            self.service.run_request_started(request.id)
+            started += 1
+            log.info("run %s started", request.run_id)
+        self.started += started
+        self.failed += failed
+        return {"started": started, "failed": failed}
+
+    def serve(self, poll_seconds: float = POLL_SECONDS, heartbeat_file: str | None = None) -> None:
+        """Drain until SIGTERM or SIGINT; a full batch is followed at once by the next.
+        ``heartbeat_file`` is touched after every drain (a container's healthcheck)."""
+        from pathlib import Path
+
+        def stop(*_):
+            self._stop = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        log.info("outbox loop started (every %.1f s)", poll_seconds)
+        while not self._stop:
+            try:
+                result = self.drain()
+            except Exception:  # the editorial DB may be restarting: keep going, say why
+                log.exception("draining the run outbox failed; trying again")
+                result = {"started": 0, "failed": 1}
+            else:
+                if heartbeat_file:
+                    Path(heartbeat_file).touch()
+            if result["started"] + result["failed"] < BATCH:
+                time.sleep(poll_seconds)
+        log.info("outbox loop stopped (%s runs started, %s failed tries)", self.started, self.failed)

@@ -1,0 +1,92 @@
+"""The run outbox: every queued run is started once, failures are retried later with a
+growing delay, and no request is ever lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from warta.airflow_api import AirflowApiError
+from warta.models import RunRequest
+from warta.outbox import Outbox, retry_delay
+
+
+class FakeAirflow:
+    """Stands in for ``AirflowApi``: records triggers; an existing run counts as started."""
+
+    def __init__(self):
+        self.runs: dict[str, dict] = {}
+        self.failing = False
+        self.calls = 0
+
+    def trigger_run(self, dag_id, run_id, conf, note=None):
+        self.calls += 1
+        if self.failing:
+            raise AirflowApiError("Airflow answered HTTP 500 to POST /api/v2/dags/warta_berita/dagRuns")
+        return self.runs.setdefault(run_id, {"dag_run_id": run_id, "conf": conf, "note": note})
+
+
+def requests(service) -> list[RunRequest]:
+    with service.sessions() as session:
+        return list(session.scalars(select(RunRequest).order_by(RunRequest.id)))
+
+
+def test_drain_starts_each_queued_run_once(service):
+    airflow = FakeAirflow()
+    outbox = Outbox(service, api=airflow)
+    first = service.create_item("pelaksana", title="Liputan satu")
+    second = service.create_item("pelaksana", title="Liputan dua")
+    assert outbox.drain() == {"started": 2, "failed": 0}
+    assert airflow.runs[f"item-{first['id']}-round-1"]["conf"] == {"item_id": first["id"], "round": 1}
+    assert airflow.runs[f"item-{second['id']}-round-1"]["note"] == "Liputan dua"
+    assert all(r.started_at is not None for r in requests(service))
+    assert service.get_item(first["id"])["run_state"] == "started"
+    assert outbox.drain() == {"started": 0, "failed": 0} and airflow.calls == 2
+
+
+def test_a_failed_start_stays_queued_and_is_retried_with_backoff(service, clock):
+    airflow = FakeAirflow()
+    outbox = Outbox(service, api=airflow)
+    item = service.create_item("pelaksana", title="Liputan")
+    airflow.failing = True
+    assert outbox.drain() == {"started": 0, "failed": 1}
+    [request] = requests(service)
+    assert request.started_at is None and request.attempts == 1 and "HTTP 500" in request.last_error
+    assert service.get_item(item["id"])["run_state"] == "queued"
+    # Not due yet: the next drain leaves it alone.
+    assert outbox.drain() == {"started": 0, "failed": 0}
+    clock.now += retry_delay(1)
+    assert outbox.drain() == {"started": 0, "failed": 1}
+    assert requests(service)[0].attempts == 2
+    airflow.failing = False
+    clock.now += retry_delay(2)
+    assert outbox.drain() == {"started": 1, "failed": 0}
+    [request] = requests(service)
+    assert request.started_at is not None and request.last_error is None
+    assert list(airflow.runs) == [f"item-{item['id']}-round-1"]
+
+
+def test_a_run_started_twice_by_two_drainers_is_one_run(service):
+    airflow = FakeAirflow()
+    service.create_item("pelaksana", title="Liputan")
+    # Both loops read the request before either marks it started.
+    pending = service.due_run_requests()
+    Outbox(service, api=airflow).drain()
+    service.due_run_requests = lambda limit=50: pending
+    Outbox(service, api=airflow).drain()
+    assert len(airflow.runs) == 1 and airflow.calls == 2
+
+
+def test_retry_delay_grows_and_is_capped():
+    assert [retry_delay(n).total_seconds() for n in (1, 2, 3)] == [2, 4, 8]
+    assert retry_delay(50) == timedelta(minutes=5)
+
+
+def test_the_next_round_goes_through_the_outbox(service):
+    airflow = FakeAirflow()
+    item = service.create_item("pelaksana", title="Liputan")
+    service.request_run(item["id"], 2)
+    Outbox(service, api=airflow).drain()
+    assert sorted(airflow.runs) == [f"item-{item['id']}-round-1", f"item-{item['id']}-round-2"]
+    assert airflow.runs[f"item-{item['id']}-round-2"]["conf"] == {"item_id": item["id"], "round": 2}
