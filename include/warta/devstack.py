@@ -269,6 +269,9 @@ class Stack:
                 ),
                 "WARTA_STORAGE_URL": str(self.home / "warta" / "files"),
                 "PYTHONUNBUFFERED": "1",
+                # glibc gives each thread its own malloc arena; the threaded servers
+                # (api-server, triggerer) keep idle memory in them. Two are plenty here.
+                "MALLOC_ARENA_MAX": "2",
                 "PATH": f"{self.bin}{os.pathsep}{env.get('PATH', '')}",
             }
         )

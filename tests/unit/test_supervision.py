@@ -115,3 +115,10 @@ def test_uptime_reads_like_a_person_would_say_it():
     assert format_uptime(59) == "0m 59s"
     assert format_uptime(3 * 3600 + 120) == "3h 2m"
     assert format_uptime(2 * 86400 + 3600) == "2d 1h 0m"
+
+
+def test_status_of_a_stack_that_is_not_running_is_a_clear_error(tmp_path):
+    shown = subprocess.run([str(Path(sys.executable).parent / "warta"), "status", "--home", str(tmp_path)],
+                           capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 2
+    assert "Warta is not running" in shown.stderr and "Traceback" not in shown.stderr
