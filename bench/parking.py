@@ -133,8 +133,9 @@ class Bench(approval_latency.Bench):
 
 def run(n: int, sample: int, at_once: int, delay: float, home: Path) -> dict:
     channels = Channels(delay, n)
+    # Every waiting step is a trigger: the triggerer must take them all (default 1000).
     stack = Stack(home=home, port=free_port(), parallelism=4, restart_crashed=True,
-                  extra_env=channels.connections())
+                  extra_env={**channels.connections(), "AIRFLOW__TRIGGERER__CAPACITY": str(n + sample + 100)})
     try:
         started = time.monotonic()
         stack.start(timeout=300)
