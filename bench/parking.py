@@ -45,15 +45,34 @@ def _time(value: str | None) -> datetime | None:
 
 
 class Bench(approval_latency.Bench):
-    def task_instances(self, task_id: str, states: list[str] | None = None, run_ids: list[str] | None = None) -> list[dict]:
-        body = {"dag_ids": ["warta_berita"], "task_ids": [task_id], "page_limit": 10000}
+    def _list(self, body: dict) -> dict:
+        # Airflow on SQLite answers 500 now and then under load ("database is locked"): try again.
+        for attempt in range(5):
+            response = self.client.post("/api/v2/dags/~/dagRuns/~/taskInstances/list", json=body)
+            if response.status_code < 500:
+                break
+            time.sleep(1 + attempt)
+        response.raise_for_status()
+        return response.json()
+
+    def task_instances(self, task_id: str, states: list[str] | None = None, run_ids: list[str] | None = None,
+                       count_only: bool = False) -> list[dict] | int:
+        """The task instances (all pages; Airflow gives at most 100 a page), or their number."""
+        body: dict = {"dag_ids": ["warta_berita"], "task_ids": [task_id], "page_limit": 1 if count_only else 100}
         if states:
             body["state"] = states
         if run_ids:
             body["dag_run_ids"] = run_ids
-        response = self.client.post("/api/v2/dags/~/dagRuns/~/taskInstances/list", json=body)
-        response.raise_for_status()
-        return response.json()["task_instances"]
+        first = self._list(body)
+        if count_only:
+            return first["total_entries"]
+        found = list(first["task_instances"])
+        while len(found) < first["total_entries"]:
+            page = self._list(body | {"page_offset": len(found)})["task_instances"]
+            if not page:
+                break
+            found += page
+        return found
 
     def intake(self, count: int, at_once: int) -> tuple[list[int], dict[int, int]]:
         token = self.stack.token("pelaksana")
@@ -78,7 +97,7 @@ class Bench(approval_latency.Bench):
         start = time.monotonic()
         while time.monotonic() - start < timeout:
             self.stack.check_alive()
-            if len(self.task_instances(task_id, ["deferred"], run_ids)) >= len(run_ids):
+            if self.task_instances(task_id, ["deferred"], run_ids, count_only=True) >= len(run_ids):
                 return time.monotonic() - start
             time.sleep(1)
         raise TimeoutError(f"{task_id}: not every one of {len(run_ids)} deferred after {timeout:.0f}s")
@@ -133,8 +152,9 @@ class Bench(approval_latency.Bench):
 
 def run(n: int, sample: int, at_once: int, delay: float, home: Path) -> dict:
     channels = Channels(delay, n)
+    # Every waiting step is a trigger: the triggerer must take them all (default 1000).
     stack = Stack(home=home, port=free_port(), parallelism=4, restart_crashed=True,
-                  extra_env=channels.connections())
+                  extra_env={**channels.connections(), "AIRFLOW__TRIGGERER__CAPACITY": str(n + sample + 100)})
     try:
         started = time.monotonic()
         stack.start(timeout=300)

@@ -91,10 +91,8 @@ class AirflowApi:
         return response.json()
 
     def trigger_run(self, dag_id: str, run_id: str, conf: dict[str, Any], note: str | None = None) -> dict[str, Any]:
-        """Start the run (idempotent: an existing run with this id is returned)."""
-        existing = self.get_run(dag_id, run_id)
-        if existing is not None:
-            return existing
+        """Start the run (idempotent: a run with this id that exists already is returned).
+        One request when the run is new; the run is looked up only when Airflow says it exists."""
         body: dict[str, Any] = {"dag_run_id": run_id, "logical_date": None, "conf": conf}
         if note:
             body["note"] = note[:1000]

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 BATCH = 50
+# Runs started at once: Airflow's api-server answers several requests in parallel.
+CONCURRENCY = 4
 FIRST_RETRY_SECONDS = 2.0
 MAX_RETRY_SECONDS = 300.0
 
@@ -38,6 +40,7 @@ def retry_delay(attempts: int) -> timedelta:
 class Outbox:
     service: object  # EditorialService
     api: AirflowApi | None = None
+    concurrency: int = CONCURRENCY
     started: int = 0
     failed: int = 0
     _stop: bool = field(default=False, repr=False)
@@ -49,23 +52,32 @@ class Outbox:
             self.api.attempts = 1
         return self.api
 
+    def _start(self, request) -> bool:
+        try:
+            start_item_run(self._airflow(), dag_id=request.dag_id, item_id=request.item_id,
+                           round_number=request.round, title=request.note)
+        except AirflowApiError as exc:
+            delay = retry_delay(request.attempts + 1)
+            log.warning("run %s not started (attempt %s): %s; next try in %.0f s",
+                        request.run_id, request.attempts + 1, exc, delay.total_seconds())
+            self.service.run_request_failed(request.id, str(exc), delay)
+            return False
+        self.service.run_request_started(request.id)
+        log.info("run %s started", request.run_id)
+        return True
+
     def drain(self, limit: int = BATCH) -> dict[str, int]:
-        """Start every due request once; returns what happened."""
-        started = failed = 0
-        for request in self.service.due_run_requests(limit):
-            try:
-                start_item_run(self._airflow(), dag_id=request.dag_id, item_id=request.item_id,
-                               round_number=request.round, title=request.note)
-            except AirflowApiError as exc:
-                failed += 1
-                delay = retry_delay(request.attempts + 1)
-                log.warning("run %s not started (attempt %s): %s; next try in %.0f s",
-                            request.run_id, request.attempts + 1, exc, delay.total_seconds())
-                self.service.run_request_failed(request.id, str(exc), delay)
-                continue
-            self.service.run_request_started(request.id)
-            started += 1
-            log.info("run %s started", request.run_id)
+        """Start every due request once (``concurrency`` at a time); returns what happened."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        requests = self.service.due_run_requests(limit)
+        if not requests:
+            return {"started": 0, "failed": 0}
+        self._airflow()  # the Connection is read once, before the threads share it
+        with ThreadPoolExecutor(min(self.concurrency, len(requests))) as pool:
+            outcomes = list(pool.map(self._start, requests))
+        started = sum(outcomes)
+        failed = len(outcomes) - started
         self.started += started
         self.failed += failed
         return {"started": started, "failed": failed}
