@@ -19,10 +19,14 @@ Calls: ``POST /2/media/upload`` (multipart ``media``, ``media_category=tweet_ima
 Exactly once: the text's fingerprint and the time are recorded before the post, its id
 after. A later attempt reads the recorded post, or finds it in the account's recent posts;
 X's own "duplicate content" refusal leads to the same look-up.
+
+X answers a post's ``text`` with ``&``, ``<`` and ``>`` as HTML entities; what Warta reads
+back is decoded (``_plain_text``) before it is compared with what was sent.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import threading
@@ -297,7 +301,7 @@ class XPublisher:
         if found is None:
             failures.append("the post is not there any more")
             return CheckResult(ok=False, http_status=404, evidence=evidence)
-        text = found.get("text") or ""
+        text = _plain_text(found)
         evidence["text_excerpt"] = text[:280]
         evidence["title_found"] = _comparable(content.title)[:60] in _comparable(text)
         if not evidence["title_found"]:
@@ -348,7 +352,7 @@ class XPublisher:
         answer = self.api.call("GET", f"/2/users/{me['id']}/tweets", "looking for the post of an earlier attempt",
                                params=params, attempt=attempt)
         for candidate in answer.get("data") or []:
-            if _text_fingerprint(candidate.get("text") or "") == wanted:
+            if _text_fingerprint(_plain_text(candidate)) == wanted:
                 return candidate
         return None
 
@@ -376,6 +380,12 @@ def _mask(*secrets: str) -> None:
         return
     for secret in secrets:
         mask_secret(secret)
+
+
+def _plain_text(tweet: dict[str, Any]) -> str:
+    """A post's text as typed: X sends ``&``, ``<`` and ``>`` as entities (and escapes every
+    ``&``, so decoding once is exact)."""
+    return html.unescape(str(tweet.get("text") or ""))
 
 
 def _text_fingerprint(text: str) -> str:
