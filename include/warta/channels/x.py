@@ -253,9 +253,11 @@ class XPublisher:
         self.channel = channel
         self.api = api or XApi(channel, token_store)
         self.rules = rules_for(channel)
+        self._account: dict[str, Any] | None = None
 
     # ------------------------------------------------------------ the protocol
     def find_existing(self, marker: str, attempt: PublishAttempt | None = None) -> RemotePost | None:
+        self._me(attempt)  # the credentials first: a token refresh if due, then GET /2/users/me
         details = attempt.details if attempt else {}
         if details.get("tweet_id"):
             found = self._read(details["tweet_id"], attempt)
@@ -272,6 +274,7 @@ class XPublisher:
 
     def publish(self, content: PostContent, marker: str, attempt: PublishAttempt | None = None) -> RemotePost:
         attempt = attempt or PublishAttempt()
+        self._me(attempt)
         post = adapt(content, self.rules)
         media_ids = self._upload(post.images, attempt)
         attempt.note(fingerprint=_text_fingerprint(post.text), requested_at=epoch_now(), marker=marker)
@@ -340,8 +343,12 @@ class XPublisher:
         return answer.get("data")  # a deleted post: 200 with "errors" and no "data"
 
     def _me(self, attempt: PublishAttempt | None) -> dict[str, Any]:
-        answer = self.api.call("GET", "/2/users/me", "reading the account", attempt=attempt)
-        return answer["data"]
+        """The account the connection's tokens belong to (read once per publisher)."""
+        if self._account is None:
+            answer = self.api.call("GET", "/2/users/me", "checking the account's tokens (GET /2/users/me)",
+                                   attempt=attempt)
+            self._account = answer["data"]
+        return self._account
 
     def _find_by_fingerprint(self, wanted: str, requested_at: int, attempt) -> dict[str, Any] | None:
         me = self._me(attempt)
