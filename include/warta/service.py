@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -487,23 +487,60 @@ class EditorialService:
 
     # ------------------------------------------------------ publications
     def publication_intent(self, item_id: int, channel: str) -> Publication:
-        """The channel's publication row, created (with its marker) before any remote call."""
+        """The channel's publication row, created (with its marker) before any remote call.
+        Two attempts creating it at the same moment get the same row (and marker)."""
+        for _ in range(2):
+            with self._session() as session:
+                publication = session.scalars(
+                    select(Publication).where(Publication.item_id == item_id, Publication.channel == channel)
+                ).one_or_none()
+                if publication is None:
+                    publication = Publication(
+                        item_id=item_id, channel=channel, status="pending",
+                        marker=f"warta-{item_id}-{channel}-{uuid.uuid4().hex[:10]}", created_at=self.clock(),
+                        attempts=0,
+                    )
+                    session.add(publication)
+                    self._audit(session, item_id, PIPELINE_ACTOR, "publication_intent", channel=channel,
+                                marker=publication.marker)
+                publication.attempts += 1
+                try:
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()  # created meanwhile by the other attempt: read it
+                    continue
+                return publication
+        raise RuntimeError(f"publication intent of item {item_id} on {channel} could not be recorded")
+
+    def claim_publication(self, publication_id: int, owner: str, seconds: float) -> bool:
+        """Take (or extend) the lease on a publication's intent for ``seconds``, atomically:
+        True when ``owner`` holds it now; False while another attempt's lease runs, or when
+        the publication is already published."""
+        now = self.clock()
         with self._session() as session:
-            publication = session.scalars(
-                select(Publication).where(Publication.item_id == item_id, Publication.channel == channel)
-            ).one_or_none()
-            if publication is None:
-                publication = Publication(
-                    item_id=item_id, channel=channel, status="pending",
-                    marker=f"warta-{item_id}-{channel}-{uuid.uuid4().hex[:10]}", created_at=self.clock(),
-                    attempts=0,
-                )
-                session.add(publication)
-                self._audit(session, item_id, PIPELINE_ACTOR, "publication_intent", channel=channel,
-                            marker=publication.marker)
-            publication.attempts += 1
+            claimed = session.execute(
+                update(Publication)
+                .where(Publication.id == publication_id, Publication.status != "published",
+                       or_(Publication.lease_owner.is_(None), Publication.lease_owner == owner,
+                           Publication.lease_expires_at.is_(None), Publication.lease_expires_at < now))
+                .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=seconds))
+                .execution_options(synchronize_session=False)
+            ).rowcount
             session.commit()
-            return publication
+            return claimed == 1
+
+    def release_publication(self, publication_id: int, owner: str) -> None:
+        """End ``owner``'s lease (a retry may start at once)."""
+        with self._session() as session:
+            session.execute(
+                update(Publication).where(Publication.id == publication_id, Publication.lease_owner == owner)
+                .values(lease_owner=None, lease_expires_at=None).execution_options(synchronize_session=False)
+            )
+            session.commit()
+
+    def publication(self, publication_id: int) -> Publication:
+        with self._session() as session:
+            return session.get(Publication, publication_id)
 
     def publication_done(self, publication_id: int, *, remote_id: str, url: str, details: dict | None = None) -> Publication:
         with self._session() as session:
