@@ -32,7 +32,7 @@ from warta.models import (
     run_id_for,
     utcnow,
 )
-from warta.storage import Storage, asset_key
+from warta.storage import Storage, asset_key, display_filename, photo_problem
 from warta.workflow import Conflict, InvalidInput, NotFound, Position
 
 PIPELINE_ACTOR = "warta"
@@ -166,6 +166,7 @@ class EditorialService:
         limits = self.config.limits
         kinds_by_ext = {ext: kind for kind, exts in limits.upload_types.items() for ext in exts}
         uploads = list(uploads)
+        content_types: dict[int, str | None] = {}
         # Every file is checked before any is stored: a bad second file stores nothing.
         for upload in uploads:
             ext = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
@@ -181,6 +182,15 @@ class EditorialService:
                 )
             if not upload.data:
                 raise InvalidInput(f"{upload.filename!r} is empty", field="files")
+            if len(upload.caption or "") > limits.caption_max_chars:
+                raise InvalidInput(f"the caption of {upload.filename!r} is longer than {limits.caption_max_chars} "
+                                   "characters", field="files")
+            if kinds_by_ext[ext] == "photo":
+                # Photos are published: what a channel would refuse is refused here, not at publishing.
+                photo_type, problem = photo_problem(upload.data, limits.photo_max_pixels)
+                if problem:
+                    raise InvalidInput(f"{upload.filename!r} {problem}", field="files")
+                content_types[id(upload)] = photo_type
         assets = []
         for upload in uploads:
             ext = upload.filename.rsplit(".", 1)[-1].lower()
@@ -191,14 +201,15 @@ class EditorialService:
             asset = Asset(
                 item_id=item_id,
                 kind=kinds_by_ext[ext],
-                filename=upload.filename[:255],
-                content_type=upload.content_type
+                filename=display_filename(upload.filename),
+                # A photo's type is what its bytes are, not what the browser claimed.
+                content_type=content_types.get(id(upload)) or upload.content_type
                 or mimetypes.guess_type(upload.filename)[0]
                 or "application/octet-stream",
                 size=len(upload.data),
                 sha256=hashlib.sha256(upload.data).hexdigest(),
                 storage_key=key,
-                caption=(upload.caption or "")[:1000],
+                caption=upload.caption or "",
                 uploaded_by=actor,
                 created_at=self.clock(),
             )

@@ -480,3 +480,12 @@ def _visible(page: str) -> str:
     from warta.content import text_of_html
 
     return " ".join(text_of_html(page).split())
+
+
+def test_a_long_file_name_is_uploaded_with_its_extension(pretty_site, monkeypatch):
+    name = "Dokumentasi kegiatan " + "panjang sekali " * 20 + ".png"
+    remote = connect(monkeypatch, pretty_site).publish(
+        news(media=(MediaFile(name, png_bytes(), "image/png"),)), MARKER)
+    [media] = pretty_site.fake.media.values()
+    assert media.filename.endswith(".png") and len(media.filename) <= 120
+    assert remote.details["featured_image_url"].endswith(".png")

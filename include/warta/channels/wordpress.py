@@ -51,6 +51,7 @@ from warta.channels.base import (
 from warta.channels.api import send_request
 from warta.config import Channel
 from warta.content import text_of_html
+from warta.storage import safe_filename
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +222,7 @@ class WordPressPublisher:
             data=media_file.data,
             headers={
                 "Content-Type": media_file.content_type or "application/octet-stream",
-                "Content-Disposition": f'attachment; filename="{_ascii_file_name(media_file.filename)}"',
+                "Content-Disposition": f'attachment; filename="{safe_filename(media_file.filename)}"',
             },
         )
         log.info("%s: uploaded %s as media %s", self.channel.id, media_file.filename, item.get("id"))
@@ -582,13 +583,6 @@ def _no_shortcodes(body_html: str) -> str:
     """The body with its square brackets as character references, so that text like
     ``[gallery]`` in a manuscript is shown as typed and never runs as a shortcode."""
     return body_html.replace("[", "&#91;").replace("]", "&#93;")
-
-
-def _ascii_file_name(filename: str) -> str:
-    """A file name safe inside a Content-Disposition header (WordPress sanitizes it anyway)."""
-    name = unicodedata.normalize("NFKD", filename.replace("\\", "/").rsplit("/", 1)[-1])
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", name.encode("ascii", "ignore").decode()).strip("-.")
-    return name or "file"
 
 
 def _distinct(names: tuple[str, ...] | list[str]) -> list[str]:

@@ -630,6 +630,10 @@ class FakeWordPress:
                                "Invalid Content-Disposition supplied. Content-Disposition needs to be formatted "
                                'as `attachment; filename="image.png"` or similar.')
         filename = sanitize_file_name(filename)
+        if len(filename.encode()) > 250:
+            # The file system refuses the name (255 bytes, less WordPress's "-1" and size suffixes).
+            raise ApiError(500, "rest_upload_unknown_error",
+                           f"The uploaded file could not be moved to wp-content/uploads/{filename}.")
         extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
         if extension not in UPLOAD_TYPES:
             # WordPress really answers 500 here (a failed sideload).
