@@ -15,7 +15,7 @@ import signal
 import sys
 
 from warta.sandbox.serving import make_app_server
-from warta.sandbox.wordpress import FakeWordPress
+from warta.sandbox.wordpress import ROLE_CAPABILITIES, FakeWordPress
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,12 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plain-permalinks", action="store_true",
                         help="serve the API only as ?rest_route=, like a site without pretty permalinks")
     parser.add_argument("--title", default="Warta Sandbox", help="site title")
+    parser.add_argument("--role", default="administrator", choices=sorted(ROLE_CAPABILITIES),
+                        help="WordPress role of the user (author: no unfiltered_html, kses filters what it saves)")
     args = parser.parse_args(argv)
     if not args.password:
         parser.error("--password (or WARTA_SANDBOX_PASSWORD) is required")
 
     site = FakeWordPress(user=args.user, application_password=args.password,
-                         pretty_permalinks=not args.plain_permalinks, site_title=args.title, state_file=args.state)
+                         pretty_permalinks=not args.plain_permalinks, site_title=args.title, state_file=args.state,
+                         role=args.role)
     server = make_app_server(site, args.host, args.port)
     connection = {"conn_type": "http", "host": args.host, "port": server.port, "schema": "http",
                   "login": args.user, "password": "<the --password>"}

@@ -9,8 +9,10 @@ with a configuration of our own on a free loopback port (never the system servic
 with its init script when it is not running, creates a fresh database and user, writes
 ``/etc/wordpress/config-127.0.0.1.php`` (``WP_ENVIRONMENT_TYPE`` is ``local`` so
 Application Passwords work over plain http), starts Apache, installs WordPress through
-``wp_install()`` and creates an Application Password. It writes ``DIR/site.json``:
-``{"url", "user", "application_password", "admin_password", "port"}``.
+``wp_install()`` and creates an Application Password for the Administrator and for a
+second user with the Author role (no ``unfiltered_html``: kses filters what it saves).
+It writes ``DIR/site.json``: ``{"url", "user", "application_password", "admin_password",
+"author_user", "author_application_password", "port"}``.
 
 Several test sessions on one machine each get their own site: Debian's wp-config picks
 the configuration by host name, so a second one while the first runs listens on
@@ -44,6 +46,7 @@ DEFAULT_DIR = Path(os.environ.get("WARTA_WORDPRESS_DIR", "/var/tmp/warta-wordpre
 # The sites running now (one file per loopback address) and whether Warta started MariaDB.
 REGISTRY = Path("/var/tmp/warta-wordpress-sites")
 WP_USER = "warta"
+WP_AUTHOR = "warta_penulis"
 WORDPRESS_ROOT = Path("/usr/share/wordpress")
 CONTENT_DIR = Path("/var/lib/wordpress/wp-content")
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
@@ -171,8 +174,9 @@ def write_site_config(site: Site, port: int, db_password: str) -> None:
     shutil.chown(uploads, user="www-data", group="www-data")
 
 
-def install_wordpress(site: Site, port: int, admin_password: str) -> str:
-    """Install the site and create an Application Password; returns that password."""
+def install_wordpress(site: Site, port: int, admin_password: str) -> dict:
+    """Install the site, add the Author, and create an Application Password for each;
+    returns ``{"application_password", "author_application_password"}``."""
     script = f"""
     $_SERVER['HTTP_HOST'] = '{site.host}:{port}';
     $_SERVER['SERVER_NAME'] = '{site.host}';
@@ -187,10 +191,15 @@ def install_wordpress(site: Site, port: int, admin_password: str) -> str:
     $user = get_user_by('login', '{WP_USER}');
     list($password, $item) = WP_Application_Passwords::create_new_application_password(
         $user->ID, array('name' => 'warta-tests'));
-    echo json_encode(array('application_password' => $password));
+    // An Author may publish and upload but not post unfiltered HTML (its login password is never used).
+    $author_id = wp_insert_user(array('user_login' => '{WP_AUTHOR}', 'user_pass' => wp_generate_password(24),
+        'user_email' => 'penulis@example.test', 'role' => 'author'));
+    list($author_password, $author_item) = WP_Application_Passwords::create_new_application_password(
+        $author_id, array('name' => 'warta-tests'));
+    echo json_encode(array('application_password' => $password, 'author_application_password' => $author_password));
     """
     result = run(["php", "-r", script], capture_output=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])["application_password"]
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 # ------------------------------------------------------------------- Apache
@@ -357,13 +366,14 @@ def up(folder: Path, port: int | None) -> dict:
         admin_password = secrets.token_urlsafe(18)
         create_database(site, db_password)
         write_site_config(site, port, db_password)
-        application_password = install_wordpress(site, port, admin_password)
+        passwords = install_wordpress(site, port, admin_password)
         apache_pid = start_apache(folder, site.host, port)
         site.entry.write_text(json.dumps({"dir": str(folder), "apache_pid": apache_pid}))
     url = f"http://{site.host}:{port}"
     wait_for_site(url)
     info = {"url": url, "host": site.host, "port": port, "user": WP_USER,
-            "application_password": application_password, "admin_password": admin_password}
+            "application_password": passwords["application_password"], "admin_password": admin_password,
+            "author_user": WP_AUTHOR, "author_application_password": passwords["author_application_password"]}
     site_file = folder / "site.json"
     site_file.write_text(json.dumps(info, indent=2))
     site_file.chmod(0o600)

@@ -134,6 +134,10 @@ class Limits:
     notes_max_chars: int = 10000
     reason_min_chars: int = 5
     upload_max_bytes: int = 50 * 1024 * 1024
+    # Photos beyond this many pixels fail on the website (GD within PHP's memory) and in the
+    # social channels' conversion (Pillow's decompression-bomb guard): refused at intake.
+    photo_max_pixels: int = 50_000_000
+    caption_max_chars: int = 1000
     # asset kind -> allowed file extensions
     upload_types: dict = field(
         default_factory=lambda: {

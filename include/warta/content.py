@@ -9,8 +9,8 @@ publishing pipeline both call it, so the preview is exactly what is published.
 
 from __future__ import annotations
 
-import html
 import re
+from html.parser import HTMLParser
 
 import nh3
 
@@ -25,7 +25,8 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 # A paragraph that starts with one of these is already a block: it is not wrapped in <p>.
 _BLOCK_START = re.compile(r"^\s*<(ul|ol|blockquote|h2|h3|h4|p)\b", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]*>")
+# Elements whose end starts a new line of text in the plain version.
+_BLOCK_TAGS = frozenset({"p", "br", "li", "blockquote", "h2", "h3", "h4", "ul", "ol"})
 
 
 def sanitize_html(fragment: str) -> str:
@@ -56,9 +57,42 @@ def manuscript_html(body: str) -> str:
     return publishable_html(body)
 
 
+class _TextOf(HTMLParser):
+    """The text a reader sees in sanitized HTML: character references decoded once,
+    attribute values (link titles) not part of it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def text_of_html(fragment: str) -> str:
+    """What a reader sees of an HTML fragment, as plain text (not HTML: a ``<`` in it is
+    a character the reader sees, so whoever puts it into HTML must escape it)."""
+    reader = _TextOf()
+    reader.feed(fragment or "")
+    reader.close()
+    return "".join(reader.parts)
+
+
 def plain_text(body: str) -> str:
-    """The body's words without markup (excerpts, search)."""
-    return html.unescape(_TAG.sub(" ", publishable_html(body)))
+    """The body's words without markup (excerpts, social captions, search).
+
+    The result is text, never markup: an escaped ``&lt;script&gt;`` in the body is the
+    text ``<script>`` here, which each channel escapes for its own format (WordPress
+    fields are HTML; social posts are plain text and take it as is)."""
+    return text_of_html(publishable_html(body))
 
 
 def excerpt(body: str, limit: int = 300) -> str:

@@ -220,6 +220,10 @@ class Publication(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The publishing attempt now holding the intent, and until when: a second attempt at
+    # the same moment waits instead of posting too; a crashed holder's lease lapses.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
 
     item: Mapped[NewsItem] = relationship(back_populates="publications")
 

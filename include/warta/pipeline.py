@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from typing import Callable
 
 from sqlalchemy.exc import IntegrityError
@@ -67,6 +68,11 @@ def links_to(channel, item_channels: list[str]) -> str | None:
     return link_from if link_from and link_from in item_channels else None
 
 
+# How long a publishing attempt's lease on the publication lasts past its latest sign of
+# life (each recorded step, each wait): longer than any one remote call may take.
+LEASE_SECONDS = 180.0
+
+
 def _content_for(service: EditorialService, item_id: int, channel_id: str, links: dict[str, str] | None = None):
     channel = service.config.channels[channel_id]
     manuscript = service.approved_manuscript(item_id)
@@ -114,18 +120,30 @@ def publish(
     Before any call the publication's intent (its marker) is recorded; publishers record
     their progress (ids, fingerprints) on it as they go, and every attempt first looks
     for what an earlier one did. Throttling waits as the channel says while the wait
-    fits the step's standard time (sop.yaml), and otherwise fails for Airflow to retry."""
+    fits the step's standard time (sop.yaml), and otherwise fails for Airflow to retry.
+
+    Two attempts at the same moment (a retry while the first still runs) cannot both
+    post: each first takes the publication's lease in the editorial DB; the one that
+    does not get it fails retryable and finds the post published when it runs again."""
     config = service.config
     if channel_id not in config.channels:
         raise StepFailed(f"channel {channel_id!r} is not configured", retryable=False)
     channel = config.channels[channel_id]
     publication = service.publication_intent(item_id, channel_id)
+    owner = uuid.uuid4().hex
+    if publication.status != "published" and not service.claim_publication(publication.id, owner, LEASE_SECONDS):
+        publication = service.publication(publication.id)
+        if publication.status != "published":
+            raise StepFailed(
+                f"{channel.name_id}: another attempt is publishing this item now (its lease lasts until "
+                f"{publication.lease_expires_at:%H:%M:%S} UTC); this one stops without posting", retryable=True)
     if publication.status != "published":
         publication_id = publication.id
         budget = config.step_of_kind("publish").standard_time.total_seconds()
         attempt = PublishAttempt(
             publication.details or {}, deadline=clock() + budget, clock=clock, sleep=sleep,
             record=lambda details: service.publication_progress(publication_id, details),
+            keep_alive=lambda seconds: service.claim_publication(publication_id, owner, seconds + LEASE_SECONDS),
         )
         try:
             publisher = publisher_for(channel)
@@ -155,6 +173,8 @@ def publish(
             if not exc.retryable:  # retrying will not help: someone has to act
                 alert_operator(service, item_id, message)
             raise StepFailed(message, retryable=exc.retryable) from exc
+        finally:
+            service.release_publication(publication_id, owner)
     publish_step = config.step_of_kind("publish")
     published = {p.channel for p in service.publications(item_id) if p.status == "published"}
     if set(service.item_channels(item_id)) <= published:

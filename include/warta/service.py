@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -33,7 +33,7 @@ from warta.models import (
     run_id_for,
     utcnow,
 )
-from warta.storage import Storage, asset_key
+from warta.storage import Storage, asset_key, display_filename, photo_problem
 from warta.workflow import Conflict, InvalidInput, NotFound, Position
 
 PIPELINE_ACTOR = "warta"
@@ -167,6 +167,7 @@ class EditorialService:
         limits = self.config.limits
         kinds_by_ext = {ext: kind for kind, exts in limits.upload_types.items() for ext in exts}
         uploads = list(uploads)
+        content_types: dict[int, str | None] = {}
         # Every file is checked before any is stored: a bad second file stores nothing.
         for upload in uploads:
             ext = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
@@ -182,6 +183,15 @@ class EditorialService:
                 )
             if not upload.data:
                 raise InvalidInput(f"{upload.filename!r} is empty", field="files")
+            if len(upload.caption or "") > limits.caption_max_chars:
+                raise InvalidInput(f"the caption of {upload.filename!r} is longer than {limits.caption_max_chars} "
+                                   "characters", field="files")
+            if kinds_by_ext[ext] == "photo":
+                # Photos are published: what a channel would refuse is refused here, not at publishing.
+                photo_type, problem = photo_problem(upload.data, limits.photo_max_pixels)
+                if problem:
+                    raise InvalidInput(f"{upload.filename!r} {problem}", field="files")
+                content_types[id(upload)] = photo_type
         assets = []
         for upload in uploads:
             ext = upload.filename.rsplit(".", 1)[-1].lower()
@@ -192,14 +202,15 @@ class EditorialService:
             asset = Asset(
                 item_id=item_id,
                 kind=kinds_by_ext[ext],
-                filename=upload.filename[:255],
-                content_type=upload.content_type
+                filename=display_filename(upload.filename),
+                # A photo's type is what its bytes are, not what the browser claimed.
+                content_type=content_types.get(id(upload)) or upload.content_type
                 or mimetypes.guess_type(upload.filename)[0]
                 or "application/octet-stream",
                 size=len(upload.data),
                 sha256=hashlib.sha256(upload.data).hexdigest(),
                 storage_key=key,
-                caption=(upload.caption or "")[:1000],
+                caption=upload.caption or "",
                 uploaded_by=actor,
                 created_at=self.clock(),
             )
@@ -553,23 +564,60 @@ class EditorialService:
 
     # ------------------------------------------------------ publications
     def publication_intent(self, item_id: int, channel: str) -> Publication:
-        """The channel's publication row, created (with its marker) before any remote call."""
+        """The channel's publication row, created (with its marker) before any remote call.
+        Two attempts creating it at the same moment get the same row (and marker)."""
+        for _ in range(2):
+            with self._session() as session:
+                publication = session.scalars(
+                    select(Publication).where(Publication.item_id == item_id, Publication.channel == channel)
+                ).one_or_none()
+                if publication is None:
+                    publication = Publication(
+                        item_id=item_id, channel=channel, status="pending",
+                        marker=f"warta-{item_id}-{channel}-{uuid.uuid4().hex[:10]}", created_at=self.clock(),
+                        attempts=0,
+                    )
+                    session.add(publication)
+                    self._audit(session, item_id, PIPELINE_ACTOR, "publication_intent", channel=channel,
+                                marker=publication.marker)
+                publication.attempts += 1
+                try:
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()  # created meanwhile by the other attempt: read it
+                    continue
+                return publication
+        raise RuntimeError(f"publication intent of item {item_id} on {channel} could not be recorded")
+
+    def claim_publication(self, publication_id: int, owner: str, seconds: float) -> bool:
+        """Take (or extend) the lease on a publication's intent for ``seconds``, atomically:
+        True when ``owner`` holds it now; False while another attempt's lease runs, or when
+        the publication is already published."""
+        now = self.clock()
         with self._session() as session:
-            publication = session.scalars(
-                select(Publication).where(Publication.item_id == item_id, Publication.channel == channel)
-            ).one_or_none()
-            if publication is None:
-                publication = Publication(
-                    item_id=item_id, channel=channel, status="pending",
-                    marker=f"warta-{item_id}-{channel}-{uuid.uuid4().hex[:10]}", created_at=self.clock(),
-                    attempts=0,
-                )
-                session.add(publication)
-                self._audit(session, item_id, PIPELINE_ACTOR, "publication_intent", channel=channel,
-                            marker=publication.marker)
-            publication.attempts += 1
+            claimed = session.execute(
+                update(Publication)
+                .where(Publication.id == publication_id, Publication.status != "published",
+                       or_(Publication.lease_owner.is_(None), Publication.lease_owner == owner,
+                           Publication.lease_expires_at.is_(None), Publication.lease_expires_at < now))
+                .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=seconds))
+                .execution_options(synchronize_session=False)
+            ).rowcount
             session.commit()
-            return publication
+            return claimed == 1
+
+    def release_publication(self, publication_id: int, owner: str) -> None:
+        """End ``owner``'s lease (a retry may start at once)."""
+        with self._session() as session:
+            session.execute(
+                update(Publication).where(Publication.id == publication_id, Publication.lease_owner == owner)
+                .values(lease_owner=None, lease_expires_at=None).execution_options(synchronize_session=False)
+            )
+            session.commit()
+
+    def publication(self, publication_id: int) -> Publication:
+        with self._session() as session:
+            return session.get(Publication, publication_id)
 
     def publication_done(self, publication_id: int, *, remote_id: str, url: str, details: dict | None = None) -> Publication:
         with self._session() as session:

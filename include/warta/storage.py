@@ -21,6 +21,44 @@ class StorageError(ValueError):
     pass
 
 
+# What Pillow calls the formats a photo may be in, by the file extensions intake accepts.
+PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MAX_DISPLAY_NAME_CHARS = 255
+
+
+def display_filename(name: str, limit: int = MAX_DISPLAY_NAME_CHARS) -> str:
+    """The uploader's file name as kept for display: at most ``limit`` characters, the
+    extension always kept (a name cut at the end loses it, and channels then refuse the file)."""
+    if len(name) <= limit:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 16:
+        return name[:limit]
+    return stem[: limit - len(ext) - 1] + "." + ext
+
+
+def photo_problem(data: bytes, max_pixels: int) -> tuple[str | None, str | None]:
+    """(content type, None) for a photo every channel can take, or (None, what is wrong):
+    not an image at all, a format the channels do not take, or too many pixels for the
+    website's image processing and the social channels' conversion."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image_format, (width, height) = image.format, image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None, "is not a readable photo (JPEG, PNG or WebP)"
+    if image_format not in PHOTO_FORMATS:
+        return None, f"is a {image_format} image; photos must be JPEG, PNG or WebP"
+    if width * height > max_pixels:
+        return None, (f"has {width}x{height} pixels, more than the {max_pixels // 1_000_000} megapixels "
+                      "the website and social channels can process; send a smaller copy")
+    return PHOTO_FORMATS[image_format], None
+
+
 def safe_filename(name: str, fallback: str = "file") -> str:
     """A file name reduced to safe characters, keeping its extension."""
     name = unicodedata.normalize("NFKD", PurePosixPath(name.replace("\\", "/")).name)

@@ -5,8 +5,10 @@ the running Airflow stack; and every sandbox channel through the stack, as `make
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -15,8 +17,9 @@ import pytest
 from tests.fakes.graph import image_bytes
 from tests.system.conftest import REAL_WEBSITE_CHANNEL, real_wordpress_connection_json, wait_until
 from warta.channels.base import ChannelAuthError, MediaFile, PostContent
-from warta.channels.wordpress import WordPressPublisher
+from warta.channels.wordpress import WordPressPublisher, same_typography
 from warta.config import Channel
+from warta.content import build_post_content, text_of_html
 
 pytestmark = pytest.mark.wordpress
 
@@ -86,11 +89,160 @@ def test_wrong_application_password_is_refused_by_a_real_wordpress(real_site, mo
     wrong = {**real_site, "application_password": "wxyz WXYZ 9999 wxyz WXYZ 9999"}
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", real_wordpress_connection_json(wrong))
     with pytest.raises(ChannelAuthError) as refused:
-        WordPressPublisher(CHANNEL).publish(news("Tidak boleh tayang"), "warta-9003-website-denied")
-    # WordPress 6.1 answers a wrong Application Password with 401 (rest_not_logged_in or
-    # incorrect_password, by endpoint): either way the message names the connection to fix.
+        # The pipeline's first call. Without the login check WordPress 6.1 (?rest_route=) takes the
+        # wrong password for no login and the marker look-up fails with "400 rest_invalid_param: status".
+        WordPressPublisher(CHANNEL).find_existing("warta-9003-website-denied")
     assert CONN_ID in str(refused.value) and "HTTP 401" in str(refused.value)
+    assert "checking the login" in str(refused.value) and "rest_invalid_param" not in str(refused.value)
     assert "Application Password" in str(refused.value) and wrong["application_password"] not in str(refused.value)
+
+
+# ------------------------------------------------------------------- fidelity
+# Titles and excerpts as people type them: HTML-like text, quotes, ampersands (also one that
+# looks like an entity), apostrophes, dashes, numbers with x, ellipsis, emoji, Indonesian.
+HARD_TITLES = [
+    'Rapat <b>evaluasi</b> & "sosialisasi" <script>alert(1)</script> di Jum\'at -- 3x4 meter... AT&amp;T 🌾',
+    "Harga cabai naik 10% - 15%: <i>petani</i> 'senang' & pedagang \"resah\"",
+    "Penyuluhan 2x seminggu --- benih 5x5 cm <img src=x onerror=alert(2)> 🚜🇮🇩",
+    "Kunjungan Bupati ke UPBS: «benih unggul» & <a href='https://contoh.id'>tautan</a> (tm)",
+]
+HARD_EXCERPT = "Ringkasan <em>uji</em> & \"kutip\" — <script>document.write('x')</script> 2x3 ... selesai 🌾"
+
+
+def _as(role: str, site: dict, monkeypatch) -> WordPressPublisher:
+    user, password = ((site["user"], site["application_password"]) if role == "administrator"
+                      else (site["author_user"], site["author_application_password"]))
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}",
+                       real_wordpress_connection_json({**site, "user": user, "application_password": password}))
+    return WordPressPublisher(CHANNEL)
+
+
+def _fidelity_content(title: str) -> PostContent:
+    photo = MediaFile("foto uji.jpg", image_bytes(640, 480), "image/jpeg", caption=f"Keterangan: {title}")
+    second = MediaFile("kedua.png", image_bytes(320, 320, "PNG", (10, 90, 200)), "image/png",
+                       caption="Foto <b>kedua</b> & terakhir")
+    return PostContent(title=title, body_html="<p>Isi berita &lt;b&gt;tetap teks&lt;/b&gt; &amp; [gallery].</p>",
+                       excerpt=HARD_EXCERPT, media=(photo, second))
+
+
+def _elements(page: str) -> list[tuple[str, dict, str]]:
+    """Every element of the page as (tag, attributes, its first text)."""
+    from html.parser import HTMLParser
+
+    found: list[list] = []
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append([tag, dict(attrs), ""])
+
+        def handle_data(self, data):
+            if found and not found[-1][2]:
+                found[-1][2] = data
+
+    Reader(convert_charrefs=True).feed(page)
+    return [tuple(e) for e in found]
+
+
+def _element_text(page: str, pattern: str) -> list[str]:
+    return [" ".join(text_of_html(found).split()) for found in re.findall(pattern, page, re.S)]
+
+
+@pytest.mark.parametrize("role", ["administrator", "author"])
+def test_html_like_titles_and_excerpts_are_shown_as_typed(real_site, monkeypatch, role):
+    publisher = _as(role, real_site, monkeypatch)
+    assert publisher.verify_credentials()["roles"] == [role]
+    for number, title in enumerate(HARD_TITLES, start=1):
+        content = _fidelity_content(title)
+        remote = publisher.publish(content, f"warta-95{number}-website-{role[:5]}")
+        page = httpx.get(remote.url, timeout=30).text
+        # No live markup from any text field, whatever the role.
+        elements = _elements(page)
+        assert not [e for e in elements if e[0] == "script" and "alert" in e[2]]
+        assert not [e for e in elements if "onerror" in e[1] or e[1].get("href") == "https://contoh.id"]
+        assert not [e for e in elements if e[0] in ("b", "i") and e[2] in ("evaluasi", "petani", "kedua")]
+        [heading] = _element_text(page, r'<h1[^>]*wp-block-post-title[^>]*>(.*?)</h1>')
+        assert same_typography(heading, title), heading  # as typed, up to wptexturize's typography
+        body = " ".join(text_of_html(page).split())
+        assert "Isi berita <b>tetap teks</b> & [gallery]." in body
+        assert "Foto <b>kedua</b> & terakhir" in body  # the second photo's caption, in the content
+        alts = [text_of_html(alt) for alt in re.findall(r'<img[^>]*alt="([^"]*)"', page)]
+        assert f"Keterangan: {title}" in [" ".join(a.split()) for a in alts] or any(
+            same_typography(a, f"Keterangan: {title}") for a in alts), alts
+        result = publisher.check_online(remote, content)
+        assert result.ok, result.evidence["failures"]
+    # The excerpt, where the theme shows it: the front page's post list.
+    front = httpx.get(f"{real_site['url']}/", timeout=30).text
+    excerpts = _element_text(front, r'wp-block-post-excerpt__excerpt">(.*?)</p>')
+    assert excerpts and all(same_typography(shown, HARD_EXCERPT) for shown in excerpts[:len(HARD_TITLES)]), excerpts
+
+
+def test_the_online_check_fails_clearly_on_a_changed_post(real_site, monkeypatch):
+    publisher = _as("administrator", real_site, monkeypatch)
+    title = 'Pengecekan "daring" -- 2x uji'
+    content = _fidelity_content(title)
+    remote = publisher.publish(content, "warta-9601-website-check")
+    assert publisher.check_online(remote, content).ok
+    auth = (real_site["user"], real_site["application_password"])
+    post_url = f"{real_site['url']}/?rest_route=/wp/v2/posts/{remote.remote_id}"
+
+    httpx.post(post_url, json={"title": "Judul lain"}, auth=auth, timeout=30).raise_for_status()
+    retitled = publisher.check_online(remote, content)
+    assert not retitled.ok and "retitled" in retitled.evidence["failures"][0]
+    httpx.post(post_url, json={"title": title}, auth=auth, timeout=30).raise_for_status()
+    assert publisher.check_online(remote, content).ok
+
+    # The featured image's file replaced by an HTML page (served as image/jpeg by its name).
+    media = api_get(real_site, f"/wp/v2/media/{remote.details['featured_media']}", context="edit").json()
+    path = Path("/var/lib/wordpress/wp-content/uploads") / media["media_details"]["file"]
+    original = path.read_bytes()
+    path.write_bytes(b"<!doctype html><html><body>Not Found</body></html>")
+    try:
+        broken = publisher.check_online(remote, content)
+        assert not broken.ok and any("not an image" in failure for failure in broken.evidence["failures"])
+    finally:
+        path.write_bytes(original)
+
+    httpx.post(post_url, json={"status": "draft"}, auth=auth, timeout=30).raise_for_status()
+    drafted = publisher.check_online(remote, content)
+    assert not drafted.ok and "HTTP 404" in drafted.evidence["failures"][0]
+    httpx.post(post_url, json={"status": "publish"}, auth=auth, timeout=30).raise_for_status()
+    httpx.delete(post_url, auth=auth, timeout=30).raise_for_status()  # to the trash
+    trashed = publisher.check_online(remote, content)
+    assert not trashed.ok and "HTTP 404" in trashed.evidence["failures"][0]
+
+
+def test_two_attempts_at_the_same_moment_leave_one_post(real_site, monkeypatch):
+    _as("author", real_site, monkeypatch)
+    marker = "warta-9701-website-race"
+    content = news("Dua percobaan sekaligus")
+    barrier = threading.Barrier(2)
+    results = []
+
+    def attempt() -> None:
+        publisher = WordPressPublisher(CHANNEL)
+        publisher.verify_credentials()
+        barrier.wait()
+        results.append(publisher.publish(content, marker))
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    posts = api_get(real_site, "/wp/v2/posts", search="Dua percobaan sekaligus", status="publish,draft,trash",
+                    context="edit").json()
+    assert [p["status"] for p in posts] == ["publish"] and posts[0]["slug"] == marker
+    assert {r.remote_id for r in results} == {str(posts[0]["id"])}
+
+
+def test_a_long_file_name_is_published_with_its_extension(real_site, monkeypatch):
+    publisher = _as("author", real_site, monkeypatch)
+    name = "Dokumentasi kegiatan penyuluhan " + "sangat panjang " * 25 + ".jpg"
+    content = PostContent(title="Nama berkas panjang", body_html="<p>Isi.</p>", excerpt="Isi.",
+                          media=(MediaFile(name, image_bytes(400, 300), "image/jpeg"),))
+    remote = publisher.publish(content, "warta-9801-website-longname")
+    assert remote.details["featured_image_url"].endswith(".jpg")
+    assert publisher.check_online(remote, content).ok
 
 
 # ------------------------------------------------------------- through Airflow

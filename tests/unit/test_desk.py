@@ -5,6 +5,8 @@ system and browser tests)."""
 
 from __future__ import annotations
 
+from tests.fakes.wordpress import png_bytes
+
 import re
 
 import pytest
@@ -16,7 +18,7 @@ from warta.airflow import desk_api, rest_api, security
 from warta.content import publishable_html
 from warta.manuscript_diff import word_diff_html
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png_bytes()
 
 
 class FakeUser:

@@ -223,3 +223,27 @@ def test_check_online_reads_the_post_back(graph, connect):
     graph.fake.posts.clear()
     gone = publisher.check_online(remote, news(photos=1))
     assert not gone.ok and gone.http_status == 404
+
+
+# ---------------------------------------------------- credentials and fidelity
+def test_a_wrong_token_is_refused_by_the_first_call_naming_the_connection(graph, connect):
+    with pytest.raises(ChannelAuthError) as refused:
+        connect(token="EAAB-not-a-token").find_existing(MARKER, attempt())
+    assert "warta_facebook" in str(refused.value) and "checking the token" in str(refused.value)
+    assert "EAAB-not-a-token" not in str(refused.value)
+
+
+def test_a_wrong_page_id_is_an_error_that_says_what_to_fix(graph, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_WARTA_FACEBOOK", graph_connection_json(graph, token=TOKEN, page_id="999"))
+    with pytest.raises(ChannelAuthError) as refused:
+        FacebookPagePublisher(get_config().channels["facebook"]).publish(news(), MARKER, attempt())
+    assert "'999'" in str(refused.value) and "warta_facebook" in str(refused.value) and "extra" in str(refused.value)
+    assert not graph.fake.page_posts()
+
+
+def test_the_message_is_the_approved_text_exactly(graph, connect):
+    title = 'Rapat <b>evaluasi</b> & "sosialisasi" 3x4 -- Jum\'at... AT&amp;T 🌾'
+    text = "Isi <script>alert(1)</script> & kutipan \u201cresmi\u201d."
+    connect().publish(news(title=title, text=text), MARKER, attempt())
+    [post] = graph.fake.page_posts()
+    assert post.message.startswith(f"{title}\n\n{text}\n\n")

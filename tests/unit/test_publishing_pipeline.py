@@ -194,3 +194,46 @@ def test_without_given_links_the_published_website_address_is_read(service, item
     website_url = next(p.url for p in service.publications(item) if p.channel == "website")
     pipeline.publish(service, item, 1, "x")
     assert website_url in remote["x"].timeline()[0].text
+
+
+# ------------------------------------------------------------------ concurrency
+def test_two_attempts_at_the_same_moment_post_once(service, item, remote, alerts):
+    """A retry started while the first attempt still runs: the lease lets one post; the
+    other stops (retryable) without posting and finds the post when it runs again."""
+    import threading
+
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            run_step(pipeline.publish, service, item, 1, "website")
+            outcomes.append("published")
+        except pipeline.StepFailed as exc:
+            assert exc.retryable and "another attempt" in str(exc)
+            outcomes.append("stopped")
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(remote["website"].posts) == 1 and "published" in outcomes
+    run_step(pipeline.publish, service, item, 1, "website")  # Airflow's retry of the stopped one
+    assert len(remote["website"].posts) == 1
+
+
+def test_a_crashed_holders_lease_lapses(service, item, remote, alerts):
+    from datetime import timedelta
+
+    publication = service.publication_intent(item, "website")
+    assert service.claim_publication(publication.id, "crashed-attempt", pipeline.LEASE_SECONDS)
+    with pytest.raises(pipeline.StepFailed, match="another attempt"):
+        run_step(pipeline.publish, service, item, 1, "website")
+    assert not remote["website"].posts
+    later = service.clock() + timedelta(seconds=pipeline.LEASE_SECONDS + 1)
+    service.clock = lambda: later
+    run_step(pipeline.publish, service, item, 1, "website")
+    assert len(remote["website"].posts) == 1
+    assert service.publication(publication.id).lease_owner is None

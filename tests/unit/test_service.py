@@ -10,11 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tests.fakes.graph import image_bytes
+
 from warta.models import Asset, AuditEvent, Manuscript, NewsItem, Publication, StepRecord, StepTiming
 from warta.service import PIPELINE_ACTOR, EditorialService, Upload
 from warta.workflow import Conflict, InvalidInput, NotFound, PermissionDenied
 
-JPEG = b"\xff\xd8\xff\xe0" + b"foto" * 10
+JPEG = image_bytes(8, 6)
 
 
 def count(service: EditorialService, model) -> int:
@@ -612,8 +614,6 @@ def test_new_records_since_and_max_record_id(service, flow):
 @pytest.mark.parametrize(
     "filename, kind, content_type",
     [
-        ("foto.JPG", "photo", "image/jpeg"),
-        ("foto.png", "photo", "image/png"),
         ("klip.mp4", "video", "video/mp4"),
         ("suara.mp3", "audio", "audio/mpeg"),
         ("undangan.pdf", "document", "application/pdf"),
@@ -638,9 +638,9 @@ def test_refused_upload_types(service, storage_root, filename):
 
 def test_upload_size_limit(make_service, config, storage_root):
     small = make_service(dataclasses.replace(config, limits=dataclasses.replace(config.limits, upload_max_bytes=10)))
-    assert small.create_item("pelaksana", title="Pas", uploads=[Upload("a.jpg", b"x" * 10)])["id"] == 1
+    assert small.create_item("pelaksana", title="Pas", uploads=[Upload("a.pdf", b"x" * 10)])["id"] == 1
     with pytest.raises(InvalidInput, match="larger than") as caught:
-        small.create_item("pelaksana", title="Terlalu besar", uploads=[Upload("b.jpg", b"x" * 11)])
+        small.create_item("pelaksana", title="Terlalu besar", uploads=[Upload("b.pdf", b"x" * 11)])
     assert caught.value.field == "files"
     with pytest.raises(InvalidInput, match="empty") as caught:
         small.create_item("pelaksana", title="Kosong", uploads=[Upload("c.jpg", b"")])
@@ -717,3 +717,50 @@ def test_preview_shows_each_social_channel_caption_as_it_will_be_posted(service)
         assert preview["text"].startswith(title)
         assert "tautan-berita-di-website" in preview["text"] + (preview["link"] or "")
     assert x_weighted_length(previews["x"]["text"]) <= 280
+
+
+@pytest.mark.parametrize("filename, data, content_type", [
+    ("foto.JPG", image_bytes(8, 6), "image/jpeg"),
+    ("foto.png", image_bytes(8, 6, "PNG"), "image/png"),
+    ("foto.webp", image_bytes(8, 6, "WEBP"), "image/webp"),
+    ("foto.jpg", image_bytes(8, 6, "PNG"), "image/png"),  # the type is what the bytes are
+])
+def test_photos_are_stored_with_the_type_of_their_content(service, flow, filename, data, content_type):
+    item_id = flow.create(uploads=[Upload(filename, data, content_type="application/octet-stream")])
+    [asset] = service.assets(item_id)
+    assert (asset.kind, asset.content_type, asset.filename) == ("photo", content_type, filename)
+
+
+@pytest.mark.parametrize("data, problem", [
+    (b"<!doctype html><p>bukan foto</p>", "not a readable photo"),
+    (b"\xff\xd8\xff\xe0" + b"foto" * 10, "not a readable photo"),  # a JPEG header, then nothing
+    (image_bytes(8, 6, "GIF"), "GIF image"),
+    (image_bytes(8, 6, "BMP"), "BMP image"),
+])
+def test_photos_channels_would_refuse_are_refused_at_intake(service, storage_root, data, problem):
+    with pytest.raises(InvalidInput, match=problem) as caught:
+        service.create_item("pelaksana", title="Liputan", uploads=[Upload("foto.jpg", data)])
+    assert caught.value.field == "files"
+    assert count(service, NewsItem) == 0 and files_under(storage_root) == []
+
+
+def test_photos_with_too_many_pixels_are_refused_at_intake(make_service, config):
+    small = make_service(dataclasses.replace(config, limits=dataclasses.replace(config.limits,
+                                                                                 photo_max_pixels=40)))
+    small.create_item("pelaksana", title="Pas", uploads=[Upload("a.jpg", image_bytes(8, 5))])
+    with pytest.raises(InvalidInput, match="8x6 pixels"):
+        small.create_item("pelaksana", title="Besar", uploads=[Upload("b.jpg", image_bytes(8, 6))])
+
+
+def test_a_long_file_name_keeps_its_extension(service, flow):
+    name = "Foto kegiatan " + "sangat panjang " * 30 + ".jpeg"
+    item_id = flow.create(uploads=[Upload(name, JPEG)])
+    [asset] = service.assets(item_id)
+    assert len(asset.filename) == 255
+    assert asset.filename.endswith(".jpeg") and asset.filename.startswith("Foto kegiatan sangat")
+
+
+def test_an_over_long_caption_is_refused_not_cut(service, storage_root):
+    with pytest.raises(InvalidInput, match="caption"):
+        service.create_item("pelaksana", title="Liputan", uploads=[Upload("a.jpg", JPEG, caption="x" * 1001)])
+    assert files_under(storage_root) == []

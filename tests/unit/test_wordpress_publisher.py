@@ -191,10 +191,12 @@ def test_wrong_application_password_is_an_auth_error_naming_the_connection(prett
     wrong = "wxyz WXYZ 9999 wxyz WXYZ 9999"
 
     with pytest.raises(ChannelAuthError) as refused:
-        connect(monkeypatch, pretty_site, password=wrong).publish(news(), MARKER)
+        # The marker look-up comes first in the pipeline; as anonymous it would get a 400 about "status".
+        connect(monkeypatch, pretty_site, password=wrong).find_existing(MARKER)
 
     message = str(refused.value)
-    assert CONN_ID in message and "incorrect_password" in message and "Application Password" in message
+    assert CONN_ID in message and "checking the login" in message and "Application Password" in message
+    assert "rest_invalid_param" not in message
     assert not refused.value.retryable
     assert wrong not in message and wrong not in caplog.text
     assert not pretty_site.fake.posts
@@ -340,3 +342,150 @@ def test_fake_keeps_its_state_in_a_file(tmp_path):
     restarted = FakeWordPress(application_password=PASSWORD, state_file=state)
     assert [p.title for p in restarted.published_posts()] == ["Tetap ada"]
     assert restarted.media[1].data == png_bytes()
+
+
+# ------------------------------------------------------------------- fidelity
+HTML_LIKE_TITLE = 'Rapat <b>evaluasi</b> & "sosialisasi" 3x4 -- Jum\'at... AT&amp;T <script>alert(1)</script> 🌾'
+
+
+@pytest.mark.parametrize("role", ["administrator", "author"])
+def test_text_fields_reach_the_public_page_as_typed_whatever_the_role(role, monkeypatch):
+    running = serve_fake_wordpress(user="warta", application_password=PASSWORD, role=role)
+    try:
+        excerpt = "Ringkasan <i>miring</i> & <script>x()</script>"
+        caption = "Foto <b>lada</b> & panen"
+        content = news(HTML_LIKE_TITLE, excerpt=excerpt,
+                       media=(MediaFile("a.png", png_bytes(), "image/png", caption=caption),
+                              MediaFile("b.png", png_bytes(1, 2, 3), "image/png", caption=caption)))
+        publisher = connect(monkeypatch, running)
+        remote = publisher.publish(content, MARKER)
+
+        page = httpx.get(remote.url).text
+        assert "<script>" not in page and "<b>evaluasi</b>" not in page and "<i>miring</i>" not in page
+        text = _visible(page)
+        shown_title = "Rapat <b>evaluasi</b> & \u201csosialisasi\u201d 3\u00d74 \u2014 Jum\u2019at\u2026 AT&amp;T " \
+                      "<script>alert(1)</script> 🌾"
+        assert shown_title in text
+        assert "Foto <b>lada</b> & panen" in text  # the second photo's caption, in the content
+        index = _visible(httpx.get(f"{running.base_url}/").text)
+        assert "Ringkasan <i>miring</i> & <script>x()</script>" in index
+        [first, _] = sorted(running.fake.media.values(), key=lambda m: m.id)
+        assert 'alt="Foto &lt;b&gt;lada&lt;/b&gt; &amp; panen"' in page  # the featured image's alt text
+        assert publisher.check_online(remote, content).ok
+    finally:
+        running.stop()
+
+
+def test_raw_title_would_lose_its_text_for_an_author_and_run_for_an_administrator():
+    """What the sandbox does with HTML sent raw, as WordPress does: the reason Warta escapes."""
+    for role, expected in (("author", "Rapat <b>evaluasi</b> alert(1)"), ("administrator", None)):
+        fake = FakeWordPress(user="warta", application_password=PASSWORD, role=role)
+        client = httpx.Client(transport=httpx.WSGITransport(app=fake), base_url="http://wp.test")
+        created = client.post("/wp-json/wp/v2/posts", auth=("warta", PASSWORD),
+                              json={"title": "Rapat <b>evaluasi</b> <script>alert(1)</script>", "status": "publish"})
+        rendered = created.json()["title"]["rendered"]
+        if expected:
+            assert rendered == expected
+        else:
+            assert "<script>alert(1)</script>" in rendered  # unfiltered_html: live markup
+
+
+def test_online_check_passes_wptexturize_typography(pretty_site, monkeypatch):
+    title = "Pameran \"UMKM\" 2x3 meter -- buka 08.00-16.00... it's (tm) ''kutip''"
+    content = news(title)
+    publisher = connect(monkeypatch, pretty_site)
+    remote = publisher.publish(content, MARKER)
+    # Without the rendered title recorded (an older publication), the typography is undone instead.
+    older = type(remote)(remote.remote_id, remote.url, {**remote.details, "title_rendered": ""})
+    for post in (remote, older):
+        result = publisher.check_online(post, content)
+        assert result.ok, result.evidence["failures"]
+
+
+def test_online_check_fails_when_the_site_shows_another_title(pretty_site, monkeypatch):
+    publisher = connect(monkeypatch, pretty_site)
+    remote = publisher.publish(news(), MARKER)
+    [post] = pretty_site.fake.posts.values()
+    post.title = "Judul diganti"
+    result = publisher.check_online(remote, news())
+    assert not result.ok and "retitled" in result.evidence["failures"][0]
+
+
+def test_online_check_fails_when_wordpress_altered_the_title_at_publishing(pretty_site, monkeypatch):
+    publisher = connect(monkeypatch, pretty_site)
+    remote = publisher.publish(news(), MARKER)
+    altered = type(remote)(remote.remote_id, remote.url, {**remote.details, "title_rendered": "Kunjungan ke kebun"})
+    result = publisher.check_online(altered, news())
+    assert not result.ok and "not as approved" in result.evidence["failures"][0]
+
+
+def test_online_check_counts_an_html_page_as_a_broken_image(pretty_site, monkeypatch):
+    publisher = connect(monkeypatch, pretty_site)
+    remote = publisher.publish(news(), MARKER)
+    featured = pretty_site.fake.media[pretty_site.fake.posts[int(remote.remote_id)].featured_media]
+    featured.data, featured.mime_type = b"<!doctype html><p>Halaman tidak ditemukan</p>", "text/html"
+    result = publisher.check_online(remote, news())
+    assert not result.ok
+    assert any("not an image: Content-Type text/html" in failure for failure in result.evidence["failures"])
+    featured.mime_type = "image/png"  # the right type, but not the bytes of an image
+    result = publisher.check_online(remote, news())
+    assert any("does not start like image/png" in failure for failure in result.evidence["failures"])
+
+
+def test_shortcode_like_text_in_the_body_is_not_a_shortcode(pretty_site, monkeypatch):
+    publisher = connect(monkeypatch, pretty_site)
+    publisher.publish(news(body_html="<p>Ketik [gallery] untuk galeri</p>"), MARKER)
+    [post] = pretty_site.fake.posts.values()
+    assert "[gallery]" not in post.content and _visible(post.content) == "Ketik [gallery] untuk galeri"
+
+
+# ------------------------------------------------------- credentials and roles
+def test_a_role_that_may_not_publish_is_refused_before_anything_is_uploaded(monkeypatch):
+    running = serve_fake_wordpress(user="warta", application_password=PASSWORD, role="contributor")
+    try:
+        with pytest.raises(ChannelAuthError) as refused:
+            connect(monkeypatch, running).publish(news(), MARKER)
+        assert "contributor" in str(refused.value) and "publish posts" in str(refused.value)
+        assert CONN_ID in str(refused.value)
+        assert not running.fake.media and not running.fake.posts
+    finally:
+        running.stop()
+
+
+def test_concurrent_attempts_leave_one_post(pretty_site, monkeypatch):
+    """Two attempts posting the same marker at once: the one WordPress gave ``slug-2``
+    removes its own post and answers with the first."""
+    first = connect(monkeypatch, pretty_site)
+    second = WordPressPublisher(CHANNEL)
+    import threading
+
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def attempt(name, publisher):
+        barrier.wait()
+        results[name] = publisher.publish(news(), MARKER)
+
+    threads = [threading.Thread(target=attempt, args=(n, p)) for n, p in (("a", first), ("b", second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    posts = [p for p in pretty_site.fake.posts.values() if p.status != "trash"]
+    assert len(posts) == 1 and posts[0].slug == MARKER
+    assert results["a"].remote_id == results["b"].remote_id == str(posts[0].id)
+
+
+def _visible(page: str) -> str:
+    from warta.content import text_of_html
+
+    return " ".join(text_of_html(page).split())
+
+
+def test_a_long_file_name_is_uploaded_with_its_extension(pretty_site, monkeypatch):
+    name = "Dokumentasi kegiatan " + "panjang sekali " * 20 + ".png"
+    remote = connect(monkeypatch, pretty_site).publish(
+        news(media=(MediaFile(name, png_bytes(), "image/png"),)), MARKER)
+    [media] = pretty_site.fake.media.values()
+    assert media.filename.endswith(".png") and len(media.filename) <= 120
+    assert remote.details["featured_image_url"].endswith(".png")

@@ -195,3 +195,27 @@ def test_a_pair_rotated_meanwhile_by_another_task_is_used(api, store):
     found = publisher(Racing()).find_existing(MARKER, PublishAttempt({"tweet_id": remote.remote_id}))
     assert found is not None and found.remote_id == remote.remote_id
     assert api.fake.refreshes == refreshes  # both refusals were answered by the other task's pair
+
+
+def test_the_tokens_are_checked_first_naming_the_connection(api, store):
+    api.fake.revoke_refresh_tokens()
+    with pytest.raises(ChannelAuthError) as refused:
+        publisher(store).find_existing(MARKER, attempt())  # the pipeline's first call, with nothing recorded yet
+    assert "warta_x" in str(refused.value)
+    assert [path for _, path in api.fake.calls] == ["/2/oauth2/token"]
+
+
+def test_html_like_text_is_posted_as_typed_and_found_again(api, store):
+    """X answers texts with &amp; &lt; &gt;: Warta decodes them, so the check and the
+    look-up of an earlier attempt's post still match what was sent."""
+    content = PostContent(title='Rapat <b>evaluasi</b> & "uji" 3x4 AT&amp;T', body_html="", excerpt="",
+                          text="Isi & <i>lain</i>.", media=(), link=None)
+    x = publisher(store)
+    progress = attempt()
+    remote = x.publish(content, MARKER, progress)
+    [tweet] = api.fake.tweets.values()
+    assert tweet.text.startswith('Rapat <b>evaluasi</b> & "uji" 3x4 AT&amp;T\n')
+    assert x.check_online(remote, content).ok
+    # A later attempt that lost the answer finds the post by its fingerprint.
+    again = publisher(store).find_existing(MARKER, PublishAttempt({**progress.details, "tweet_id": None}))
+    assert again is not None and again.remote_id == remote.remote_id

@@ -88,7 +88,9 @@ class PublishAttempt:
     *before* the next remote call, so an attempt that dies after the remote side acted is
     followed by one that looks the work up instead of repeating it. ``deadline`` (on
     ``clock``) is the end of the step's time budget: a publisher waits (``sleep``) for a
-    throttle or a slow container only while the wait fits.
+    throttle or a slow container only while the wait fits. ``keep_alive(seconds)`` is
+    told before each record and each wait, so whoever holds a lease for the attempt can
+    extend it over the next call or sleep.
     """
 
     def __init__(
@@ -99,9 +101,11 @@ class PublishAttempt:
         deadline: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        keep_alive: Callable[[float], None] | None = None,
     ):
         self.details: dict[str, Any] = dict(details or {})
         self._record = record
+        self._keep_alive = keep_alive
         self.clock = clock
         self.sleep = sleep
         self.deadline = deadline if deadline is not None else clock() + 600.0
@@ -109,6 +113,8 @@ class PublishAttempt:
     def note(self, **values: Any) -> None:
         """Remember ``values`` now, durably (the pipeline stores them on the publication)."""
         self.details.update(values)
+        if self._keep_alive is not None:
+            self._keep_alive(0.0)
         if self._record is not None:
             self._record(dict(self.details))
 
@@ -120,6 +126,8 @@ class PublishAttempt:
         if seconds > self.remaining():
             return False
         if seconds > 0:
+            if self._keep_alive is not None:
+                self._keep_alive(seconds)
             log.info("waiting %.0f s: %s", seconds, why)
             self.sleep(seconds)
         return True

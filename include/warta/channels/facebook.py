@@ -51,6 +51,7 @@ class FacebookPagePublisher:
 
     # ------------------------------------------------------------ the protocol
     def find_existing(self, marker: str, attempt: PublishAttempt | None = None) -> RemotePost | None:
+        self.api.verify_credentials(self.page_id, "the Facebook Page", attempt)
         details = attempt.details if attempt else {}
         if details.get("post_id"):
             try:
@@ -68,6 +69,7 @@ class FacebookPagePublisher:
 
     def publish(self, content: PostContent, marker: str, attempt: PublishAttempt | None = None) -> RemotePost:
         attempt = attempt or PublishAttempt()
+        self.api.verify_credentials(self.page_id, "the Facebook Page", attempt)
         post = adapt(content, self.rules)
         message = post.text
         if post.images and content.link and self.rules.caption.link == "attach":

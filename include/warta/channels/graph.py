@@ -17,7 +17,7 @@ from typing import Any
 import requests
 
 from warta.channels.api import ApiClient
-from warta.channels.base import ChannelAuthError, ChannelDuplicate, ChannelError
+from warta.channels.base import ChannelAuthError, ChannelDuplicate, ChannelError, PublishAttempt
 
 DEFAULT_API_VERSION = "v21.0"
 # Error codes of the Graph API (developers.facebook.com, "Handling errors").
@@ -44,6 +44,7 @@ class GraphApi(ApiClient):
     OWN_EXTRA_KEYS = ("page_id", "ig_user_id", "api_version", "access_token")
     DEFAULT_HOST = "graph.facebook.com"
     CREDENTIALS_HINT = "host graph.facebook.com, the access token as password, the page or account id in extra"
+    _verified = False
 
     @property
     def version(self) -> str:
@@ -68,6 +69,22 @@ class GraphApi(ApiClient):
 
     def graph(self, method: str, node: str, what: str, **kwargs: Any) -> Any:
         return self.call(method, self.path(node), what, **kwargs)
+
+    def verify_credentials(self, node: str, meaning: str, attempt: PublishAttempt | None = None) -> None:
+        """One cheap call before anything else (``GET /{node}?fields=id``): the token works
+        and reaches the Page or account the connection names (once per client)."""
+        if self._verified:
+            return
+        try:
+            self.graph("GET", node, f"checking the token and {meaning} (GET /{node}?fields=id)",
+                       params={"fields": "id"}, attempt=attempt)
+        except GraphObjectMissing as exc:
+            raise ChannelAuthError(
+                f"{self.channel.id}: {meaning} {node!r} named in Airflow Connection {self.conn_id!r} cannot be "
+                f"read with its token ({exc}). Put the right id in the connection's extra, or a token of a user "
+                "who manages it in its password."
+            ) from None
+        self._verified = True
 
     def error_for(self, response: requests.Response, what: str) -> ChannelError:
         try:

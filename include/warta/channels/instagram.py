@@ -62,6 +62,7 @@ class InstagramPublisher:
 
     # ------------------------------------------------------------ the protocol
     def find_existing(self, marker: str, attempt: PublishAttempt | None = None) -> RemotePost | None:
+        self.api.verify_credentials(self.ig_user_id, "the Instagram account", attempt)
         details = attempt.details if attempt else {}
         if details.get("media_id"):
             try:
@@ -81,6 +82,7 @@ class InstagramPublisher:
 
     def publish(self, content: PostContent, marker: str, attempt: PublishAttempt | None = None) -> RemotePost:
         attempt = attempt or PublishAttempt()
+        self.api.verify_credentials(self.ig_user_id, "the Instagram account", attempt)
         post = adapt(content, self.rules)
         if not post.images:
             raise ChannelError(f"{self.channel.id}: Instagram posts need at least one photo; this item has none",

@@ -5,7 +5,19 @@ and a WordPress user with an Application Password (login, password: basic auth).
 HTTP provider's ``HttpHook`` builds the authenticated session from it.
 
 Exactly once: the post's slug *is* the publication marker, so ``find_existing`` can ask
-WordPress for that slug after a crash or a lost answer instead of posting again.
+WordPress for that slug after a crash or a lost answer instead of posting again; an
+attempt that finds WordPress renamed its slug (``slug-2``: another attempt posted the
+same marker meanwhile) removes its own post and keeps the first.
+
+Fidelity: WordPress stores a post's title, excerpt and a media caption or alt text as
+HTML (``the_title`` prints it unescaped; ``title_save_pre`` runs kses only for users
+without ``unfiltered_html``). Warta's texts are plain text, so every one of them is sent
+HTML-escaped (``wp_text``): ``<b>`` typed in a title is shown as ``<b>``, ``&`` as ``&``,
+and nothing is live markup whatever the account's role.
+
+Credentials are verified first with one cheap call (``GET /wp/v2/users/me?context=edit``):
+a refused login names the connection and what to fix, a role without the needed
+capabilities says which.
 """
 
 from __future__ import annotations
@@ -38,6 +50,8 @@ from warta.channels.base import (
 )
 from warta.channels.api import send_request
 from warta.config import Channel
+from warta.content import text_of_html
+from warta.storage import safe_filename
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +62,10 @@ CHECK_TIMEOUT_SECONDS = 10.0
 MAX_CHECKED_URLS = 20
 # Every status a post of ours can have while it still exists (trash frees the slug).
 FINDABLE_STATUSES = ("publish", "future", "draft", "pending", "private")
+# What Warta does on a site: create published posts and upload their photos.
+REQUIRED_CAPABILITIES = {"publish_posts": "publish posts", "upload_files": "upload files"}
+# The first bytes of each image format WordPress serves (a 200 HTML page is not an image).
+IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
 
 
 @dataclass(frozen=True)
@@ -69,9 +87,11 @@ class WordPressPublisher:
         self._timeout = REQUEST_TIMEOUT_SECONDS
         self._api_root: str | None = None
         self._term_ids: dict[tuple[str, str], int] = {}
+        self._user: dict[str, Any] | None = None
 
     # ------------------------------------------------------------ the protocol
     def find_existing(self, marker: str, attempt: PublishAttempt | None = None) -> RemotePost | None:
+        self.verify_credentials()
         slug = marker_slug(marker)
         posts = self._api(
             "GET", "/wp/v2/posts", "looking up the post by its marker",
@@ -83,19 +103,22 @@ class WordPressPublisher:
         if len(posts) > 1:
             log.warning("%s: %d posts carry marker %s; using the first (id %s)",
                         self.channel.id, len(posts), marker, posts[0].get("id"))
-        post = posts[0]
+        return self._existing(posts[0])
+
+    def _existing(self, post: dict[str, Any]) -> RemotePost:
         featured_id = int(post.get("featured_media") or 0)
         return self._remote_post(post, media_ids=[featured_id] if featured_id else [],
                                  featured_image_url=self._media_source_url(featured_id))
 
     def publish(self, content: PostContent, marker: str, attempt: PublishAttempt | None = None) -> RemotePost:
+        self.verify_credentials()
         slug = marker_slug(marker)
         uploaded = self._upload_media(content, slug)
         featured = next((m for m in uploaded if m.mime_type.startswith("image/")), None)
         payload: dict[str, Any] = {
-            "title": content.title,
-            "content": content.body_html + _media_html([m for m in uploaded if m is not featured]),
-            "excerpt": content.excerpt,
+            "title": wp_text(content.title),
+            "content": _no_shortcodes(content.body_html) + _media_html([m for m in uploaded if m is not featured]),
+            "excerpt": wp_text(content.excerpt),
             "status": "publish",
             "slug": slug,
             "tags": [self._term_id("tags", tag) for tag in _distinct(content.tags)],
@@ -107,9 +130,18 @@ class WordPressPublisher:
             payload["featured_media"] = featured.id
         post = self._api("POST", "/wp/v2/posts", "creating the post", json=payload)
         if post.get("slug") != slug:
-            # WordPress renamed the slug: the marker lookup cannot find this post on a retry.
-            log.warning("%s: WordPress stored post %s with slug %r instead of %r",
-                        self.channel.id, post.get("id"), post.get("slug"), slug)
+            first = self._first_with_slug(slug)
+            if first is not None and first.get("id") != post.get("id"):
+                # Another attempt posted this marker meanwhile (its post has the slug): ours is the duplicate.
+                self._remove_duplicate(post, first)
+                return self._existing(first)
+            else:
+                log.warning("%s: WordPress stored post %s with slug %r instead of %r",
+                            self.channel.id, post.get("id"), post.get("slug"), slug)
+        rendered = text_of_html(str((post.get("title") or {}).get("rendered", "")))
+        if not same_typography(rendered, content.title):
+            log.warning("%s: WordPress shows the title of post %s as %r, not %r",
+                        self.channel.id, post.get("id"), rendered, content.title)
         log.info("%s: published post %s at %s", self.channel.id, post.get("id"), post.get("link"))
         return self._remote_post(
             post, media_ids=[m.id for m in uploaded], featured_image_url=featured.source_url if featured else None
@@ -121,8 +153,45 @@ class WordPressPublisher:
     def host_media(self, media: tuple[MediaFile, ...], slug: str, alt_text: str) -> list[str]:
         """Put files in the site's media library (once, however often this runs) and return
         their public addresses: for channels that take photos only by URL (Instagram)."""
+        self.verify_credentials()
         content = PostContent(title=alt_text, body_html="", excerpt="", media=media)
         return [item.source_url for item in self._upload_media(content, marker_slug(slug))]
+
+    def verify_credentials(self) -> dict[str, Any]:
+        """One cheap call before anything else: who the connection logs in as, and whether
+        that user may publish posts and upload files (cached for the publisher's life)."""
+        if self._user is None:
+            what = "checking the login (GET /wp/v2/users/me)"
+            response = self._send("GET", self._endpoint("/wp/v2/users/me"), what, params={"context": "edit"})
+            self._check(response, what)
+            user = self._json(response, what)
+            capabilities = user.get("capabilities") if isinstance(user, dict) else None
+            if isinstance(capabilities, dict):
+                missing = [label for name, label in REQUIRED_CAPABILITIES.items() if not capabilities.get(name)]
+                if missing:
+                    roles = ", ".join(user.get("roles") or []) or "no role"
+                    raise ChannelAuthError(
+                        f"{self.channel.id}: the WordPress user {user.get('slug') or user.get('name')!r} of Airflow "
+                        f"Connection {self.channel.conn_id!r} ({roles}) may not {' or '.join(missing)}. Give that "
+                        "user the Author or Editor role, or put another user's Application Password in the "
+                        "connection."
+                    )
+            self._user = user if isinstance(user, dict) else {}
+        return self._user
+
+    def _first_with_slug(self, slug: str) -> dict[str, Any] | None:
+        posts = self._api("GET", "/wp/v2/posts", "looking up the post by its marker",
+                          params={"slug": slug, "status": ",".join(FINDABLE_STATUSES), "context": "edit",
+                                  "per_page": 1})
+        return posts[0] if isinstance(posts, list) and posts else None
+
+    def _remove_duplicate(self, ours: dict[str, Any], first: dict[str, Any]) -> None:
+        log.warning("%s: post %s duplicates post %s (same marker, posted at the same time): deleting ours",
+                    self.channel.id, ours.get("id"), first.get("id"))
+        what = f"deleting duplicate post {ours.get('id')}"
+        response = self._send("DELETE", self._endpoint(f"/wp/v2/posts/{ours['id']}"), what, params={"force": "true"})
+        if response.status_code not in (200, 404, 410):
+            self._check(response, what)
 
     # ------------------------------------------------------------ publishing
     def _upload_media(self, content: PostContent, post_slug: str) -> list[_UploadedMedia]:
@@ -140,7 +209,8 @@ class WordPressPublisher:
             if item is None:
                 item = self._upload(media_file)
                 item = self._api("POST", f"/wp/v2/media/{item['id']}", f"describing {media_file.filename}",
-                                 json={"slug": media_slug, "alt_text": alt_text, "caption": media_file.caption})
+                                 json={"slug": media_slug, "alt_text": wp_text(alt_text),
+                                       "caption": wp_text(media_file.caption)})
             uploaded.append(_UploadedMedia(int(item["id"]), item.get("source_url", ""),
                                            item.get("mime_type") or media_file.content_type, alt_text,
                                            media_file.caption))
@@ -152,7 +222,7 @@ class WordPressPublisher:
             data=media_file.data,
             headers={
                 "Content-Type": media_file.content_type or "application/octet-stream",
-                "Content-Disposition": f'attachment; filename="{_ascii_file_name(media_file.filename)}"',
+                "Content-Disposition": f'attachment; filename="{safe_filename(media_file.filename)}"',
             },
         )
         log.info("%s: uploaded %s as media %s", self.channel.id, media_file.filename, item.get("id"))
@@ -204,6 +274,8 @@ class WordPressPublisher:
                 "featured_image_url": featured_image_url,
                 "categories": post.get("categories", []),
                 "tags": post.get("tags", []),
+                # What WordPress made of the title (wptexturize: curly quotes, dashes, ×): the online check's reference.
+                "title_rendered": str((post.get("title") or {}).get("rendered", "")),
             },
         )
 
@@ -387,10 +459,20 @@ class _OnlineCheck:
         return CheckResult(ok=not self.failures, http_status=http_status, evidence=self.evidence)
 
     def _check_title(self, page: _PageReader) -> None:
-        found = _comparable(self.content.title) in _comparable(" ".join(page.text))
+        """The approved title is on the page as WordPress typesets it: the text it rendered
+        at publish time, or the approved text up to wptexturize's typography."""
+        visible = " ".join(page.text)
+        approved = self.content.title
+        rendered = text_of_html(str(self.post.details.get("title_rendered") or ""))
+        if rendered and not same_typography(rendered, approved):
+            self.evidence["title_rendered"] = rendered
+            self.failures.append(f"WordPress shows the title as {rendered!r}, not as approved ({approved!r})")
+            return
+        found = (bool(rendered) and " ".join(rendered.split()) in " ".join(visible.split())) or (
+            _comparable(approved) in _comparable(visible))
         self.evidence["title_found"] = found
         if not found:
-            self.failures.append(f"the title {self.content.title!r} is not on the page")
+            self.failures.append(f"the title {approved!r} is not on the page (retitled or replaced since publishing?)")
 
     def _check_images_and_links(self, client: httpx.Client, page: _PageReader, page_url: str) -> None:
         host = urlsplit(page_url).hostname
@@ -415,8 +497,8 @@ class _OnlineCheck:
         ]
         budget = MAX_CHECKED_URLS
         for src in image_targets[:budget]:
-            status, error = _probe(client, src)
-            ok = status is not None and status < 400
+            status, error = _probe_image(client, src)
+            ok = status is not None and status < 400 and error is None
             self.evidence["images"].append({"src": src, "status": status, "ok": ok, "featured": src == featured_src,
                                             **({"error": error} if error else {})})
             if not ok:
@@ -430,6 +512,38 @@ class _OnlineCheck:
                 self.evidence["broken_links"].append(broken)
                 self.failures.append(f"link {url} is broken ({error or f'HTTP {status}'})")
         self.evidence["unchecked_urls"] = max(0, len(image_targets) + len(link_targets) - MAX_CHECKED_URLS)
+
+
+def _probe_image(client: httpx.Client, url: str) -> tuple[int | None, str | None]:
+    """The status of an image address and, when it answers, whether what it serves is an
+    image: its Content-Type and its first bytes (a 200 HTML error page is not a photo)."""
+    try:
+        with client.stream("GET", url) as response:
+            if response.status_code >= 400:
+                return response.status_code, None
+            content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            head = b""
+            for chunk in response.iter_bytes():
+                head += chunk
+                if len(head) >= 16:
+                    break
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+    if not content_type.startswith("image/"):
+        return response.status_code, f"not an image: Content-Type {content_type or 'missing'}"
+    if not _looks_like_image(head, content_type):
+        return response.status_code, f"not an image: its content does not start like {content_type}"
+    return response.status_code, None
+
+
+def _looks_like_image(head: bytes, content_type: str) -> bool:
+    if content_type == "image/svg+xml":
+        return b"<" in head
+    if head.startswith(IMAGE_SIGNATURES):
+        return True
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return True
+    return head[4:8] == b"ftyp"  # AVIF, HEIC
 
 
 def _probe(client: httpx.Client, url: str) -> tuple[int | None, str | None]:
@@ -459,11 +573,16 @@ def _slugify(text: str) -> str:
     return re.sub(r"-+", "-", re.sub(r"[^a-z0-9_-]", "", re.sub(r"[\s./]+", "-", text))).strip("-")
 
 
-def _ascii_file_name(filename: str) -> str:
-    """A file name safe inside a Content-Disposition header (WordPress sanitizes it anyway)."""
-    name = unicodedata.normalize("NFKD", filename.replace("\\", "/").rsplit("/", 1)[-1])
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", name.encode("ascii", "ignore").decode()).strip("-.")
-    return name or "file"
+def wp_text(text: str) -> str:
+    """Plain text as the HTML WordPress stores in a title, excerpt, caption or alt text:
+    ``<``, ``>`` and ``&`` escaped once (quotes are left for wptexturize to curl)."""
+    return html.escape(text or "", quote=False)
+
+
+def _no_shortcodes(body_html: str) -> str:
+    """The body with its square brackets as character references, so that text like
+    ``[gallery]`` in a manuscript is shown as typed and never runs as a shortcode."""
+    return body_html.replace("[", "&#91;").replace("]", "&#93;")
 
 
 def _distinct(names: tuple[str, ...] | list[str]) -> list[str]:
@@ -524,16 +643,25 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
-# wptexturize() prints typographic quotes, dashes and ellipses in titles.
+# What wptexturize() prints for plain characters, mapped back: quotes, primes, dashes,
+# the multiplication sign between numbers, ellipsis, trade mark, no-break space.
 _PLAIN_TYPOGRAPHY = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
-    "\u2013": "-", "\u2014": "-", "\u00a0": " ", "\u2032": "'", "\u2033": '"',
+    "\u2013": "-", "\u2014": "-", "\u00a0": " ", "\u2032": "'", "\u2033": '"', "\u00d7": "x",
 })
 
 
 def _comparable(text: str) -> str:
-    text = html.unescape(text).replace("\u2026", "...").translate(_PLAIN_TYPOGRAPHY)
+    """Visible text up to WordPress's typography (wptexturize, capital_P_dangit), for comparing."""
+    text = text.replace("\u2026", "...").replace("\u2122", "(tm)").translate(_PLAIN_TYPOGRAPHY)
+    text = text.replace("``", '"').replace("''", '"')
+    text = re.sub(r"-{2,}", "-", text)
     return " ".join(text.casefold().split())
+
+
+def same_typography(shown: str, approved: str) -> bool:
+    """Whether ``shown`` (text a platform rendered) is ``approved`` up to WordPress's typography."""
+    return _comparable(shown) == _comparable(approved)
 
 
 def _distinct_urls(urls: list[str], page_url: str) -> list[str]:

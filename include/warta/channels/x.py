@@ -19,10 +19,14 @@ Calls: ``POST /2/media/upload`` (multipart ``media``, ``media_category=tweet_ima
 Exactly once: the text's fingerprint and the time are recorded before the post, its id
 after. A later attempt reads the recorded post, or finds it in the account's recent posts;
 X's own "duplicate content" refusal leads to the same look-up.
+
+X answers a post's ``text`` with ``&``, ``<`` and ``>`` as HTML entities; what Warta reads
+back is decoded (``_plain_text``) before it is compared with what was sent.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import threading
@@ -249,9 +253,11 @@ class XPublisher:
         self.channel = channel
         self.api = api or XApi(channel, token_store)
         self.rules = rules_for(channel)
+        self._account: dict[str, Any] | None = None
 
     # ------------------------------------------------------------ the protocol
     def find_existing(self, marker: str, attempt: PublishAttempt | None = None) -> RemotePost | None:
+        self._me(attempt)  # the credentials first: a token refresh if due, then GET /2/users/me
         details = attempt.details if attempt else {}
         if details.get("tweet_id"):
             found = self._read(details["tweet_id"], attempt)
@@ -268,6 +274,7 @@ class XPublisher:
 
     def publish(self, content: PostContent, marker: str, attempt: PublishAttempt | None = None) -> RemotePost:
         attempt = attempt or PublishAttempt()
+        self._me(attempt)
         post = adapt(content, self.rules)
         media_ids = self._upload(post.images, attempt)
         attempt.note(fingerprint=_text_fingerprint(post.text), requested_at=epoch_now(), marker=marker)
@@ -297,7 +304,7 @@ class XPublisher:
         if found is None:
             failures.append("the post is not there any more")
             return CheckResult(ok=False, http_status=404, evidence=evidence)
-        text = found.get("text") or ""
+        text = _plain_text(found)
         evidence["text_excerpt"] = text[:280]
         evidence["title_found"] = _comparable(content.title)[:60] in _comparable(text)
         if not evidence["title_found"]:
@@ -336,8 +343,12 @@ class XPublisher:
         return answer.get("data")  # a deleted post: 200 with "errors" and no "data"
 
     def _me(self, attempt: PublishAttempt | None) -> dict[str, Any]:
-        answer = self.api.call("GET", "/2/users/me", "reading the account", attempt=attempt)
-        return answer["data"]
+        """The account the connection's tokens belong to (read once per publisher)."""
+        if self._account is None:
+            answer = self.api.call("GET", "/2/users/me", "checking the account's tokens (GET /2/users/me)",
+                                   attempt=attempt)
+            self._account = answer["data"]
+        return self._account
 
     def _find_by_fingerprint(self, wanted: str, requested_at: int, attempt) -> dict[str, Any] | None:
         me = self._me(attempt)
@@ -348,7 +359,7 @@ class XPublisher:
         answer = self.api.call("GET", f"/2/users/{me['id']}/tweets", "looking for the post of an earlier attempt",
                                params=params, attempt=attempt)
         for candidate in answer.get("data") or []:
-            if _text_fingerprint(candidate.get("text") or "") == wanted:
+            if _text_fingerprint(_plain_text(candidate)) == wanted:
                 return candidate
         return None
 
@@ -376,6 +387,12 @@ def _mask(*secrets: str) -> None:
         return
     for secret in secrets:
         mask_secret(secret)
+
+
+def _plain_text(tweet: dict[str, Any]) -> str:
+    """A post's text as typed: X sends ``&``, ``<`` and ``>`` as entities (and escapes every
+    ``&``, so decoding once is exact)."""
+    return html.unescape(str(tweet.get("text") or ""))
 
 
 def _text_fingerprint(text: str) -> str:

@@ -7,6 +7,16 @@ it: API discovery through the ``Link: <...>; rel="https://api.w.org/"`` header, 
 bodies ``{"code", "message", "data": {"status"}}``, raw media uploads, ``term_exists``,
 unique slugs. Everything lives in memory, optionally saved to a JSON file.
 
+Text fields are HTML, as in WordPress: a post's title and excerpt and a file's caption
+are stored as sent (through kses, ``wp_filter_kses`` / ``wp_filter_post_kses``, when the
+user's role lacks ``unfiltered_html``: Author, Contributor) and printed unescaped, after
+``wptexturize`` (curly quotes, dashes, ``×`` between numbers, ellipsis) and
+``convert_chars``; alt text goes through ``sanitize_text_field`` and is printed with
+``esc_attr``. A wrong Application Password is treated as no login at all (WordPress 6.1
+with ``?rest_route=`` answers ``rest_not_logged_in`` or "Status is forbidden", not an
+authentication error). ``GET /wp/v2/users/me?context=edit`` tells the user's role and
+capabilities.
+
 Faults can be injected for tests: ``fail_next`` answers the next API call with an error,
 ``accept_then_drop_next_post`` saves the next post and then drops the connection with no
 answer, as a proxy timing out after WordPress has done the work would.
@@ -16,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import html
+import nh3
 import json
 import math
 import os
@@ -64,11 +75,78 @@ def sanitize_file_name(name: str) -> str:
     return re.sub(r"-+", "-", name) or "file"
 
 
+# What each role may do (single site, as WordPress's populate_roles()).
+ROLE_CAPABILITIES = {
+    "administrator": {"publish_posts", "upload_files", "edit_posts", "unfiltered_html", "manage_categories"},
+    "editor": {"publish_posts", "upload_files", "edit_posts", "unfiltered_html", "manage_categories"},
+    "author": {"publish_posts", "upload_files", "edit_posts"},
+    "contributor": {"edit_posts"},
+    "subscriber": set(),
+}
+# kses allow-lists: $allowedtags (titles) and a subset of $allowedposttags (content, excerpts, captions).
+KSES_TITLE_TAGS = {"a", "abbr", "acronym", "b", "blockquote", "cite", "code", "del", "em", "i", "q", "s",
+                   "strike", "strong"}
+KSES_POST_TAGS = KSES_TITLE_TAGS | {"p", "br", "u", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "figure",
+                                    "figcaption", "img", "video", "audio", "span", "div", "pre", "sub", "sup",
+                                    "table", "thead", "tbody", "tr", "td", "th", "hr"}
+KSES_ATTRIBUTES = {"a": {"href", "title", "rel", "target"}, "img": {"src", "alt", "width", "height", "class"},
+                   "video": {"src", "controls"}, "audio": {"src", "controls"}, "figure": {"class"},
+                   "blockquote": {"cite"}, "q": {"cite"}, "abbr": {"title"}, "acronym": {"title"}}
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+_NO_TEXTURIZE = {"code", "pre", "script", "style", "kbd", "tt"}
+
+
+def kses(fragment: str, tags: set[str]) -> str:
+    """Like wp_kses(): tags outside the allow-list are removed (their text stays)."""
+    return nh3.clean(fragment, tags=tags, attributes={t: a for t, a in KSES_ATTRIBUTES.items() if t in tags},
+                     clean_content_tags=set(), link_rel=None)
+
+
 def texturize(text: str) -> str:
-    """A little of wptexturize(): themes print titles with typographic quotes and dashes."""
-    text = text.replace("...", "\u2026").replace(" -- ", " \u2013 ").replace("'", "\u2019")
-    parts = text.split('"')
-    return "".join(part + ("\u201c" if i % 2 == 0 else "\u201d") for i, part in enumerate(parts[:-1])) + parts[-1]
+    """wptexturize() of WordPress 6.1 for the common cases, on the text between tags:
+    quotes and apostrophes curled, ``---``/`` -- `` em dash, ``--``/`` - `` en dash,
+    ``...`` ellipsis, ``2x3`` → ``2×3``, `` (tm)`` → ™; printed as numeric references."""
+    parts = _TAG_OR_TEXT.split(text)
+    skipping = 0
+    for index, part in enumerate(parts):
+        if part.startswith("<"):
+            name = re.match(r"</?\s*([a-zA-Z0-9]+)", part)
+            if name and name.group(1).lower() in _NO_TEXTURIZE:
+                skipping += -1 if part.startswith("</") else 1
+                skipping = max(skipping, 0)
+            continue
+        if not skipping and part:
+            parts[index] = _texturize_text(part)
+    return "".join(parts)
+
+
+def _texturize_text(text: str) -> str:
+    text = text.replace("...", "&#8230;").replace("``", "&#8220;").replace("''", "&#8221;")
+    text = text.replace(" (tm)", " &#8482;")
+    text = re.sub(r"(?<=\b)(\d[\d.,]*)x(\d[\d.,]*)\b", r"\1&#215;\2", text)
+    text = text.replace("---", "&#8212;").replace(" -- ", " &#8212; ").replace("--", "&#8211;")
+    text = text.replace(" - ", " &#8211; ")
+    text = re.sub(r"(?<=\w)'(?=\w)", "&#8217;", text)  # apostrophes: it's, Jum'at
+    text = re.sub(r"(^|[\s(\[{\-\u00a0])'", r"\1&#8216;", text)  # an opening single quote
+    text = text.replace("'", "&#8217;")
+    text = re.sub(r'(^|[\s(\[{\-\u00a0])"', r"\1&#8220;", text)  # an opening double quote
+    return text.replace('"', "&#8221;")
+
+
+def convert_chars(text: str) -> str:
+    """Like convert_chars(): a bare ``&`` is printed as ``&#038;``."""
+    return re.sub(r"&(?!#\d+;|#x[0-9a-fA-F]+;|[a-zA-Z][a-zA-Z0-9]{1,31};)", "&#038;", text)
+
+
+def sanitize_text_field(text: str) -> str:
+    """Like sanitize_text_field(): no tags, no line breaks, no runs of spaces."""
+    text = re.sub(r"<[^>]*>", "", re.sub(r"<(?![a-zA-Z/!?])", "&lt;", text))
+    return " ".join(text.split())
+
+
+def rendered(field_html: str) -> str:
+    """A stored title as the_title prints it."""
+    return convert_chars(texturize(field_html)).strip()
 
 
 def _now() -> str:
@@ -183,8 +261,12 @@ class FakeWordPress:
         site_title: str = "Warta Sandbox",
         advertise_api: bool = True,
         state_file: str | os.PathLike | None = None,
+        role: str = "administrator",
     ):
+        if role not in ROLE_CAPABILITIES:
+            raise ValueError(f"unknown WordPress role {role!r}")
         self.user = user
+        self.role = role
         self.application_password = application_password
         self.pretty_permalinks = pretty_permalinks
         # The address WordPress believes it has (its siteurl option); by default the Host asked for.
@@ -347,17 +429,25 @@ class FakeWordPress:
         return params
 
     def _authenticate(self, request: Request) -> str | None:
-        """Application Passwords: a wrong basic-auth login fails every REST request."""
+        """Application Passwords over basic auth. A wrong login or password makes the call
+        anonymous, as in WordPress 6.1 with ?rest_route= (measured): no error of its own."""
         auth = request.authorization
         if auth is None or auth.type != "basic":
             return None
         if auth.username != self.user:
-            raise ApiError(401, "invalid_username", "Unknown username. Check again or try your email address.")
+            return None
         # WordPress ignores the spaces it shows application passwords with.
         if re.sub(r"[^A-Za-z0-9]", "", auth.password or "") != re.sub(r"[^A-Za-z0-9]", "", self.application_password) \
                 or not self.application_password:
-            raise ApiError(401, "incorrect_password", "The provided password is an invalid application password.")
+            return None
         return auth.username
+
+    def _may(self, capability: str) -> bool:
+        return capability in ROLE_CAPABILITIES[self.role]
+
+    def _saved_html(self, value: str, tags: set[str]) -> str:
+        """A text field as WordPress saves it: through kses unless the user has unfiltered_html."""
+        return value if self._may("unfiltered_html") else kses(value, tags)
 
     def _api_index(self, call: _Call) -> Response:
         return json_response({
@@ -406,14 +496,21 @@ class FakeWordPress:
 
     def _create_post(self, call: _Call) -> Response:
         self._require_user(call, "rest_cannot_create", "Sorry, you are not allowed to create posts as this user.")
-        title, content, excerpt = (_raw_text(call.params.get(k)) for k in ("title", "content", "excerpt"))
+        if not self._may("edit_posts"):
+            raise ApiError(403, "rest_cannot_create", "Sorry, you are not allowed to create posts as this user.")
+        if call.params.get("status") == "publish" and not self._may("publish_posts"):
+            raise ApiError(403, "rest_cannot_publish", "Sorry, you are not allowed to publish posts in this post type.")
+        title = self._saved_html(_raw_text(call.params.get("title")).strip(), KSES_TITLE_TAGS)
+        content = self._saved_html(_raw_text(call.params.get("content")), KSES_POST_TAGS)
+        excerpt = self._saved_html(_raw_text(call.params.get("excerpt")), KSES_POST_TAGS)
         if not (title.strip() or content.strip() or excerpt.strip()):
             raise ApiError(400, "empty_content", "Content, title, and excerpt are empty.")
         now = _now()
         post = Post(id=self._next_post_id, slug="", status="draft", title=title, content=content, excerpt=excerpt,
                     date=now, modified=now, author=1, categories=[UNCATEGORIZED_ID])
         self._apply_post_fields(post, call.params)
-        post.slug = self._unique_slug(sanitize_slug(_raw_text(call.params.get("slug")) or title) or str(post.id))
+        post.slug = self._unique_slug(sanitize_slug(_raw_text(call.params.get("slug")) or html.unescape(title))
+                                      or str(post.id))
         self._next_post_id += 1
         self.posts[post.id] = post
         self._save()
@@ -428,7 +525,8 @@ class FakeWordPress:
         post = self._post_or_404(int(item_id))
         for name in ("title", "content", "excerpt"):
             if name in call.params:
-                setattr(post, name, _raw_text(call.params[name]))
+                tags = KSES_TITLE_TAGS if name == "title" else KSES_POST_TAGS
+                setattr(post, name, self._saved_html(_raw_text(call.params[name]), tags))
         self._apply_post_fields(post, call.params)
         if call.params.get("slug"):
             post.slug = self._unique_slug(sanitize_slug(_raw_text(call.params["slug"])), exclude=post.id)
@@ -472,9 +570,9 @@ class FakeWordPress:
             "id": post.id, "date": post.date, "date_gmt": post.date, "guid": {"rendered": f"{call.site}/?p={post.id}"},
             "modified": post.modified, "modified_gmt": post.modified, "slug": post.slug, "status": post.status,
             "type": "post", "link": self._post_link(post, call.site),
-            "title": {"rendered": html.escape(texturize(post.title), quote=False)},
-            "content": {"rendered": post.content, "protected": False},
-            "excerpt": {"rendered": f"<p>{html.escape(post.excerpt, quote=False)}</p>\n" if post.excerpt else "",
+            "title": {"rendered": rendered(post.title)},
+            "content": {"rendered": convert_chars(texturize(post.content)), "protected": False},
+            "excerpt": {"rendered": f"<p>{rendered(post.excerpt)}</p>\n" if post.excerpt else "",
                         "protected": False},
             "author": post.author, "featured_media": post.featured_media, "comment_status": "open",
             "ping_status": "open", "sticky": False, "template": "", "format": "standard", "meta": [],
@@ -509,6 +607,8 @@ class FakeWordPress:
 
     def _create_media(self, call: _Call) -> Response:
         self._require_user(call, "rest_cannot_create", "Sorry, you are not allowed to upload media on this site.")
+        if not self._may("upload_files"):
+            raise ApiError(403, "rest_cannot_create", "Sorry, you are not allowed to upload media on this site.")
         request = call.request
         upload = next(iter(request.files.values()), None) if request.mimetype == "multipart/form-data" else None
         if upload is not None:
@@ -530,6 +630,10 @@ class FakeWordPress:
                                "Invalid Content-Disposition supplied. Content-Disposition needs to be formatted "
                                'as `attachment; filename="image.png"` or similar.')
         filename = sanitize_file_name(filename)
+        if len(filename.encode()) > 250:
+            # The file system refuses the name (255 bytes, less WordPress's "-1" and size suffixes).
+            raise ApiError(500, "rest_upload_unknown_error",
+                           f"The uploaded file could not be moved to wp-content/uploads/{filename}.")
         extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
         if extension not in UPLOAD_TYPES:
             # WordPress really answers 500 here (a failed sideload).
@@ -540,7 +644,8 @@ class FakeWordPress:
             id=self._next_post_id, slug="", title=_raw_text(call.params.get("title")) or stem, filename=filename,
             path=self._unique_upload_path(now[:4], now[5:7], filename),
             mime_type=mime_type if "/" in mime_type else UPLOAD_TYPES[extension], data=data, date=now, author=1,
-            alt_text=str(call.params.get("alt_text") or ""), caption=_raw_text(call.params.get("caption")),
+            alt_text=sanitize_text_field(str(call.params.get("alt_text") or "")),
+            caption=self._saved_html(_raw_text(call.params.get("caption")), KSES_POST_TAGS),
             post=int(call.params["post"]) if str(call.params.get("post", "")).isdigit() else None,
         )
         media.slug = self._unique_slug(sanitize_slug(media.title) or str(media.id))
@@ -554,10 +659,11 @@ class FakeWordPress:
         self._require_user(call, "rest_cannot_edit", "Sorry, you are not allowed to edit this post.")
         media = self._media_or_404(int(item_id))
         if "alt_text" in call.params:
-            media.alt_text = str(call.params["alt_text"] or "")
+            media.alt_text = sanitize_text_field(str(call.params["alt_text"] or ""))
         for name in ("caption", "title"):
             if name in call.params:
-                setattr(media, name, _raw_text(call.params[name]))
+                tags = KSES_TITLE_TAGS if name == "title" else KSES_POST_TAGS
+                setattr(media, name, self._saved_html(_raw_text(call.params[name]), tags))
         if "post" in call.params:
             media.post = int(call.params["post"]) if call.params["post"] else None
         if call.params.get("slug"):
@@ -569,8 +675,8 @@ class FakeWordPress:
         data = {
             "id": media.id, "date": media.date, "date_gmt": media.date, "slug": media.slug, "status": "inherit",
             "type": "attachment", "link": self._attachment_link(media, call.site),
-            "title": {"rendered": html.escape(media.title, quote=False)}, "author": media.author,
-            "caption": {"rendered": f"<p>{html.escape(media.caption, quote=False)}</p>\n" if media.caption else ""},
+            "title": {"rendered": rendered(media.title)}, "author": media.author,
+            "caption": {"rendered": f"<p>{rendered(media.caption)}</p>\n" if media.caption else ""},
             "alt_text": media.alt_text,
             "media_type": "image" if media.mime_type.startswith("image/") else "file",
             "mime_type": media.mime_type, "media_details": {"filesize": len(media.data)},
@@ -641,8 +747,12 @@ class FakeWordPress:
     def _current_user(self, call: _Call) -> Response:
         if call.user is None:
             raise ApiError(401, "rest_not_logged_in", "You are not currently logged in.")
-        return json_response({"id": 1, "name": call.user, "url": "", "description": "",
-                               "link": f"{call.site}/author/{call.user}/", "slug": call.user})
+        data = {"id": 1, "name": call.user, "url": "", "description": "",
+                "link": f"{call.site}/author/{call.user}/", "slug": call.user}
+        if call.context == "edit":
+            data["roles"] = [self.role]
+            data["capabilities"] = {name: True for name in sorted(ROLE_CAPABILITIES[self.role])}
+        return json_response(data)
 
     # helpers
     def _require_user(self, call: _Call, code: str, message: str) -> None:
@@ -769,9 +879,9 @@ class FakeWordPress:
         entries = []
         for post in posts:
             entries.append(
-                f"<li><a href=\"{html.escape(self._post_link(post, site))}\">{html.escape(texturize(post.title))}</a>"
+                f"<li><a href=\"{html.escape(self._post_link(post, site))}\">{rendered(post.title)}</a>"
                 f"<br><time datetime=\"{post.date}Z\">{post.date.replace('T', ' ')} UTC</time>"
-                f"<p>{html.escape(post.excerpt)}</p></li>"
+                f"<p>{rendered(post.excerpt)}</p></li>"
             )
         return "<ul>" + "".join(entries) + "</ul>"
 
@@ -782,7 +892,7 @@ class FakeWordPress:
         figure = ""
         if featured is not None:
             figure = (f"<figure class=\"post-thumbnail\"><img src=\"{html.escape(self._media_url(featured, site))}\" "
-                      f"alt=\"{html.escape(featured.alt_text)}\"></figure>")
+                      f"alt=\"{_esc_attr(featured.alt_text)}\"></figure>")
         terms = [self.terms[i] for i in post.categories + post.tags if i in self.terms]
         term_links = [
             f"<a href=\"{html.escape(self._term_link(term, site))}\" rel=\"tag\">{html.escape(term.name)}</a>"
@@ -790,12 +900,12 @@ class FakeWordPress:
         ]
         body = (
             f"<article id=\"post-{post.id}\" class=\"post type-post status-publish\">"
-            f"<h1 class=\"entry-title\">{html.escape(texturize(post.title))}</h1>"
+            f"<h1 class=\"entry-title\">{rendered(post.title)}</h1>"
             f"<p class=\"meta\"><time datetime=\"{post.date}Z\">{post.date.replace('T', ' ')} UTC</time></p>"
-            f"{figure}<div class=\"entry-content\">{post.content}</div>"
+            f"{figure}<div class=\"entry-content\">{convert_chars(texturize(post.content))}</div>"
             f"<footer class=\"meta\">{TERM_SEPARATOR.join(term_links)}</footer></article>"
         )
-        return self._html_page(site, post.title, body)
+        return self._html_page(site, html.unescape(rendered(post.title)), body)
 
     def _not_found_page(self, site: str) -> Response:
         return self._html_page(site, "Page not found", "<h1>Page not found</h1>", 404)
@@ -823,6 +933,11 @@ class FakeWordPress:
         self.posts = {p["id"]: Post(**p) for p in state["posts"]}
         self.media = {m["id"]: Media(**(m | {"data": base64.b64decode(m["data"])})) for m in state["media"]}
         self.terms = {t["id"]: Term(**t) for t in state["terms"]}
+
+
+def _esc_attr(text: str) -> str:
+    """Like esc_attr(): special characters escaped, existing character references kept."""
+    return convert_chars(text).replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#039;")
 
 
 # ------------------------------------------------------------------- serving

@@ -12,6 +12,9 @@ with 403 "You are not allowed to create a Tweet with duplicate content."),
 Faults for tests: ``fail_next``, ``rate_limit_next`` (429 with a reset time),
 ``revoke_access_tokens`` (401), ``accept_then_drop_next`` (does the work, then drops
 the connection). Its public side (``/``) lists the posts, for `make run`.
+
+Like X, every ``text`` it answers with has ``&``, ``<`` and ``>`` as HTML entities
+(``&amp;``, ``&lt;``, ``&gt;``), though the text posted and counted is the plain one.
 """
 
 from __future__ import annotations
@@ -229,11 +232,11 @@ class FakeX:
         tweet = Tweet(id=str(next(self._ids)), text=text, author_id=self.user_id,
                       created_at=datetime.now(timezone.utc), media_keys=[self.media[m].media_key for m in media_ids])
         self.tweets[tweet.id] = tweet
-        return json_response({"data": {"id": tweet.id, "text": tweet.text,
+        return json_response({"data": {"id": tweet.id, "text": _x_escaped(tweet.text),
                                        "edit_history_tweet_ids": [tweet.id]}}, 201)
 
     def _tweet_json(self, tweet: Tweet) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": tweet.id, "text": tweet.text, "author_id": tweet.author_id,
+        data: dict[str, Any] = {"id": tweet.id, "text": _x_escaped(tweet.text), "author_id": tweet.author_id,
                                 "created_at": tweet.created_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
                                 "edit_history_tweet_ids": [tweet.id]}
         if tweet.media_keys:
@@ -285,3 +288,8 @@ class FakeX:
 def serve_fake_x(*, host: str = "127.0.0.1", port: int = 0, delay_seconds: float = 0.0, **options) -> RunningApp:
     """A FakeX (``options`` as its constructor takes) served on a free port; call ``stop()``."""
     return RunningApp(FakeX(**options), host, port, delay_seconds=delay_seconds)
+
+
+def _x_escaped(text: str) -> str:
+    """A post's text as X's API answers it: ``&``, ``<``, ``>`` as entities (quotes as typed)."""
+    return html.escape(text, quote=False)
