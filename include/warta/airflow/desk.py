@@ -14,6 +14,7 @@ REST API and the CLI.
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from datetime import date
@@ -30,7 +31,10 @@ from starlette.datastructures import FormData, UploadFile
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
 
-from warta.airflow.security import CSRF_COOKIE, CSRF_FIELD, csrf_ok, csrf_token_belongs_to, new_csrf_token
+from warta.airflow.security import (
+    CSRF_COOKIE, CSRF_FIELD, UnknownUser, check_known_user, csrf_ok, csrf_token_belongs_to, new_csrf_token,
+    unknown_user_message,
+)
 from warta.airflow.uploads import MAX_FILES_PER_REQUEST, file_response, read_uploads, request_too_large
 from warta.web import STATIC_DIR, file_size, render
 from warta.web.i18n import DEFAULT_LANGUAGE, normalize_language, translate
@@ -62,11 +66,12 @@ async def desk_user(
 ) -> BaseUser:
     """Airflow's user of this request; pages redirect to the login instead of a 401."""
     try:
-        return await get_user(request, None, bearer)
+        user = await get_user(request, None, bearer)
     except HTTPException as exc:
         if exc.status_code in (401, 403):  # no token, expired, or not valid
             raise LoginRequired() from None
         raise
+    return check_known_user(user)  # UnknownUser: a 403 page, not a login loop
 
 
 def _login_url(request: Request) -> str:
@@ -143,10 +148,15 @@ class Page:
         return self.respond("error.html", status=status, message=message)
 
 
+DESK_CSP = ("default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+            "frame-ancestors 'self'")
+
+
 def _no_store(response: Response) -> Response:
     # Pages show people's work in progress: never cached, framed only by Airflow's UI.
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'self'; object-src 'none'; base-uri 'self'"
+    # The desk runs no script at all: script-src 'none' keeps any injected markup inert.
+    response.headers["Content-Security-Policy"] = DESK_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     return response
@@ -304,6 +314,11 @@ def add_desk_pages(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse(_login_url(request), status_code=303)
+
+    @app.exception_handler(UnknownUser)
+    async def unknown_user(_request: Request, exc: UnknownUser) -> HTMLResponse:
+        return _no_store(HTMLResponse(f"<!doctype html><title>403</title><p>{html.escape(unknown_user_message(exc.username))}</p>",
+                                      status_code=403))
 
     @router.get("/", response_class=HTMLResponse)
     def inbox(request: Request, user: BaseUser = Depends(desk_user)) -> Response:

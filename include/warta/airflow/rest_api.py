@@ -146,8 +146,11 @@ def create_app() -> FastAPI:
         from warta.storage import Storage
 
         data, filename, media_type = read_report(Storage.default(), month, fmt, lang)
+        # A download, never a page of this origin: no sniffing, no script even if opened.
         return Response(data, media_type=media_type,
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                                 "X-Content-Type-Options": "nosniff",
+                                 "Content-Security-Policy": "sandbox; default-src 'none'"})
 
     from warta.airflow.desk_api import add_desk_api_routes
     from warta.airflow.desk import add_desk_pages
