@@ -659,6 +659,8 @@ class EditorialService:
     def history(self, item_id: int) -> dict[str, Any]:
         """Everything about an item: its rounds, manuscripts, records, timings,
         publications, checks and audit trail."""
+        if not 1 <= item_id <= MAX_ROW_ID:
+            raise NotFound(f"there is no news item {item_id}")
         with self._session() as session:
             item = session.scalars(
                 select(NewsItem)
