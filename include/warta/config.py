@@ -133,11 +133,17 @@ class Limits:
     manuscript_max_chars: int = 50000
     notes_max_chars: int = 10000
     reason_min_chars: int = 5
+    # A decision's reason is shown on every page of the item: bounded like notes.
+    reason_max_chars: int = 2000
     upload_max_bytes: int = 50 * 1024 * 1024
     # Photos beyond this many pixels fail on the website (GD within PHP's memory) and in the
     # social channels' conversion (Pillow's decompression-bomb guard): refused at intake.
     photo_max_pixels: int = 50_000_000
     caption_max_chars: int = 1000
+    # Whole request bodies, refused (413) before they are read: a multipart post with
+    # files, and any other body (JSON, a form without files).
+    request_max_bytes: int = 250 * 1024 * 1024
+    form_max_bytes: int = 1024 * 1024
     # asset kind -> allowed file extensions
     upload_types: dict = field(
         default_factory=lambda: {
@@ -176,6 +182,16 @@ class Logins:
 
 
 @dataclass(frozen=True)
+class SeparationOfDuties:
+    """Who may not act on whose work (sop.yaml ``separation_of_duties``)."""
+
+    # The checker (correction step) of a round is not the author of that round's manuscript.
+    checker_not_author: bool = True
+    # Nobody decides on a manuscript holding text they wrote or corrected in any round.
+    decider_not_author: bool = True
+
+
+@dataclass(frozen=True)
 class WartaConfig:
     sop: dict
     roles: dict[str, Role]
@@ -190,6 +206,7 @@ class WartaConfig:
     timezone: str
     service_levels: ServiceLevels = field(default_factory=ServiceLevels)
     logins: Logins = field(default_factory=Logins)
+    duties: SeparationOfDuties = field(default_factory=SeparationOfDuties)
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:
@@ -359,7 +376,7 @@ def load_config(folder: Path | str | None = None) -> WartaConfig:
     unknown_limits = set(limit_values) - set(Limits.__dataclass_fields__)
     if unknown_limits:
         raise ConfigError(f"warta.yaml limits: unknown settings {sorted(unknown_limits)}")
-    limits = Limits(**limit_values)
+    limits = _limits(limit_values)
     service_levels = _service_levels(settings.get("service_levels") or {}, roles, users)
     return WartaConfig(
         sop=sop_doc.get("sop") or {},
@@ -375,7 +392,32 @@ def load_config(folder: Path | str | None = None) -> WartaConfig:
         timezone=(sop_doc.get("sop") or {}).get("timezone", "Asia/Jakarta"),
         service_levels=service_levels,
         logins=_logins(settings.get("logins") or {}, roles, users),
+        duties=_duties(sop_doc.get("separation_of_duties") or {}),
     )
+
+
+def _duties(spec: dict) -> SeparationOfDuties:
+    where = "sop.yaml separation_of_duties"
+    unknown = set(spec) - set(SeparationOfDuties.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"{where}: unknown settings {sorted(unknown)}")
+    for name, value in spec.items():
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} {name}: {value!r} is not true or false")
+    return SeparationOfDuties(**spec)
+
+
+def _limits(values: dict) -> Limits:
+    where = "warta.yaml limits"
+    limits = Limits(**values)
+    for name, value in vars(limits).items():
+        if name != "upload_types" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise ConfigError(f"{where} {name}: {value!r} is not a whole number >= 0")
+    if limits.reason_max_chars < limits.reason_min_chars:
+        raise ConfigError(f"{where}: reason_max_chars is below reason_min_chars")
+    if limits.request_max_bytes < limits.upload_max_bytes:
+        raise ConfigError(f"{where}: request_max_bytes is below upload_max_bytes (one file would never fit)")
+    return limits
 
 
 def _logins(spec: dict, roles: dict, users: dict) -> Logins:

@@ -34,9 +34,12 @@ from warta.models import (
     utcnow,
 )
 from warta.storage import Storage, asset_key, display_filename, photo_problem
+from warta.text_checks import check_characters
 from warta.workflow import Conflict, InvalidInput, NotFound, Position
 
 PIPELINE_ACTOR = "warta"
+# Row ids are 64-bit in every database Warta runs on: a larger number names nothing.
+MAX_ROW_ID = 2**63 - 1
 
 
 @dataclass
@@ -67,6 +70,8 @@ class EditorialService:
         return self.sessions()
 
     def _item(self, session: Session, item_id: int, lock: bool = False) -> NewsItem:
+        if not 1 <= item_id <= MAX_ROW_ID:
+            raise NotFound(f"there is no news item {item_id}")
         query = select(NewsItem).where(NewsItem.id == item_id)
         if lock:
             query = query.with_for_update()
@@ -146,6 +151,7 @@ class EditorialService:
 
     def _validate_text(self, value: str | None, field: str, max_chars: int, required: bool = True) -> str:
         value = (value or "").strip()
+        check_characters(value, field)
         if required and not value:
             raise InvalidInput(f"{field} is required", field=field)
         if len(value) > max_chars:
@@ -170,6 +176,8 @@ class EditorialService:
         content_types: dict[int, str | None] = {}
         # Every file is checked before any is stored: a bad second file stores nothing.
         for upload in uploads:
+            check_characters(upload.filename, "files")
+            check_characters(upload.caption, "caption")
             ext = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
             if ext not in kinds_by_ext:
                 raise InvalidInput(
@@ -244,6 +252,7 @@ class EditorialService:
         title = self._validate_text(title, "title", limits.title_max_chars)
         place = self._validate_text(place, "place", 300, required=False)
         notes = self._validate_text(notes, "notes", limits.notes_max_chars, required=False)
+        submission_key = self._validate_text(submission_key, "submission_key", 128, required=False) or None
         if isinstance(activity_date, str) and activity_date.strip():
             try:
                 activity_date = date.fromisoformat(activity_date.strip())
@@ -418,6 +427,13 @@ class EditorialService:
                 latest = self._latest_manuscript(session, item.id)
                 if step.kind == "correction" and latest is None:
                     raise Conflict("there is no manuscript to correct yet")
+                if step.kind == "correction" and config.duties.checker_not_author:
+                    workflow.check_checker_not_author(actor, set(session.scalars(
+                        select(Manuscript.author).where(
+                            Manuscript.item_id == item.id, Manuscript.round == item.round,
+                            Manuscript.kind == "naskah",
+                        )
+                    )))
                 new_title = self._validate_text(
                     title if title is not None else (latest.title if latest else item.title),
                     "title", limits.title_max_chars,
@@ -437,21 +453,28 @@ class EditorialService:
                     created_at=self.clock(),
                 )
                 session.add(manuscript)
-                session.flush()
+                try:
+                    session.flush()
+                except IntegrityError:  # another save of this manuscript took the version
+                    session.rollback()
+                    raise Conflict(
+                        f"step {step.number} ({step.name_id}) was just recorded by someone else"
+                    ) from None
                 record.manuscript_id = manuscript.id
                 details = {"version": manuscript.version, "kind": manuscript.kind}
             elif step.kind == "decision":
+                reason = check_characters(reason, "reason")
                 decided, reason = workflow.normalize_decision(
-                    decision or "", reason, limits.reason_min_chars
+                    decision or "", reason, limits.reason_min_chars, limits.reason_max_chars
                 )
-                authors = set(
-                    session.scalars(
-                        select(Manuscript.author).where(
-                            Manuscript.item_id == item.id, Manuscript.round == item.round
-                        )
-                    )
-                )
-                workflow.check_not_own_manuscript(actor, authors)
+                if config.duties.decider_not_author:
+                    authorship: dict[str, list[tuple[int, int]]] = {}
+                    for author, version, round_number in session.execute(
+                        select(Manuscript.author, Manuscript.version, Manuscript.round)
+                        .where(Manuscript.item_id == item.id)
+                    ):
+                        authorship.setdefault(author, []).append((version, round_number))
+                    workflow.check_not_own_manuscript(actor, authorship)
                 latest = self._latest_manuscript(session, item.id)
                 if latest is None:
                     raise Conflict("there is no manuscript to decide on")
@@ -761,6 +784,8 @@ class EditorialService:
     def history(self, item_id: int) -> dict[str, Any]:
         """Everything about an item: its rounds, manuscripts, records, timings,
         publications, checks and audit trail."""
+        if not 1 <= item_id <= MAX_ROW_ID:
+            raise NotFound(f"there is no news item {item_id}")
         with self._session() as session:
             item = session.scalars(
                 select(NewsItem)
@@ -866,6 +891,10 @@ class EditorialService:
             conditions.append(NewsItem.current_step == step)
         if service:
             conditions.append(NewsItem.service == service)
+        check_characters(created_by, "created_by")
+        check_characters(search, "q")
+        if offset > MAX_ROW_ID:
+            raise InvalidInput(f"offset must be at most {MAX_ROW_ID}", field="offset")
         if created_by:
             conditions.append(NewsItem.created_by == created_by)
         if search and search.strip():
@@ -881,6 +910,8 @@ class EditorialService:
 
     def asset_file(self, item_id: int, asset_id: int) -> tuple[dict[str, Any], bytes]:
         """One stored file of an item: its description and its bytes."""
+        if not 1 <= asset_id <= MAX_ROW_ID:
+            raise NotFound(f"item {item_id} has no file {asset_id}")
         with self._session() as session:
             asset = session.get(Asset, asset_id)
             if asset is None or asset.item_id != item_id:

@@ -99,16 +99,34 @@ def check_can_record(
     return step
 
 
-def check_not_own_manuscript(actor: str, manuscript_authors: set[str]) -> None:
-    """The approver may not approve a manuscript they wrote or corrected."""
-    if actor in manuscript_authors:
+def check_checker_not_author(actor: str, round_authors: set[str]) -> None:
+    """Separation of duties: the checker of a round is not the author of its manuscript."""
+    if actor in round_authors:
         raise PermissionDenied(
-            f"{actor!r} wrote or corrected this manuscript and may not decide on it"
+            f"{actor!r} menulis naskah putaran ini sehingga tidak boleh memeriksanya sendiri / "
+            f"{actor!r} wrote this round's manuscript and may not check it"
         )
 
 
-def normalize_decision(decision: str, reason: str, min_reason_chars: int) -> tuple[str, str]:
-    """Return ('approved'|'rejected', reason). A rejection needs a real reason."""
+def check_not_own_manuscript(actor: str, authorship: dict[str, list[tuple[int, int]]]) -> None:
+    """Separation of duties: nobody decides on a manuscript holding text they wrote or
+    corrected in any round. ``authorship`` maps each author of any version of the item's
+    manuscript to the (version, round) pairs they wrote."""
+    if actor in authorship:
+        versions = ", ".join(f"v{version} (putaran/round {round_number})"
+                             for version, round_number in sorted(authorship[actor]))
+        raise PermissionDenied(
+            f"{actor!r} menulis atau mengoreksi naskah ini ({versions}) sehingga tidak boleh "
+            f"memutuskannya / {actor!r} wrote or corrected this manuscript ({versions}) and may "
+            "not decide on it"
+        )
+
+
+def normalize_decision(
+    decision: str, reason: str, min_reason_chars: int, max_reason_chars: int | None = None
+) -> tuple[str, str]:
+    """Return ('approved'|'rejected', reason). A rejection needs a real reason; no reason
+    may be longer than ``max_reason_chars``."""
     value = (decision or "").strip().lower()
     aliases = {
         "approve": "approved", "approved": "approved", "setuju": "approved", "disetujui": "approved",
@@ -122,6 +140,12 @@ def normalize_decision(decision: str, reason: str, min_reason_chars: int) -> tup
         raise InvalidInput(
             f"a rejection needs a reason of at least {min_reason_chars} characters, "
             "so the author knows what to revise",
+            field="reason",
+        )
+    if max_reason_chars is not None and len(reason) > max_reason_chars:
+        raise InvalidInput(
+            f"alasan lebih dari {max_reason_chars} karakter / the reason is longer than "
+            f"{max_reason_chars} characters",
             field="reason",
         )
     return decided, reason

@@ -283,3 +283,34 @@ def test_bad_login_settings_are_refused(config_copy, edit, message):
     edit_yaml(config_copy, "warta.yaml", edit)
     with pytest.raises(ConfigError, match=rf"warta.yaml logins.*{message}"):
         load_config(config_copy)
+
+
+def test_separation_of_duties_and_reason_limits_are_validated(tmp_path):
+    import shutil
+
+    import pytest
+    import yaml
+
+    from warta.config import DEFAULT_CONFIG_DIR, ConfigError, load_config
+
+    folder = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR, folder)
+    loaded = load_config(folder)
+    assert loaded.duties.checker_not_author and loaded.duties.decider_not_author
+    assert loaded.limits.reason_max_chars == 2000
+    sop = yaml.safe_load((folder / "sop.yaml").read_text())
+    sop["separation_of_duties"] = {"checker_not_author": "yes"}
+    (folder / "sop.yaml").write_text(yaml.safe_dump(sop))
+    with pytest.raises(ConfigError, match="checker_not_author"):
+        load_config(folder)
+    sop["separation_of_duties"] = {"nobody_at_all": True}
+    (folder / "sop.yaml").write_text(yaml.safe_dump(sop))
+    with pytest.raises(ConfigError, match="unknown settings"):
+        load_config(folder)
+    sop["separation_of_duties"] = {}
+    (folder / "sop.yaml").write_text(yaml.safe_dump(sop))
+    settings = yaml.safe_load((folder / "warta.yaml").read_text())
+    settings["limits"]["reason_max_chars"] = 2
+    (folder / "warta.yaml").write_text(yaml.safe_dump(settings))
+    with pytest.raises(ConfigError, match="reason_max_chars"):
+        load_config(folder)

@@ -372,8 +372,9 @@ def test_reject_revise_approve_keeps_every_round(service, flow, clock):
     assert count(service, StepRecord) == 10
 
 
-def test_approver_of_round_two_may_have_written_round_one(service, flow):
-    # Only the manuscripts of the round being decided count.
+def test_approver_may_not_decide_a_revision_of_text_they_wrote_in_an_earlier_round(service, flow):
+    # Every round's versions count: admin wrote round 1, so round 2 (a revision of it) is
+    # not theirs to approve either; another approver may.
     item_id = flow.create()
     flow.cover(item_id)
     flow.write(item_id, actor="admin")
@@ -381,7 +382,42 @@ def test_approver_of_round_two_may_have_written_round_one(service, flow):
     flow.reject(item_id)
     flow.write(item_id, actor="pelaksana")
     flow.correct(item_id)
-    assert flow.approve(item_id, actor="admin")["current_step"] == "updating"
+    with pytest.raises(PermissionDenied, match=r"v1 \(putaran/round 1\)"):
+        flow.approve(item_id, actor="admin")
+    assert flow.approve(item_id, actor="subkoor")["current_step"] == "updating"
+
+
+def test_checker_of_a_round_may_not_be_its_author(service, flow):
+    item_id = flow.create()
+    flow.cover(item_id)
+    flow.write(item_id, actor="admin")
+    with pytest.raises(PermissionDenied, match="may not check it"):
+        flow.correct(item_id, actor="admin")
+    assert flow.correct(item_id, actor="operator")["current_step"] == "menyetujui"
+
+
+def test_separation_of_duties_can_be_switched_off_in_config(make_service, config, flow):
+    from dataclasses import replace
+
+    from warta.config import SeparationOfDuties
+
+    relaxed = make_service(replace(config, duties=SeparationOfDuties(checker_not_author=False,
+                                                                     decider_not_author=False)))
+    relaxed_flow = type(flow)(relaxed, flow.clock)
+    item_id = relaxed_flow.create()
+    relaxed_flow.cover(item_id)
+    relaxed_flow.write(item_id, actor="admin")
+    relaxed_flow.correct(item_id, actor="admin")
+    assert relaxed_flow.approve(item_id, actor="admin")["current_step"] == "updating"
+
+
+def test_rejection_reason_has_a_length_limit_from_config(service, flow):
+    item_id = flow.to_decision()
+    too_long = "x" * (service.config.limits.reason_max_chars + 1)
+    with pytest.raises(InvalidInput, match="longer than") as caught:
+        flow.reject(item_id, reason=too_long)
+    assert caught.value.field == "reason"
+    assert service.get_item(item_id)["current_step"] == "menyetujui"
 
 
 # ============================================================================ timings

@@ -14,6 +14,7 @@ from warta.workflow import (
     Position,
     WorkflowError,
     check_can_record,
+    check_checker_not_author,
     check_not_own_manuscript,
     next_position,
     normalize_decision,
@@ -96,10 +97,25 @@ def test_role_is_checked_before_position(config):
 
 
 # ------------------------------------------------------------ check_not_own_manuscript
-def test_not_own_manuscript():
-    check_not_own_manuscript("subkoor", {"pelaksana", "operator"})
-    with pytest.raises(PermissionDenied, match="'admin' wrote or corrected"):
-        check_not_own_manuscript("admin", {"pelaksana", "admin"})
+def test_not_own_manuscript_names_the_versions_in_both_languages():
+    check_not_own_manuscript("subkoor", {"pelaksana": [(1, 1)], "operator": [(2, 1)]})
+    with pytest.raises(PermissionDenied, match="'admin' wrote or corrected") as caught:
+        check_not_own_manuscript("admin", {"pelaksana": [(3, 2)], "admin": [(2, 1)]})
+    assert "menulis atau mengoreksi" in caught.value.message and "v2 (putaran/round 1)" in caught.value.message
+
+
+def test_checker_is_not_the_author_of_the_round():
+    check_checker_not_author("operator", {"pelaksana"})
+    with pytest.raises(PermissionDenied, match="may not check it") as caught:
+        check_checker_not_author("admin", {"admin"})
+    assert "tidak boleh memeriksanya" in caught.value.message
+
+
+def test_reason_longer_than_the_limit_is_refused():
+    assert normalize_decision("tolak", "x" * 20, 5, 20) == ("rejected", "x" * 20)
+    with pytest.raises(InvalidInput) as caught:
+        normalize_decision("tolak", "x" * 21, 5, 20)
+    assert caught.value.field == "reason" and "longer than 20" in caught.value.message
 
 
 # ---------------------------------------------------------------- normalize_decision

@@ -14,6 +14,7 @@ REST API and the CLI.
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from datetime import date
@@ -30,8 +31,11 @@ from starlette.datastructures import FormData, UploadFile
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
 
-from warta.airflow.security import CSRF_COOKIE, CSRF_FIELD, csrf_ok, csrf_token_belongs_to, new_csrf_token
-from warta.airflow.uploads import MAX_FILES_PER_REQUEST, file_response, read_uploads, request_too_large
+from warta.airflow.security import (
+    CSRF_COOKIE, CSRF_FIELD, UnknownUser, check_known_user, csrf_ok, csrf_token_belongs_to, new_csrf_token,
+    unknown_user_message,
+)
+from warta.airflow.uploads import MAX_FILES_PER_REQUEST, file_response, form_files, read_form, read_uploads
 from warta.web import STATIC_DIR, file_size, render
 from warta.web.i18n import DEFAULT_LANGUAGE, normalize_language, translate
 from warta.workflow import DONE, Conflict, InvalidInput, NotFound, PermissionDenied, WorkflowError
@@ -62,11 +66,12 @@ async def desk_user(
 ) -> BaseUser:
     """Airflow's user of this request; pages redirect to the login instead of a 401."""
     try:
-        return await get_user(request, None, bearer)
+        user = await get_user(request, None, bearer)
     except HTTPException as exc:
         if exc.status_code in (401, 403):  # no token, expired, or not valid
             raise LoginRequired() from None
         raise
+    return check_known_user(user)  # UnknownUser: a 403 page, not a login loop
 
 
 def _login_url(request: Request) -> str:
@@ -143,20 +148,24 @@ class Page:
         return self.respond("error.html", status=status, message=message)
 
 
+DESK_CSP = ("default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+            "frame-ancestors 'self'")
+
+
 def _no_store(response: Response) -> Response:
     # Pages show people's work in progress: never cached, framed only by Airflow's UI.
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'self'; object-src 'none'; base-uri 'self'"
+    # The desk runs no script at all: script-src 'none' keeps any injected markup inert.
+    response.headers["Content-Security-Policy"] = DESK_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
 async def _form(request: Request, page: Page) -> FormData:
-    """The posted form, after the CSRF check (403 page if it fails)."""
-    if request_too_large(request.headers.get("content-length"), page.config.limits):
-        raise PageError(413, page.t("err_file_size", name="", size=file_size(page.config.limits.upload_max_bytes)))
-    form = await request.form(max_files=MAX_FILES_PER_REQUEST + 1)
+    """The posted form, after the CSRF check (403 page if it fails). Oversized bodies were
+    refused unread by the request guard."""
+    form = await read_form(request)
     if not csrf_ok(request, page.username, form.get(CSRF_FIELD)):
         raise PageError(403, page.t("error_csrf"))
     return form
@@ -165,10 +174,6 @@ async def _form(request: Request, page: Page) -> FormData:
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
-
-
-def _files(form: FormData, name: str = "files") -> list[UploadFile]:
-    return [f for f in form.getlist(name) if isinstance(f, UploadFile)]
 
 
 # ------------------------------------------------------------------ form checks
@@ -254,7 +259,14 @@ def _item_context(page: Page, item_id: int) -> dict[str, Any]:
             "body_html": word_diff_html(before["body"], after["body"]),
         })
     current = None if history["current_step"] == DONE else page.config.step(history["current_step"])
-    round_authors = {m["author"] for m in manuscripts if m["round"] == history["round"]}
+    # The separation-of-duties rules the service applies (sop.yaml separation_of_duties),
+    # shown before the person fills the form in.
+    duties = page.config.duties
+    round_writers = {m["author"] for m in manuscripts if m["round"] == history["round"] and m["kind"] == "naskah"}
+    own_work = bool(current) and (
+        (current.kind == "decision" and duties.decider_not_author
+         and page.username in {m["author"] for m in manuscripts})
+        or (current.kind == "correction" and duties.checker_not_author and page.username in round_writers))
     latest = manuscripts[-1] if manuscripts else None
     rejection = next((r for r in reversed(history["records"]) if r["decision"] == "rejected"), None)
     rounds = []
@@ -272,7 +284,7 @@ def _item_context(page: Page, item_id: int) -> dict[str, Any]:
         "diffs": diffs,
         "current": current,
         "my_turn": bool(current and current.is_human and current.role in page.roles),
-        "own_manuscript": page.username in round_authors,
+        "own_manuscript": own_work,
         "latest": latest,
         "rejection": rejection if history["round"] > 1 else None,
         "rounds": rounds,
@@ -304,6 +316,11 @@ def add_desk_pages(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse(_login_url(request), status_code=303)
+
+    @app.exception_handler(UnknownUser)
+    async def unknown_user(_request: Request, exc: UnknownUser) -> HTMLResponse:
+        return _no_store(HTMLResponse(f"<!doctype html><title>403</title><p>{html.escape(unknown_user_message(exc.username))}</p>",
+                                      status_code=403))
 
     @router.get("/", response_class=HTMLResponse)
     def inbox(request: Request, user: BaseUser = Depends(desk_user)) -> Response:
@@ -375,7 +392,7 @@ def add_desk_pages(app: FastAPI) -> None:
         values["channels"] = [c for c in form.getlist("channels") if isinstance(c, str)]
         if not values["submission_key"]:
             values["submission_key"] = str(uuid.uuid4())
-        files = _files(form)
+        files = form_files(form)
         errors = _intake_errors(page, values, files)
         if not errors:
             try:
@@ -426,7 +443,7 @@ def add_desk_pages(app: FastAPI) -> None:
         if step.role not in page.roles:
             return _no_store(page.error(403, page.t("error_forbidden")))
         values = {name: _text(form, name) for name in ("title", "body", "notes", "decision", "reason")}
-        files = _files(form)
+        files = form_files(form)
         errors = _step_errors(page, step, values, files)
         if errors:
             return _no_store(_render_item(page, item_id, status=422, errors=errors, values=values,

@@ -8,18 +8,23 @@ the Airflow UI); Warta's SOP roles come from config/users.yaml. OpenAPI at
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 
 # ``api_user`` is Airflow's ``get_user`` (401 without credentials) plus the CSRF check
 # for cookie-authenticated writes; every route depends on it.
+from warta.airflow import api_models as answers
 from warta.airflow.security import api_user as get_user
 from warta.workflow import WorkflowError
+
+# Row ids and versions: 64-bit in every database Warta runs on (larger names nothing: 404).
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class NewItem(BaseModel):
@@ -88,7 +93,11 @@ def create_app() -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        responses=answers.ERROR_RESPONSES,
     )
+    from warta.airflow.request_guard import RequestGuard
+
+    app.add_middleware(RequestGuard)
 
     @app.exception_handler(WorkflowError)
     async def workflow_error(_request: Request, exc: WorkflowError) -> JSONResponse:
@@ -98,14 +107,14 @@ def create_app() -> FastAPI:
 
     add_overload_handlers(app)
 
-    @app.get("/api/v1/me")
+    @app.get("/api/v1/me", response_model=answers.Me)
     def me(user: BaseUser = Depends(get_user)) -> dict[str, Any]:
         from warta.config import get_config
 
         name = user.get_name()
         return {"username": name, "roles": list(get_config().roles_of(name))}
 
-    @app.get("/api/v1/steps")
+    @app.get("/api/v1/steps", response_model=list[answers.StepInfo])
     def steps(user: BaseUser = Depends(get_user)) -> list[dict[str, Any]]:
         from warta.config import get_config
 
@@ -115,7 +124,7 @@ def create_app() -> FastAPI:
             for s in get_config().steps
         ]
 
-    @app.post("/api/v1/items", status_code=201)
+    @app.post("/api/v1/items", status_code=201, response_model=answers.CreatedItem)
     def create_item(payload: NewItem, user: BaseUser = Depends(get_user)) -> dict[str, Any]:
         """Register an item; its run is queued in the same transaction (``run_state``
         ``queued`` until the outbox has started it). The same ``submission_key`` again
@@ -131,26 +140,26 @@ def create_app() -> FastAPI:
             submission_key=payload.submission_key,
         )
 
-    @app.get("/api/v1/items/{item_id}")
-    def get_item(item_id: int, user: BaseUser = Depends(get_user)) -> dict[str, Any]:
+    @app.get("/api/v1/items/{item_id}", response_model=answers.ItemHistory)
+    def get_item(item_id: RowId, user: BaseUser = Depends(get_user)) -> dict[str, Any]:
         return _service().history(item_id)
 
-    @app.post("/api/v1/items/{item_id}/steps/{step_id}")
-    def record_step(item_id: int, step_id: str, payload: StepInput, user: BaseUser = Depends(get_user)) -> dict[str, Any]:
+    @app.post("/api/v1/items/{item_id}/steps/{step_id}", response_model=answers.StepResult)
+    def record_step(item_id: RowId, step_id: str, payload: StepInput, user: BaseUser = Depends(get_user)) -> dict[str, Any]:
         return _service().record_step(
             item_id, step_id, user.get_name(), notes=payload.notes, title=payload.title, body=payload.body,
             decision=payload.decision, reason=payload.reason,
         )
 
-    @app.get("/api/v1/inbox")
+    @app.get("/api/v1/inbox", response_model=list[answers.WaitingItem])
     def inbox(role: str | None = None, user: BaseUser = Depends(get_user)) -> list[dict[str, Any]]:
         service = _service()
         if role:
             return service.waiting_for(role=role)
         return service.waiting_for(username=user.get_name())
 
-    @app.get("/api/v1/alerts")
-    def alerts(mine: bool = True, limit: int = 50, user: BaseUser = Depends(get_user)) -> list[dict[str, Any]]:
+    @app.get("/api/v1/alerts", response_model=list[answers.AlertOut])
+    def alerts(mine: bool = True, limit: int = Query(50, ge=1, le=500), user: BaseUser = Depends(get_user)) -> list[dict[str, Any]]:
         """Recent alerts (reminders, breaches, escalations, freshness, publishing failures);
         by default those sent to the caller."""
         from warta.alerts import recent_alerts
@@ -158,7 +167,7 @@ def create_app() -> FastAPI:
         return recent_alerts(_service(), user.get_name() if mine else None, limit=min(max(limit, 1), 500))
 
     # Monthly reports (warta.report): kept in archive storage by the monthly report DAG.
-    @app.get("/api/v1/reports")
+    @app.get("/api/v1/reports", response_model=list[answers.ReportEntry])
     def reports(user: BaseUser = Depends(get_user)) -> list[dict[str, Any]]:
         """Months with a stored report, newest first, with a download path per language and format."""
         from warta.report.store import list_reports
@@ -170,15 +179,20 @@ def create_app() -> FastAPI:
             for entry in list_reports(Storage.default())
         ]
 
-    @app.get("/api/v1/reports/{month}/{fmt}")
+    @app.get("/api/v1/reports/{month}/{fmt}", response_class=Response,
+             responses={200: {"description": "the report file (PDF, XLSX or HTML) as a download",
+                              "content": {"application/pdf": {}, "text/html": {}, "application/octet-stream": {}}}})
     def report_file(month: str, fmt: str, lang: str = "id", user: BaseUser = Depends(get_user)) -> Response:
         """One month's report as a file: fmt is pdf, xlsx or html; lang id (default) or en."""
         from warta.report.store import read_report
         from warta.storage import Storage
 
         data, filename, media_type = read_report(Storage.default(), month, fmt, lang)
+        # A download, never a page of this origin: no sniffing, no script even if opened.
         return Response(data, media_type=media_type,
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                                 "X-Content-Type-Options": "nosniff",
+                                 "Content-Security-Policy": "sandbox; default-src 'none'"})
 
     from warta.airflow.desk_api import add_desk_api_routes
     from warta.airflow.desk import add_desk_pages

@@ -36,8 +36,37 @@ def _secret() -> bytes:
     return key.encode() if key else _fallback_secret
 
 
-def has_bearer(request: Request) -> bool:
-    return request.headers.get("authorization", "").lower().startswith("bearer ")
+def bearer_token(request: Request) -> str | None:
+    """The token of a ``Authorization: Bearer <token>`` header; None when the header is
+    missing, of another scheme or empty (an empty ``Bearer `` authenticates nobody, so it
+    must not count as a Bearer request either)."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    credentials = credentials.strip()
+    return credentials if scheme.lower() == "bearer" and credentials else None
+
+
+class UnknownUser(Exception):
+    """A validly signed token of someone config/users.yaml does not list."""
+
+    def __init__(self, username: str):
+        super().__init__(username)
+        self.username = username
+
+
+def check_known_user(user: BaseUser) -> BaseUser:
+    """Refuse a token whose user Warta does not know: the auth manager signed it, but
+    config/users.yaml (the one list of who works here) does not hold the name (a user
+    removed from the unit, or a token minted for a made-up name)."""
+    from warta.config import get_config
+
+    if user.get_name() not in get_config().users:
+        raise UnknownUser(user.get_name())
+    return user
+
+
+def unknown_user_message(username: str) -> str:
+    return (f"pengguna {username!r} tidak terdaftar di Warta (config/users.yaml) / "
+            f"user {username!r} is not registered in Warta (config/users.yaml)")
 
 
 def _signature(username: str, nonce: str) -> str:
@@ -67,7 +96,14 @@ async def api_user(
     """The REST API's caller: Airflow's ``get_user`` (401 without credentials), plus the
     CSRF header when a state-changing request is authenticated by the cookie alone."""
     user = await get_user(request, None, bearer)
-    if request.method not in SAFE_METHODS and not has_bearer(request):
+    try:
+        check_known_user(user)
+    except UnknownUser as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, unknown_user_message(exc.username)) from None
+    # Exactly Airflow's own test of which credential authenticated the request: anything
+    # but a non-empty Bearer credential means the cookie did.
+    by_bearer = bearer is not None and bearer.scheme.lower() == "bearer" and bool(bearer.credentials)
+    if request.method not in SAFE_METHODS and not by_bearer:
         if not csrf_ok(request, user.get_name(), request.headers.get(CSRF_HEADER)):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

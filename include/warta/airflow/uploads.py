@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import UploadFile
 from fastapi.responses import Response
+from starlette.datastructures import FormData, UploadFile as StarletteUploadFile
 
 from warta.config import Limits
 from warta.service import Upload
@@ -17,13 +18,16 @@ MAX_FILES_PER_REQUEST = 30
 _CHUNK = 1024 * 1024
 
 
-def request_too_large(content_length: str | None, limits: Limits) -> bool:
-    """Refuse before parsing a body that cannot fit: every file at its limit plus the fields."""
-    try:
-        length = int(content_length or 0)
-    except ValueError:
-        return False
-    return length > MAX_FILES_PER_REQUEST * limits.upload_max_bytes + 2 * 1024 * 1024
+async def read_form(request) -> FormData:
+    """A posted form, read only now: after the route's dependencies authenticated the
+    caller (FastAPI reads declared ``Form``/``File`` parameters before any dependency, so
+    routes that take files read their form themselves), within the body limits the
+    request guard enforces (``limits.request_max_bytes``)."""
+    return await request.form(max_files=MAX_FILES_PER_REQUEST + 1, max_fields=200)
+
+
+def form_files(form: FormData, name: str = "files") -> list[UploadFile]:
+    return [f for f in form.getlist(name) if isinstance(f, StarletteUploadFile)]
 
 
 async def read_uploads(files: list[UploadFile] | None, limits: Limits) -> list[Upload]:

@@ -108,6 +108,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "Rejected in round {round} by {actor}: “{reason}”"),
     "own_manuscript": ("Anda menulis atau mengoreksi naskah ini, jadi tidak boleh memutuskannya.",
                        "You wrote or corrected this manuscript, so you may not decide on it."),
+    "own_round_manuscript": ("Anda menulis naskah putaran ini, jadi tidak boleh memeriksanya sendiri.",
+                             "You wrote this round's manuscript, so you may not check it yourself."),
     "coverage_form_intro": ("Catat hasil liputan dan unggah dokumentasi tambahan bila ada.",
                             "Record the coverage and upload more documentation if any."),
     "manuscript_form_intro": ("Tulis naskah berita.", "Write the manuscript."),

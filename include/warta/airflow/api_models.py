@@ -1,0 +1,169 @@
+"""What the REST API answers, as pydantic models: the OpenAPI document describes every
+response (the fuzz test checks each answer against it), and the errors' one shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Open(BaseModel):
+    # Answers may carry more fields than described (added later without breaking clients).
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="machine-readable code: invalid_input, forbidden, not_found, conflict, ...")
+    message: str = Field(description="what is wrong and what to do, for people")
+    field: str | None = Field(None, description="the input field at fault, when there is one")
+    detail: Any = Field(None, description="FastAPI's own error detail (validation errors)")
+
+
+class FastApiError(BaseModel):
+    detail: Any
+
+
+# Statuses any route may answer besides its success (FastAPI's own answers have ``detail``).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody | FastApiError, "description": "malformed request"},
+    401: {"model": FastApiError, "description": "not signed in, or the token is not valid"},
+    403: {"model": ErrorBody | FastApiError, "description": "the SOP or CSRF protection does not allow it"},
+    404: {"model": ErrorBody | FastApiError, "description": "no such item, step, file or report"},
+    409: {"model": ErrorBody, "description": "conflicts with the item's state or another save"},
+    413: {"model": ErrorBody | FastApiError, "description": "the request body is over the configured limit"},
+    422: {"model": ErrorBody, "description": "invalid input: `field` names the field"},
+    503: {"model": ErrorBody, "description": "the editorial DB is busy: retry after `Retry-After` seconds"},
+}
+
+
+class Me(BaseModel):
+    username: str
+    roles: list[str]
+
+
+class StepInfo(BaseModel):
+    id: str
+    number: int
+    name_id: str
+    name_en: str
+    role: str
+    kind: str
+    standard_seconds: int
+
+
+class ItemSummary(_Open):
+    id: int
+    title: str
+    status: str
+    current_step: str
+    current_step_name: str
+    waiting_for_role: str | None
+    round: int
+    channels: list[str]
+    service: str
+    activity_date: str | None
+    place: str
+    created_by: str
+    created_at: str
+    run_id: str
+    dag_id: str
+    run_state: str | None = Field(None, description="queued until the outbox has started the round's run, then "
+                                                    "started; null for a finished item")
+
+
+class CreatedItem(ItemSummary):
+    duplicate: bool = Field(description="true when the submission key was seen before (no new item)")
+
+
+class StepPosition(BaseModel):
+    step: str
+    round: int
+
+
+class RecordedStep(BaseModel):
+    step: str
+    round: int
+    decision: str | None
+
+
+class StepResult(ItemSummary):
+    recorded: RecordedStep
+    next: StepPosition
+
+
+class ItemHistory(ItemSummary):
+    notes: str
+    revision_rounds: int
+    rejections: int
+    manuscripts: list[dict[str, Any]]
+    records: list[dict[str, Any]]
+    timings: list[dict[str, Any]]
+    assets: list[dict[str, Any]]
+    publications: list[dict[str, Any]]
+    checks: list[dict[str, Any]]
+    audit: list[dict[str, Any]]
+    alerts: list[dict[str, Any]]
+
+
+class ItemList(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[ItemSummary]
+
+
+class WaitingItem(ItemSummary):
+    waiting_since: str
+    due_at: str
+    seconds_left: int
+    overdue: bool
+    step_role: str
+    service_due_at: str
+    breached: bool
+
+
+class AlertOut(_Open):
+    id: int
+    kind: str
+    step: str | None
+    round: int | None
+    recipients: list[str]
+    subject: str
+    created_at: str
+    sent_at: str | None
+
+
+class ReportEntry(_Open):
+    month: str
+    languages: dict[str, list[str]]
+    files: dict[str, dict[str, str]]
+
+
+class VersionRef(BaseModel):
+    version: int
+    kind: str
+    author: str
+    round: int
+
+
+class ManuscriptDiff(BaseModel):
+    item_id: int
+    from_: VersionRef = Field(alias="from")
+    to: VersionRef
+    title_changed: bool
+    title_html: str
+    body_html: str
+    unified: str
+
+
+class Preview(_Open):
+    item_id: int
+    ready: bool
+    approved: bool
+    version: int | None
+    title: str
+    body_html: str
+    excerpt: str
+    photos: list[dict[str, Any]]
+    channels: list[str]
