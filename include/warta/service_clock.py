@@ -157,6 +157,22 @@ class ServiceClock:
     def due_at(self, step: Step, started_at: datetime) -> datetime:
         return self.add(started_at, step.standard_time, step.clock)
 
+    def within_standard(self, step: Step, started_at: datetime, ended_at: datetime) -> bool:
+        """THE definition of "within the standard time" (Mutu Baku): the step ended no later
+        than its due moment on its own clock. Inbox, alerts and the monthly report use it."""
+        return not past_due(self.due_at(step, started_at), ended_at)
+
+    def working_days_between(self, start: datetime, end: datetime) -> int:
+        """Working days (local dates) strictly after ``start``'s day up to and including
+        ``end``'s day: how many working days a gap between two posts spans."""
+        first, last = start.astimezone(self.tz).date(), end.astimezone(self.tz).date()
+        count, day = 0, first
+        while day < last:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count += 1
+        return count
+
     def deadlines(self, step: Step, started_at: datetime, levels: ServiceLevels) -> StepDeadlines:
         lead = levels.reminder_before if step.reminder_before is None else step.reminder_before
         due = self.due_at(step, started_at)
@@ -169,6 +185,12 @@ class ServiceClock:
                 reminder_at = max(self.subtract_working_time(due, lead), started_at.astimezone(timezone.utc))
         escalate_at = self.add(due, levels.escalate_after, step.clock) if levels.escalate_after else due
         return StepDeadlines(reminder_at=reminder_at, due_at=due, escalate_at=escalate_at)
+
+
+def past_due(due_at: datetime, moment: datetime) -> bool:
+    """Whether ``moment`` is past ``due_at``: a step recorded at its due moment is still
+    within the standard time; an open step is breached from just after it."""
+    return moment > due_at
 
 
 # id(config) -> (config, clock); holding the config keeps its id from being reused.
