@@ -3,17 +3,21 @@ and XLSX (one sheet per table)."""
 
 from __future__ import annotations
 
+import base64
+import mimetypes
+import re
 from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from warta.config import WartaConfig
+from warta.config import WartaConfig, config_dir
 from warta.report import charts
-from warta.report.compile import ItemPublication, ItemRow, MonthlyReport
+from warta.report.annex import Annex, AnnexColumn
+from warta.report.compile import Failure, ItemPublication, ItemRow, MonthlyReport, WaitingItem
 from warta.report.messages import Messages
-from warta.report.settings import ReportSettings
+from warta.report.settings import ReportSettings, report_number
 from warta.report.xlsx import Column, Percent, Sheet, write_workbook
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -94,11 +98,147 @@ def item_check_label(t: Messages, item: ItemRow) -> str:
     return t(f"check_{item.check_result}")
 
 
+# What a platform's error means, in words the head of the unit reads (first match wins).
+_PLAIN_ERRORS = (
+    (r"\b(401|403)\b|permission|izin|not authori[sz]ed|forbidden|OAuthException|\(#10\)|\(#200\)|access token",
+     "Izin akses ditolak oleh platform (token kedaluwarsa atau izin aplikasi kurang)",
+     "The platform refused access (token expired or the app lacks a permission)"),
+    (r"\b429\b|rate limit|too many requests|\(#4\)|\(#32\)|\(#613\)",
+     "Platform membatasi jumlah permintaan; dicoba lagi kemudian",
+     "The platform limited the number of requests; tried again later"),
+    (r"timed? ?out|timeout|waktu habis", "Platform tidak menjawab tepat waktu", "The platform did not answer in time"),
+    (r"connection|resolve|unreachable|koneksi", "Tidak dapat terhubung ke platform", "Could not connect to the platform"),
+    (r"\b5\d\d\b|server error|service unavailable", "Server platform sedang bermasalah",
+     "The platform's server had a problem"),
+    (r"\b(400|422)\b|invalid|aspect ratio|media|format", "Isi atau berkas ditolak platform (format tidak sesuai)",
+     "The platform rejected the content or file (wrong format)"),
+)
+
+
+def plain_error(t: Messages, failure: Failure) -> str:
+    """A failure in plain words, then the platform's own message, shortened."""
+    if failure.kind == "check":
+        status = failure.http_status
+        if status == 404:
+            plain = ("Halaman tidak ditemukan saat dicek (404)" if t.lang == "id"
+                     else "Page not found when checked (404)")
+        elif status:
+            plain = (f"Halaman tidak dapat dibuka saat dicek (HTTP {status})" if t.lang == "id"
+                     else f"Page could not be opened when checked (HTTP {status})")
+        else:
+            plain = ("Isi yang tayang tidak sesuai naskah yang disetujui" if t.lang == "id"
+                     else "The live post does not match the approved text")
+        return plain
+    error = failure.error or ""
+    for pattern, in_id, in_en in _PLAIN_ERRORS:
+        if re.search(pattern, error, re.IGNORECASE):
+            plain = in_id if t.lang == "id" else in_en
+            break
+    else:
+        plain = "Gagal tayang karena kesalahan lain" if t.lang == "id" else "Publishing failed for another reason"
+    detail = " ".join(error.split())
+    if len(detail) > 140:
+        detail = detail[:140].rsplit(" ", 1)[0] + " …"
+    return f"{plain}. ({detail})" if detail else plain
+
+
+def stuck_items(report: MonthlyReport, config: WartaConfig, names: "Names", t: Messages) -> list[tuple[WaitingItem, str]]:
+    """Items past their due time at month end, with why they wait."""
+    open_failures = {}
+    for failure in report.open_failures:
+        open_failures.setdefault(failure.item_id, failure)
+    result = []
+    for waiting in report.in_progress:
+        if not waiting.overdue:
+            continue
+        try:
+            step = config.step(waiting.step_id)
+        except KeyError:
+            step = None
+        failure = open_failures.get(waiting.item_id)
+        if failure is not None:
+            reason = t("stuck_failed", error=f"{names.channel(failure.channel)} – {plain_error(t, failure)}")
+        elif step is not None and step.is_human:
+            reason = t("stuck_waiting_for", role=names.step_role(waiting.step_id))
+        else:
+            reason = t("stuck_pipeline")
+        result.append((waiting, reason))
+    return result
+
+
+def draft_narrative(report: MonthlyReport, config: WartaConfig, names: "Names", t: Messages,
+                    stuck: list) -> list[tuple[str, str]]:
+    """The narrative's draft, written from the figures (summary, problems, follow-up)."""
+    n = t.number
+    late_channels = [names.channel(f.channel) for f in report.freshness if f.up_to_date is False]
+    share = report.share_within_standard
+    if t.lang == "id":
+        summary = (f"Pada bulan ini {n(report.items_published.current)} berita tayang dalam "
+                   f"{n(report.publications.current)} publikasi (bulan lalu {n(report.items_published.previous)} "
+                   f"berita). {t.percent(share.current)} langkah SOP selesai dalam mutu baku "
+                   f"({t.percent_points(share.change)} dibanding bulan lalu).")
+        problems = []
+        if report.failures:
+            problems.append(f"{n(len(report.failures))} kegagalan tayang atau cek online, "
+                            f"{n(len(report.open_failures))} di antaranya belum teratasi")
+        if report.rejections_count.current:
+            problems.append(f"{n(report.rejections_count.current)} penolakan naskah")
+        if stuck:
+            problems.append(f"{n(len(stuck))} berita tertahan melampaui mutu baku pada akhir bulan")
+        if late_channels:
+            problems.append("kanal yang tidak mutakhir: " + ", ".join(late_channels))
+        problem_text = ("Tercatat " + "; ".join(problems) + ".") if problems else "Tidak ada permasalahan yang tercatat."
+        follow = []
+        if report.open_failures:
+            follow.append("Operator menayangkan ulang atau memperbaiki publikasi yang gagal")
+        if stuck:
+            follow.append("pemegang langkah yang tertahan menyelesaikannya")
+        if late_channels:
+            follow.append("Operator menjadwalkan publikasi rutin pada kanal yang tidak mutakhir")
+        follow_text = ("; ".join(follow) + ".").capitalize() if follow else "Mempertahankan kinerja bulan ini."
+    else:
+        summary = (f"This month {n(report.items_published.current)} items were published in "
+                   f"{n(report.publications.current)} posts (previous month {n(report.items_published.previous)}). "
+                   f"{t.percent(share.current)} of SOP steps were within the standard time "
+                   f"({t.percent_points(share.change)} against the previous month).")
+        problems = []
+        if report.failures:
+            problems.append(f"{n(len(report.failures))} publishing or check failures, "
+                            f"{n(len(report.open_failures))} still open")
+        if report.rejections_count.current:
+            problems.append(f"{n(report.rejections_count.current)} rejections")
+        if stuck:
+            problems.append(f"{n(len(stuck))} items held past the standard time at month end")
+        if late_channels:
+            problems.append("channels not kept up to date: " + ", ".join(late_channels))
+        problem_text = ("Recorded: " + "; ".join(problems) + ".") if problems else "No problems were recorded."
+        follow_text = ("The Operator republishes or fixes the failed posts." if report.open_failures
+                       else "Keep up this month's performance.")
+    return [("narrative_summary", summary), ("narrative_problems", problem_text),
+            ("narrative_follow_up", follow_text)]
+
+
+def _logo_uri(settings: ReportSettings) -> str:
+    """The letterhead logo as a data: URI (the HTML file stands alone), or empty."""
+    if not settings.letterhead.logo:
+        return ""
+    path = Path(settings.letterhead.logo)
+    if not path.is_absolute():
+        path = config_dir() / path
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    kind = mimetypes.guess_type(path.name)[0] or "image/png"
+    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
+
+
 def _charts(report: MonthlyReport, names: Names, t: Messages) -> dict[str, Markup]:
     per_day = charts.stacked_day_bars(
         [str(day.day.day) for day in report.per_day],
         [(names.channel(c), [day.by_channel.get(c, 0) for day in report.per_day]) for c in report.channels],
         title=t("chart_per_day"),
+        number=t.number,
     )
     compliance = charts.compliance_bars(
         [(names.step(level.step_id), level.share_within, t.percent(level.share_within))
@@ -106,19 +246,44 @@ def _charts(report: MonthlyReport, names: Names, t: Messages) -> dict[str, Marku
         title=t("chart_compliance"),
         no_data=t("no_data"),
     )
-    # Both are built from escaped text in charts.py.
-    return {"per_day": Markup(per_day), "compliance": Markup(compliance)}
+    trend = charts.grouped_month_bars(
+        [t.month_name(m.year, m.month).replace(" ", "\n") for m in report.trend],
+        [(t("items_published"), [m.items_published for m in report.trend]),
+         (t("publications_short"), [m.publications for m in report.trend])],
+        title=t("chart_trend"),
+        number=t.number,
+    )
+    # All are built from escaped text in charts.py.
+    return {"per_day": Markup(per_day), "compliance": Markup(compliance), "trend": Markup(trend)}
 
 
-def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSettings, lang: str | None = None) -> str:
-    """The report as one self-contained HTML page (inline CSS and SVG charts). Long lists
-    stop at ``settings.list_limit`` rows; the XLSX has them whole."""
+def annexed(report: MonthlyReport, settings: ReportSettings) -> bool:
+    """Whether the items go to the PDF's compact annex rather than the full table."""
+    return len(report.items) > settings.annex_threshold
+
+
+def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSettings, lang: str | None = None,
+                *, for_print: bool = False) -> str:
+    """The report as one self-contained HTML page (inline CSS and SVG charts). Printed
+    (``for_print``, the PDF) it lists every row; on screen rejections and items in progress
+    stop at ``settings.list_limit``. Months above ``settings.annex_threshold`` items list
+    them in the PDF's annex (``build_annex``) and the XLSX."""
     lang = lang or settings.language
     t = Messages(lang, report.month.timezone)
     names = Names(config, lang)
     limit = settings.list_limit
+    stuck = stuck_items(report, config, names, t)
     template = _environment().get_template("report.html.j2")
     return template.render(
+        row_limit=None if for_print else limit,
+        annexed=annexed(report, settings),
+        stuck=stuck,
+        narrative=draft_narrative(report, config, names, t, stuck),
+        plain_error=lambda failure: plain_error(t, failure),
+        alert_key_name=lambda key: (names.channel(key.split(":", 1)[1]) if key.startswith("channel:")
+                                    else names.step(key) if key else "–"),
+        logo=_logo_uri(settings),
+        number=report_number(settings, report.month.year, report.month.month) if settings.number_pattern else "",
         t=t,
         r=report,
         names=names,
@@ -135,11 +300,70 @@ def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSett
     )
 
 
-def render_pdf(html: str) -> bytes:
-    """The HTML printed to PDF by WeasyPrint (Pango and Debian's DejaVu fonts; no browser)."""
+def render_pdf(html: str, annex: Annex | None = None) -> bytes:
+    """The HTML printed to PDF by WeasyPrint (Pango and Debian's DejaVu fonts; no browser),
+    with the compact annex appended when given."""
     from weasyprint import HTML  # heavy import, only where PDFs are made
 
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    finisher = None
+    if annex is not None:
+        from warta.report.annex import add_annex
+
+        def finisher(_document, pdf):
+            add_annex(pdf, annex)
+
+    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(finisher=finisher)
+
+
+_CHANNEL_LETTERS = {"wordpress": "W", "facebook_page": "F", "facebook": "F", "instagram": "I", "x": "X",
+                    "youtube": "Y"}
+
+
+def build_annex(report: MonthlyReport, config: WartaConfig, settings: ReportSettings,
+                lang: str | None = None) -> Annex | None:
+    """The PDF's compact annex of every item, or None when the items fit the main table."""
+    if not annexed(report, settings):
+        return None
+    lang = lang or settings.language
+    t = Messages(lang, report.month.timezone)
+    names = Names(config, lang)
+    letters = {}
+    for channel in report.channels:
+        spec = config.channels.get(channel)
+        letters[channel] = _CHANNEL_LETTERS.get(spec.kind if spec else "", channel[:1].upper())
+    results = {r: t(f"check_{r}") for r in ("ok", "failed", "unchecked", "publish_failed")}
+    service_names: dict[str, str] = {}
+    author_names: dict[str, str] = {}
+    tz = t.tz
+    rows = []
+    append = rows.append
+    for number, item in enumerate(report.items, start=1):
+        service = service_names.get(item.service)
+        if service is None:
+            service = service_names[item.service] = names.service(item.service)
+        author = author_names.get(item.author)
+        if author is None:
+            author = author_names[item.author] = names.user(item.author)
+        posts = " ".join(letters.get(p.channel, "?") + ("" if p.status == "published" else "!")
+                         for p in item.publications)
+        local = item.first_published_at.astimezone(tz)
+        append((str(number), str(item.id), local.strftime("%d/%m %H.%M" if lang == "id" else "%m-%d %H:%M"),
+                posts, str(item.rounds), results[item.check_result], f"{item.title} · {service} · {author}"))
+    columns = (
+        AnnexColumn(t("running_number"), 34, "right"), AnnexColumn(t("item_id"), 40, "right"),
+        AnnexColumn(t("published_short"), 50), AnnexColumn(t("channels_short"), 46),
+        AnnexColumn(t("rounds_short"), 34, "right"), AnnexColumn(t("online_check"), 52),
+        AnnexColumn(f"{t('item_title')} · {t('service')} · {t('author')}", 267.28),
+    )
+    period = t.month_name(report.month.year, report.month.month)
+    return Annex(
+        title=t("annex"),
+        subtitle=f"{t('title')} · {period} · {t.number(len(report.items))} {t('items_count').lower()}",
+        columns=columns,
+        rows=rows,
+        footer=t("annex_page", page="{page}", pages="{pages}"),
+        legend=t("legend_channels"),
+    )
 
 
 # ---------------------------------------------------------------------- XLSX
