@@ -18,9 +18,11 @@ from warta.report.annex import Annex, AnnexColumn
 from warta.report.compile import Failure, ItemPublication, ItemRow, MonthlyReport, WaitingItem
 from warta.report.messages import Messages
 from warta.report.settings import ReportSettings, report_number
-from warta.report.xlsx import Column, Percent, Sheet, write_workbook
+from warta.report.xlsx import Column, Duration, Percent, Sheet, write_workbook
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The printed report lists every row; a bound this high is never reached.
+PRINT_ROW_LIMIT = 10**9
 
 
 def css_string(value) -> Markup:
@@ -275,7 +277,7 @@ def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSett
     stuck = stuck_items(report, config, names, t)
     template = _environment().get_template("report.html.j2")
     return template.render(
-        row_limit=None if for_print else limit,
+        row_limit=PRINT_ROW_LIMIT if for_print else limit,
         annexed=annexed(report, settings),
         stuck=stuck,
         narrative=draft_narrative(report, config, names, t, stuck),
@@ -427,13 +429,13 @@ def render_xlsx(report: MonthlyReport, config: WartaConfig, settings: ReportSett
 
     channel_columns = []
     for channel in report.channels:
-        channel_columns += [Column(f"{names.channel(channel)}: {t('link')}", width=48),
+        channel_columns += [Column(f"{names.channel(channel)}: {t('link')}", "link", 48),
                             Column(f"{names.channel(channel)}: {t('online_check')}", width=14)]
 
     # A month can hold 100,000 items: look every name and label up once, not per cell.
     service_names = {key: names.service(key) for key in config.services}
     author_names: dict[str, str] = {}
-    item_results = {result: t(f"check_{result}") for result in ("ok", "failed", "unchecked")}
+    item_results = {result: t(f"check_{result}") for result in ("ok", "failed", "unchecked", "publish_failed")}
     post_results = {True: t("check_ok"), False: t("check_failed"), None: t("check_unchecked")}
     tzinfo = t.tz
 
@@ -473,11 +475,11 @@ def render_xlsx(report: MonthlyReport, config: WartaConfig, settings: ReportSett
     ))
     sheets.append(Sheet(
         t("sheet_levels"),
-        [Column(t("step"), width=50), Column(t("role"), width=30), Column(t("standard_time"), width=14),
+        [Column(t("step"), width=50), Column(t("role"), width=30), Column(t("standard_time"), "duration", 14),
          Column(f"{t('standard_time')} ({t('seconds')})", "number"), Column(t("done"), "number"),
          Column(f"{t('median')} ({t('seconds')})", "number"), Column(f"{t('p90')} ({t('seconds')})", "number"),
          Column(t("share_within"), "percent"), Column(t("breaches"), "number")],
-        [[names.step(s.step_id), names.step_role(s.step_id), t.duration(s.standard_seconds), s.standard_seconds,
+        [[names.step(s.step_id), names.step_role(s.step_id), Duration(s.standard_seconds), s.standard_seconds,
           s.done, _rounded(s.median_seconds), _rounded(s.p90_seconds), s.share_within, s.breaches]
          for s in report.service_levels],
     ))
@@ -485,11 +487,11 @@ def render_xlsx(report: MonthlyReport, config: WartaConfig, settings: ReportSett
         t("sheet_worst"),
         [Column(t("step"), width=50), Column(t("item_id"), "number", 10), Column(t("item_title"), width=60),
          Column(t("round"), "number", 9), Column(f"{t('started')} ({tz})", "datetime", 17),
-         Column(f"{t('ended')} ({tz})", "datetime", 17), Column(t("duration"), width=16),
+         Column(f"{t('ended')} ({tz})", "datetime", 17), Column(t("duration"), "duration", 16),
          Column(f"{t('duration')} ({t('seconds')})", "number"), Column(f"{t('standard_time')} ({t('seconds')})",
                                                                        "number")],
         [[names.step(w.step_id), w.item_id, w.title, w.round, local(w.started_at), local(w.ended_at),
-          t.duration(w.duration_seconds), _rounded(w.duration_seconds), w.standard_seconds]
+          Duration(w.duration_seconds), _rounded(w.duration_seconds), w.standard_seconds]
          for w in report.worst_cases],
     ))
     sheets.append(Sheet(
@@ -503,27 +505,67 @@ def render_xlsx(report: MonthlyReport, config: WartaConfig, settings: ReportSett
     sheets.append(Sheet(
         t("sheet_freshness"),
         [Column(t("channel"), width=20), Column(t("publications_short"), "number"),
-         Column(t("longest_gap"), width=22), Column(f"{t('longest_gap')} ({t('seconds')})", "number", 18),
+         Column(t("freshness_verdict"), width=16), Column(t("freshness_limit"), "number", 14),
+         Column(f"{t('longest_gap')} ({t('working_days_without').lower()})", "number", 22),
+         Column(t("longest_gap"), "duration", 18), Column(f"{t('longest_gap')} ({t('seconds')})", "number", 18),
          Column(f"{t('started')} ({tz})", "datetime", 17), Column(f"{t('ended')} ({tz})", "datetime", 17),
-         Column(t("days_without"), "number"), Column(t("dates"), "wrap", 50)],
-        [[names.channel(f.channel), f.publications, t.duration(f.longest_gap_seconds), _rounded(f.longest_gap_seconds),
-          local(f.gap_start), local(f.gap_end), len(f.days_without), ", ".join(str(d.day) for d in f.days_without)]
+         Column(t("days_without"), "number"), Column(t("working_days_without"), "number", 16),
+         Column(t("dates"), "wrap", 50)],
+        [[names.channel(f.channel), f.publications,
+          t("freshness_unwatched") if f.up_to_date is None else t("freshness_ok" if f.up_to_date else "freshness_late"),
+          f.freshness_days or None, f.gap_working_days, Duration(f.longest_gap_seconds),
+          _rounded(f.longest_gap_seconds), local(f.gap_start), local(f.gap_end), len(f.days_without),
+          len(f.working_days_without), ", ".join(str(d.day) for d in f.working_days_without)]
          for f in report.freshness],
     ))
     sheets.append(Sheet(
         t("sheet_in_progress"),
         [Column(t("item_id"), "number", 10), Column(t("item_title"), width=60), Column(t("waiting_at"), width=50),
          Column(t("round"), "number", 9), Column(f"{t('waiting_since')} ({tz})", "datetime", 17),
-         Column(t("waited"), width=18), Column(f"{t('waited')} ({t('seconds')})", "number", 16),
-         Column(t("overdue"), width=12)],
-        ([w.item_id, w.title, names.step(w.step_id), w.round, local(w.waiting_since), t.duration(w.waited_seconds),
-          _rounded(w.waited_seconds), t("yes") if w.overdue else t("no")] for w in report.in_progress),
+         Column(t("waited"), "duration", 18), Column(f"{t('waited')} ({t('seconds')})", "number", 16),
+         Column(f"{t('due')} ({tz})", "datetime", 17), Column(t("overdue"), width=12)],
+        ([w.item_id, w.title, names.step(w.step_id), w.round, local(w.waiting_since), Duration(w.waited_seconds),
+          _rounded(w.waited_seconds), local(w.due_at), t("yes") if w.overdue else t("no")] for w in report.in_progress),
     ))
     sheets.append(Sheet(
         t("sheet_per_day"),
         [Column(t("day"), "date"), Column(t("total"), "number"),
          *[Column(names.channel(c), "number") for c in report.channels]],
         [[d.day, d.total, *[d.by_channel.get(c, 0) for c in report.channels]] for d in report.per_day],
+    ))
+    sheets.insert(1, Sheet(
+        t("sheet_failures"),
+        [Column(t("running_number"), "number", 6), Column(t("item_id"), "number", 10), Column(t("item_title"), "wrap", 44),
+         Column(t("channel"), width=14), Column(t("failure_kind"), width=18), Column(t("error"), "wrap", 50),
+         Column(t("error_raw"), "wrap", 50), Column(f"{t('when')} ({tz})", "datetime", 17),
+         Column(t("attempts_col"), "number", 10), Column(t("resolution"), width=16),
+         Column(f"{t('resolved_col')} ({tz})", "datetime", 17)],
+        ([n, f.item_id, f.title, names.channel(f.channel), t(f"failure_{f.kind}"), plain_error(t, f),
+          f.error or (f"HTTP {f.http_status}" if f.http_status else ""), local(f.at), f.attempts,
+          t("unresolved") if f.open else t("resolved_col"), local(f.resolved_at)]
+         for n, f in enumerate(report.failures, start=1)),
+    ))
+    sheets.insert(2, Sheet(
+        t("sheet_trend"),
+        [Column(t("month"), width=18), Column(t("items_published"), "number", 14),
+         Column(t("publications_short"), "number", 14), Column(t("rejections_count"), "number", 14),
+         Column(t("share_within"), "percent", 14)],
+        [*([t.month_name(m.year, m.month), m.items_published, m.publications, m.rejections,
+            _as("percent", m.share_within)] for m in report.trend),
+         [t("year_to_date", month=t.month_name(report.year_to_date.year, report.year_to_date.month).split(" ")[0],
+            year=report.year_to_date.year), report.year_to_date.items_published, report.year_to_date.publications,
+          report.year_to_date.rejections, _as("percent", report.year_to_date.share_within)]],
+    ))
+    alert_columns = [Column(t("alert_reminder"), "number", 12), Column(t("alert_breach"), "number", 14),
+                     Column(t("alert_escalation"), "number", 12), Column(t("alert_freshness"), "number", 14),
+                     Column(t("total"), "number", 10)]
+    sheets.append(Sheet(
+        t("sheet_alerts"),
+        [Column(t("alerts_per_step") + " / " + t("person"), width=50), *alert_columns],
+        [*([(names.channel(a.key.split(":", 1)[1]) if a.key.startswith("channel:") else names.step(a.key)),
+            a.reminder, a.breach, a.escalation, a.freshness, a.total] for a in report.alerts_per_step),
+         *([f"{t('person')}: {names.user(a.key)}", a.reminder, a.breach, a.escalation, a.freshness, a.total]
+           for a in report.alerts_per_person)],
     ))
     return write_workbook(sheets, title=f"{t('title')} – {period}")
 
