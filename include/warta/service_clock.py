@@ -162,17 +162,6 @@ class ServiceClock:
         than its due moment on its own clock. Inbox, alerts and the monthly report use it."""
         return not past_due(self.due_at(step, started_at), ended_at)
 
-    def working_days_between(self, start: datetime, end: datetime) -> int:
-        """Working days (local dates) strictly after ``start``'s day up to and including
-        ``end``'s day: how many working days a gap between two posts spans."""
-        first, last = start.astimezone(self.tz).date(), end.astimezone(self.tz).date()
-        count, day = 0, first
-        while day < last:
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                count += 1
-        return count
-
     def deadlines(self, step: Step, started_at: datetime, levels: ServiceLevels) -> StepDeadlines:
         lead = levels.reminder_before if step.reminder_before is None else step.reminder_before
         due = self.due_at(step, started_at)

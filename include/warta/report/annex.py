@@ -33,16 +33,23 @@ class AnnexColumn:
 
 
 @dataclass(frozen=True)
-class Annex:
-    """What the annex prints: a title line, the columns, the rows (the last column wraps)
-    and the footer text pattern ("… {page} … {pages}")."""
+class AnnexSection:
+    """One list of the annex: a title line, the columns, the rows (the last column wraps)."""
 
     title: str
     subtitle: str
     columns: tuple[AnnexColumn, ...]
     rows: list[tuple[str, ...]]
-    footer: str
     legend: str = ""
+
+
+@dataclass(frozen=True)
+class Annex:
+    """The annex: its sections, each from a new page, and the footer pattern
+    ("… {page} … {pages}", numbered across the whole annex)."""
+
+    sections: tuple[AnnexSection, ...]
+    footer: str
 
 
 class _Font:
@@ -133,7 +140,7 @@ def wrap(text: str, width: float, font: _Font, size: float, cache: dict) -> list
     return lines
 
 
-def _layout(annex: Annex, font: _Font) -> list[list[tuple[float, list[str], tuple[str, ...]]]]:
+def _layout(annex: AnnexSection, font: _Font) -> list[list[tuple[float, list[str], tuple[str, ...]]]]:
     """Rows as pages: each entry (y of the row's first line, the wrapped last column, the row)."""
     cache: dict = {}
     wrap_width = annex.columns[-1].width - 4
@@ -160,46 +167,54 @@ def add_annex(pdf: pydyf.PDF, annex: Annex) -> int:
     regular_ref, bold_ref = _pdf_font(pdf, font).reference, _pdf_font(pdf, bold).reference
     resources = pydyf.Dictionary({"Font": pydyf.Dictionary({"F1": regular_ref, "F2": bold_ref})})
     pdf.add_object(resources)
-    pages = _layout(annex, font)
+    laid_out = [(section, _layout(section, font)) for section in annex.sections]
+    total = sum(len(pages) for _section, pages in laid_out)
+    number = 0
     cache: dict = {}
-    xs, x = [], MARGIN_X
-    for column in annex.columns:
-        xs.append(x)
-        x += column.width
-    right = x
-    for number, rows in enumerate(pages, start=1):
-        out = []
-        add = out.append
-        top = PAGE_H - MARGIN_TOP
-        add(b"BT /F2 9 Tf %.2f %.2f Td %s Tj ET" % (MARGIN_X, top, _pdf_string(annex.title)))
-        add(b"BT /F1 7 Tf %.2f %.2f Td %s Tj ET" % (MARGIN_X, top - LEADING - 2, _pdf_string(annex.subtitle)))
-        header_y = top - LEADING * 2 - 12
-        add(b"0.91 0.93 0.96 rg %.2f %.2f %.2f %.2f re f 0 g" % (MARGIN_X, header_y - 3, right - MARGIN_X, LEADING + 4))
-        for column, left in zip(annex.columns, xs):
-            add(_cell(bold, "F2", column.title, left, header_y, column, SIZE, cache))
-        add(b"0.6 G 0.4 w %.2f %.2f m %.2f %.2f l S" % (MARGIN_X, header_y - 3.5, right, header_y - 3.5))
-        for y, lines, row in rows:
-            for column, left, value in zip(annex.columns[:-1], xs, row[:-1]):
-                add(_cell(font, "F1", value, left, y, column, SIZE, cache))
-            last = xs[-1] + 2
-            for index, line in enumerate(lines):
-                add(b"BT /F1 %.1f Tf %.2f %.2f Td %s Tj ET" % (SIZE, last, y - index * LEADING, _pdf_string(line)))
-            rule = y - LEADING * (len(lines) - 1) - 2.6
-            add(b"0.85 G 0.3 w %.2f %.2f m %.2f %.2f l S" % (MARGIN_X, rule, right, rule))
-        if annex.legend:
-            add(b"BT /F1 6 Tf %.2f %.2f Td %s Tj ET" % (MARGIN_X, MARGIN_BOTTOM - 2, _pdf_string(annex.legend)))
-        footer = annex.footer.format(page=number, pages=len(pages))
-        footer_w = font.width(footer, 7, cache)
-        add(b"BT /F1 7 Tf %.2f %.2f Td %s Tj ET" % (right - footer_w, MARGIN_BOTTOM - 12, _pdf_string(footer)))
-        content = pydyf.Stream([b"\n".join(out)], compress=True)
-        pdf.add_object(content)
-        page = pydyf.Dictionary({
-            "Type": "/Page", "Parent": pdf.pages.reference,
-            "MediaBox": pydyf.Array([0, 0, PAGE_W, PAGE_H]), "Contents": content.reference,
-            "Resources": resources.reference,
-        })
-        pdf.add_page(page)
-    return len(pages)
+    for section, pages in laid_out:
+        xs, x = [], MARGIN_X
+        for column in section.columns:
+            xs.append(x)
+            x += column.width
+        right = x
+        for rows in pages:
+            number += 1
+            content = pydyf.Stream([_page(section, rows, xs, right, font, bold, cache,
+                                          annex.footer.format(page=number, pages=total))], compress=True)
+            pdf.add_object(content)
+            pdf.add_page(pydyf.Dictionary({
+                "Type": "/Page", "Parent": pdf.pages.reference,
+                "MediaBox": pydyf.Array([0, 0, PAGE_W, PAGE_H]), "Contents": content.reference,
+                "Resources": resources.reference,
+            }))
+    return total
+
+
+def _page(section: AnnexSection, rows, xs: list[float], right: float, font: _Font, bold: _Font, cache: dict,
+          footer: str) -> bytes:
+    out = []
+    add = out.append
+    top = PAGE_H - MARGIN_TOP
+    add(b"BT /F2 9 Tf %.2f %.2f Td %s Tj ET" % (MARGIN_X, top, _pdf_string(section.title)))
+    add(b"BT /F1 7 Tf %.2f %.2f Td %s Tj ET" % (MARGIN_X, top - LEADING - 2, _pdf_string(section.subtitle)))
+    header_y = top - LEADING * 2 - 12
+    add(b"0.91 0.93 0.96 rg %.2f %.2f %.2f %.2f re f 0 g" % (MARGIN_X, header_y - 3, right - MARGIN_X, LEADING + 4))
+    for column, left in zip(section.columns, xs):
+        add(_cell(bold, "F2", column.title, left, header_y, column, SIZE, cache))
+    add(b"0.6 G 0.4 w %.2f %.2f m %.2f %.2f l S" % (MARGIN_X, header_y - 3.5, right, header_y - 3.5))
+    last = xs[-1] + 2
+    for y, lines, row in rows:
+        for column, left, value in zip(section.columns[:-1], xs, row[:-1]):
+            add(_cell(font, "F1", value, left, y, column, SIZE, cache))
+        for index, line in enumerate(lines):
+            add(b"BT /F1 %.1f Tf %.2f %.2f Td %s Tj ET" % (SIZE, last, y - index * LEADING, _pdf_string(line)))
+        rule = y - LEADING * (len(lines) - 1) - 2.6
+        add(b"0.85 G 0.3 w %.2f %.2f m %.2f %.2f l S" % (MARGIN_X, rule, right, rule))
+    if section.legend:
+        add(b"BT /F1 6 Tf %.2f %.2f Td %s Tj ET" % (MARGIN_X, MARGIN_BOTTOM - 2, _pdf_string(section.legend)))
+    footer_w = font.width(footer, 7, cache)
+    add(b"BT /F1 7 Tf %.2f %.2f Td %s Tj ET" % (right - footer_w, MARGIN_BOTTOM - 12, _pdf_string(footer)))
+    return b"\n".join(out)
 
 
 def _cell(font: _Font, name: str, text: str, left: float, y: float, column: AnnexColumn, size: float,

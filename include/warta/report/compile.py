@@ -28,7 +28,7 @@ Definitions (also printed in the report's footnote and in README "Monthly report
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -125,10 +125,12 @@ class ItemRow(NamedTuple):
 
 
 def check_result(publications: Iterable[ItemPublication]) -> str:
-    publications = list(publications)
-    if any(p.status == "failed" for p in publications):
-        return "publish_failed"
-    checks = [p.check_ok for p in publications if p.status == PUBLISHED]
+    checks = []
+    for publication in publications:
+        if publication.status == PUBLISHED:
+            checks.append(publication.check_ok)
+        elif publication.status == "failed":
+            return "publish_failed"
     if False in checks:
         return "failed"
     if not checks or None in checks:
@@ -629,6 +631,10 @@ def _freshness(
     and the verdict against the channel's ``freshness_days`` (as the freshness alert uses)."""
     service_clock = clock_for(config)
     default_days = config.service_levels.freshness_days
+    working = [service_clock.is_working_day(d) for d in month.days]
+    working_before = [0]  # working days before each day index (a prefix sum)
+    for flag in working:
+        working_before.append(working_before[-1] + flag)
     by_channel: dict[str, list[datetime]] = defaultdict(list)
     for channel, moment in times:
         by_channel[channel].append(moment)
@@ -637,18 +643,21 @@ def _freshness(
     result = []
     for channel in channels:
         moments = by_channel.get(channel, [])
-        posted_days = {bisect_right(starts, m) - 1 for m in moments}
-        # The longest gap in working days: between the local days with a post (the month's
-        # first and last day bound it), weekends and holidays not counted.
+        posted = sorted({bisect_right(starts, m) - 1 for m in moments})
+        posted_set = set(posted)
         working_without = tuple(d for n, d in enumerate(month.days)
-                                if n not in posted_days and service_clock.is_working_day(d))
-        marks = [month_start, *moments, month_end]
-        longest, gap_start, gap_end = timedelta(0), month_start, month_end
-        longest_days = -1
-        for before, after in zip(marks, marks[1:]):
-            days = _working_days_strictly_between(service_clock, month, before, after)
-            if days > longest_days or (days == longest_days and after - before > longest):
-                longest_days, longest, gap_start, gap_end = days, after - before, before, after
+                                if n not in posted_set and working[n])
+        # The longest gap in working days without a post: between two days with a post (the
+        # month's start and end bound it); its moments are the posts on either side.
+        bounds = [-1, *posted, len(month.days)]
+        longest_days, gap_start, gap_end = -1, month_start, month_end
+        for before, after in zip(bounds, bounds[1:]):
+            days = working_before[after] - working_before[before + 1]
+            if days > longest_days:
+                longest_days = days
+                gap_start = month_start if before < 0 else _last_on_day(moments, starts, before, month_end)
+                gap_end = month_end if after >= len(month.days) else moments[bisect_left(moments, starts[after])]
+        longest = gap_end - gap_start
         spec = config.channels.get(channel)
         watched_days = int(spec.options.get("freshness_days", default_days)) if spec else default_days
         result.append(
@@ -658,7 +667,7 @@ def _freshness(
                 longest_gap_seconds=longest.total_seconds(),
                 gap_start=gap_start.replace(tzinfo=timezone.utc),
                 gap_end=gap_end.replace(tzinfo=timezone.utc),
-                days_without=tuple(d for n, d in enumerate(month.days) if n not in posted_days),
+                days_without=tuple(d for n, d in enumerate(month.days) if n not in posted_set),
                 gap_working_days=max(longest_days, 0),
                 working_days_without=working_without,
                 freshness_days=watched_days,
@@ -667,23 +676,10 @@ def _freshness(
     return result
 
 
-def _working_days_strictly_between(service_clock, month: ReportMonth, before: datetime, after: datetime) -> int:
-    """Working days with no post between two moments (naive UTC): the local days after
-    ``before``'s day and before ``after``'s day (the month's start counts its first day)."""
-    first = _local_day(month, before)
-    last = _local_day(month, after)
-    if before == _naive_utc(month.start):
-        first -= timedelta(days=1)  # the month's first day is without a post until one comes
-    count, day = 0, first + timedelta(days=1)
-    while day < last:
-        if service_clock.is_working_day(day):
-            count += 1
-        day += timedelta(days=1)
-    return count
-
-
-def _local_day(month: ReportMonth, naive_utc: datetime) -> date:
-    return naive_utc.replace(tzinfo=timezone.utc).astimezone(month.tz).date()
+def _last_on_day(moments: list[datetime], starts: list[datetime], day_index: int, month_end: datetime) -> datetime:
+    """The last of the sorted ``moments`` on the day ``day_index`` of the month."""
+    day_end = starts[day_index + 1] if day_index + 1 < len(starts) else month_end
+    return moments[bisect_left(moments, day_end) - 1]
 
 
 def _failures(db: Connection, month: ReportMonth) -> list[Failure]:

@@ -129,8 +129,11 @@ MESSAGES: dict[str, dict[str, str]] = {
                                 "libur; sesuai bila jeda terpanjang tidak lebih dari batas hari kerja.",
         "definition_in_progress": "Dalam proses: berita yang langkahnya sudah dimulai sebelum akhir bulan dan "
                                   "belum selesai pada akhir bulan.",
-        "definition_limit": "PDF dan XLSX memuat semua baris; HTML memuat paling banyak {limit} baris penolakan "
-                            "dan berita dalam proses.",
+        "definition_limit": "PDF dan XLSX memuat semua baris. Daftar yang lebih dari {threshold} baris dimuat "
+                            "lengkap di Lampiran PDF (di badan laporan {limit} baris pertama); HTML memuat paling "
+                            "banyak {limit} baris per daftar.",
+        "shown_annex": "Ditampilkan {shown} dari {total} baris; daftar lengkap ada di Lampiran dokumen ini dan "
+                       "di berkas XLSX.",
         "page": "Halaman",
         "of": "dari",
         "sheet_summary": "Ringkasan",
@@ -209,6 +212,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "narrative_problems": "Permasalahan",
         "narrative_follow_up": "Tindak lanjut",
         "annex": "Lampiran: daftar seluruh berita tayang",
+        "annex_failures": "Lampiran: seluruh kegagalan tayang dan cek online",
+        "annex_rejections": "Lampiran: seluruh penolakan dan alasannya",
+        "annex_in_progress": "Lampiran: seluruh berita dalam proses pada akhir bulan",
         "annex_note": "Seluruh {total} berita tayang bulan ini tercantum dalam Lampiran di akhir dokumen ini (satu baris per berita).",
         "annex_page": "Lampiran · Halaman {page} dari {pages}",
         "running_number": "No.",
@@ -329,8 +335,11 @@ MESSAGES: dict[str, dict[str, str]] = {
                                 "the longest gap is no longer than the limit.",
         "definition_in_progress": "In progress: items with a step started before the month ended and not "
                                   "finished by then.",
-        "definition_limit": "The PDF and XLSX list every row; the HTML lists at most {limit} rejections and "
-                            "items in progress.",
+        "definition_limit": "The PDF and XLSX list every row. Lists over {threshold} rows are listed whole "
+                            "in the PDF's Annex (the report's body shows the first {limit}); the HTML shows at "
+                            "most {limit} rows per list.",
+        "shown_annex": "Showing {shown} of {total} rows; the full list is in this document's Annex and in the "
+                       "XLSX file.",
         "page": "Page",
         "of": "of",
         "sheet_summary": "Summary",
@@ -409,6 +418,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "narrative_problems": "Problems",
         "narrative_follow_up": "Follow-up",
         "annex": "Annex: every item published",
+        "annex_failures": "Annex: every publishing failure and failed online check",
+        "annex_rejections": "Annex: every rejection and its reason",
+        "annex_in_progress": "Annex: every item in progress at month end",
         "annex_note": "All {total} items published this month are listed in the Annex at the end of this document (one line per item).",
         "annex_page": "Annex · Page {page} of {pages}",
         "running_number": "No.",

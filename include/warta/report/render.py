@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from warta.config import WartaConfig, config_dir
 from warta.report import charts
-from warta.report.annex import Annex, AnnexColumn
+from warta.report.annex import Annex, AnnexColumn, AnnexSection
 from warta.report.compile import Failure, ItemPublication, ItemRow, MonthlyReport, WaitingItem
 from warta.report.messages import Messages
 from warta.report.settings import ReportSettings, report_number
@@ -259,9 +259,13 @@ def _charts(report: MonthlyReport, names: Names, t: Messages) -> dict[str, Marku
     return {"per_day": Markup(per_day), "compliance": Markup(compliance), "trend": Markup(trend)}
 
 
-def annexed(report: MonthlyReport, settings: ReportSettings) -> bool:
-    """Whether the items go to the PDF's compact annex rather than the full table."""
-    return len(report.items) > settings.annex_threshold
+ANNEXED_LISTS = ("items", "failures", "rejections", "in_progress")
+
+
+def annexed(report: MonthlyReport, settings: ReportSettings) -> dict[str, bool]:
+    """Which long lists go whole to the PDF's compact annex (the body then shows the
+    first ``list_limit`` rows, or for items none)."""
+    return {name: len(getattr(report, name)) > settings.annex_threshold for name in ANNEXED_LISTS}
 
 
 def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSettings, lang: str | None = None,
@@ -276,9 +280,14 @@ def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSett
     limit = settings.list_limit
     stuck = stuck_items(report, config, names, t)
     template = _environment().get_template("report.html.j2")
+    in_annex = annexed(report, settings)
+    limits = {name: (limit if in_annex[name] or not for_print else PRINT_ROW_LIMIT) for name in ANNEXED_LISTS}
     return template.render(
-        row_limit=PRINT_ROW_LIMIT if for_print else limit,
-        annexed=annexed(report, settings),
+        limits=limits,
+        shortened=lambda name, shown, total: t(
+            "shown_annex" if in_annex[name] and for_print else "list_limited", shown=t.number(shown),
+            total=t.number(total)),
+        annexed=in_annex,
         stuck=stuck,
         narrative=draft_narrative(report, config, names, t, stuck),
         plain_error=lambda failure: plain_error(t, failure),
@@ -323,12 +332,57 @@ _CHANNEL_LETTERS = {"wordpress": "W", "facebook_page": "F", "facebook": "F", "in
 
 def build_annex(report: MonthlyReport, config: WartaConfig, settings: ReportSettings,
                 lang: str | None = None) -> Annex | None:
-    """The PDF's compact annex of every item, or None when the items fit the main table."""
-    if not annexed(report, settings):
+    """The PDF's compact annex of every long list, or None when every list fits the body."""
+    in_annex = annexed(report, settings)
+    if not any(in_annex.values()):
         return None
     lang = lang or settings.language
     t = Messages(lang, report.month.timezone)
     names = Names(config, lang)
+    period = t.month_name(report.month.year, report.month.month)
+    sections = []
+    if in_annex["items"]:
+        sections.append(_items_annex(report, config, names, t, lang, period))
+    short = "%d/%m %H.%M" if lang == "id" else "%m-%d %H:%M"
+    tz = t.tz
+
+    def when(moment):
+        return moment.astimezone(tz).strftime(short) if moment else "–"
+
+    if in_annex["failures"]:
+        sections.append(AnnexSection(
+            t("annex_failures"), f"{t('title')} · {period} · {t.number(len(report.failures))}",
+            (AnnexColumn(t("running_number"), 34, "right"), AnnexColumn(t("item_id"), 40, "right"),
+             AnnexColumn(t("channel"), 52), AnnexColumn(t("when"), 50),
+             AnnexColumn(t("resolution"), 80), AnnexColumn(f"{t('error')} · {t('item_title')}", 267.28)),
+            [(str(n), str(f.item_id), names.channel(f.channel), when(f.at),
+              t("unresolved") if f.open else t("resolved_at", when=when(f.resolved_at)),
+              f"{t('failure_' + f.kind)}: {plain_error(t, f)} · {f.title}")
+             for n, f in enumerate(report.failures, start=1)],
+        ))
+    if in_annex["rejections"]:
+        sections.append(AnnexSection(
+            t("annex_rejections"), f"{t('title')} · {period} · {t.number(len(report.rejections))}",
+            (AnnexColumn(t("running_number"), 34, "right"), AnnexColumn(t("item_id"), 40, "right"),
+             AnnexColumn(t("round"), 40, "right"), AnnexColumn(t("rejected_at"), 50),
+             AnnexColumn(t("rejected_by"), 80), AnnexColumn(f"{t('reason')} · {t('item_title')}", 279.28)),
+            [(str(n), str(r.item_id), str(r.round), when(r.recorded_at), names.user(r.actor),
+              f"{r.reason} · {r.title}") for n, r in enumerate(report.rejections, start=1)],
+        ))
+    if in_annex["in_progress"]:
+        sections.append(AnnexSection(
+            t("annex_in_progress"), f"{t('title')} · {period} · {t.number(len(report.in_progress))}",
+            (AnnexColumn(t("running_number"), 34, "right"), AnnexColumn(t("item_id"), 40, "right"),
+             AnnexColumn(t("waiting_since"), 50), AnnexColumn(t("due"), 50), AnnexColumn(t("overdue"), 40),
+             AnnexColumn(f"{t('waiting_at')} · {t('item_title')}", 309.28)),
+            [(str(n), str(w.item_id), when(w.waiting_since), when(w.due_at), t("yes") if w.overdue else t("no"),
+              f"{names.step(w.step_id)} · {w.title}") for n, w in enumerate(report.in_progress, start=1)],
+        ))
+    return Annex(tuple(sections), footer=t("annex_page", page="{page}", pages="{pages}"))
+
+
+def _items_annex(report: MonthlyReport, config: WartaConfig, names: Names, t: Messages, lang: str,
+                 period: str) -> AnnexSection:
     letters = {}
     for channel in report.channels:
         spec = config.channels.get(channel)
@@ -337,6 +391,7 @@ def build_annex(report: MonthlyReport, config: WartaConfig, settings: ReportSett
     service_names: dict[str, str] = {}
     author_names: dict[str, str] = {}
     tz = t.tz
+    short = "%d/%m %H.%M" if lang == "id" else "%m-%d %H:%M"
     rows = []
     append = rows.append
     for number, item in enumerate(report.items, start=1):
@@ -348,8 +403,7 @@ def build_annex(report: MonthlyReport, config: WartaConfig, settings: ReportSett
             author = author_names[item.author] = names.user(item.author)
         posts = " ".join(letters.get(p.channel, "?") + ("" if p.status == "published" else "!")
                          for p in item.publications)
-        local = item.first_published_at.astimezone(tz)
-        append((str(number), str(item.id), local.strftime("%d/%m %H.%M" if lang == "id" else "%m-%d %H:%M"),
+        append((str(number), str(item.id), item.first_published_at.astimezone(tz).strftime(short),
                 posts, str(item.rounds), results[item.check_result], f"{item.title} · {service} · {author}"))
     columns = (
         AnnexColumn(t("running_number"), 34, "right"), AnnexColumn(t("item_id"), 40, "right"),
@@ -357,13 +411,11 @@ def build_annex(report: MonthlyReport, config: WartaConfig, settings: ReportSett
         AnnexColumn(t("rounds_short"), 34, "right"), AnnexColumn(t("online_check"), 52),
         AnnexColumn(f"{t('item_title')} · {t('service')} · {t('author')}", 267.28),
     )
-    period = t.month_name(report.month.year, report.month.month)
-    return Annex(
+    return AnnexSection(
         title=t("annex"),
         subtitle=f"{t('title')} · {period} · {t.number(len(report.items))} {t('items_count').lower()}",
         columns=columns,
         rows=rows,
-        footer=t("annex_page", page="{page}", pages="{pages}"),
         legend=t("legend_channels"),
     )
 
