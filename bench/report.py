@@ -11,8 +11,8 @@ report's own: imports, compile and render.
 
     .venv/bin/python bench/report.py [--items 100000] [--month 2026-10] [--keep DIR [--reuse]]
 
-The last line holds the figures as key=value pairs. Target: 100,000 items in ≤ 15 s and
-≤ 1 GiB.
+The last line holds the figures as key=value pairs. Target: 100,000 items (every one in
+the PDF, its compact annex) compiled and rendered in ≤ 8 s and ≤ 1 GiB.
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def main() -> None:
     from warta import db
     from warta.report.compile import compile_report
     from warta.report.period import ReportMonth
-    from warta.report.render import render_html, render_pdf, render_xlsx
+    from warta.report.render import build_annex, render_html, render_pdf, render_xlsx
     from warta.report.settings import load_report_settings
 
     config = bench_config()
@@ -205,8 +205,9 @@ def main() -> None:
         report = compile_report(session, config, month, settings, generated_at=datetime.now(timezone.utc))
     compiled = time.monotonic()
     html = render_html(report, config, settings, args.lang)
+    printed = render_html(report, config, settings, args.lang, for_print=True)
     html_done = time.monotonic()
-    pdf = render_pdf(html)
+    pdf = render_pdf(printed, build_annex(report, config, settings, args.lang))
     pdf_done = time.monotonic()
     xlsx = render_xlsx(report, config, settings, args.lang)
     xlsx_done = time.monotonic()
@@ -225,6 +226,7 @@ def main() -> None:
         "total_s": round(xlsx_done - begin, 2),
         "peak_rss_mib": round(peak_rss_mib()),
         "pdf_kib": len(pdf) // 1024,
+        "pdf_pages": pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages"),
         "xlsx_kib": len(xlsx) // 1024,
     }
     if not args.keep:

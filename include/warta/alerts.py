@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from warta.config import Step
 from warta.models import Alert, NewsItem, Publication, StepTiming
 from warta.service import EditorialService
-from warta.service_clock import WALL, StepDeadlines, clock_for
+from warta.service_clock import WALL, StepDeadlines, clock_for, past_due
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +315,7 @@ class AlertDesk:
                 continue
             deadlines = self.clock.deadlines(step, timing.started_at, self.levels)
             kinds = []
-            if now >= deadlines.due_at:
+            if past_due(deadlines.due_at, now):
                 kinds.append("breach")
                 if now >= deadlines.escalate_at:
                     kinds.append("escalation")

@@ -10,7 +10,7 @@ import hashlib
 import mimetypes
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Callable, Iterable
 
 from sqlalchemy import func, or_, select, update
@@ -116,7 +116,10 @@ class EditorialService:
         if timing.ended_at is None:
             timing.ended_at = now
             timing.duration_seconds = (now - timing.started_at).total_seconds()
-            timing.within_standard = timing.duration_seconds <= timing.standard_seconds
+            from warta.service_clock import clock_for
+
+            # On the step's own clock (working hours skip nights, weekends and holidays).
+            timing.within_standard = clock_for(self.config).within_standard(step, timing.started_at, now)
 
     def _advance(self, session: Session, item: NewsItem, step: Step, decision: str = "done") -> Position:
         position = workflow.next_position(
@@ -754,28 +757,28 @@ class EditorialService:
                 .limit(limit)
             ).all()
             from warta.alerts import alerts_by_step
-            from warta.service_clock import clock_for
+            from warta.service_clock import clock_for, past_due
 
             service_clock = clock_for(self.config)
             alerts = alerts_by_step(self, [(item.id, timing.round, timing.step_id) for item, timing in rows])
             result = []
             for item, timing in rows:
                 step = self.config.step(item.current_step)
-                due = timing.started_at + timedelta(seconds=timing.standard_seconds)
                 # The SOP service level: the standard time on the step's own clock
-                # (working hours or wall), which is what reminders and breaches follow.
+                # (working hours or wall), which is what reminders, breaches and the report follow.
                 service_due = service_clock.due_at(step, timing.started_at)
+                breached = past_due(service_due, now)
                 result.append(
                     self._summary(item)
                     | {
                         "waiting_since": timing.started_at.isoformat(),
-                        "due_at": due.isoformat(),
-                        "seconds_left": round((due - now).total_seconds()),
-                        "overdue": now > due,
+                        "due_at": service_due.isoformat(),
+                        "seconds_left": round((service_due - now).total_seconds()),
+                        "overdue": breached,
                         "step_role": step.role,
                         "clock": step.clock,
                         "service_due_at": service_due.isoformat(),
-                        "breached": now >= service_due,
+                        "breached": breached,
                         "alerts": alerts[(item.id, timing.round, timing.step_id)],
                     }
                 )

@@ -157,6 +157,11 @@ class ServiceClock:
     def due_at(self, step: Step, started_at: datetime) -> datetime:
         return self.add(started_at, step.standard_time, step.clock)
 
+    def within_standard(self, step: Step, started_at: datetime, ended_at: datetime) -> bool:
+        """THE definition of "within the standard time" (Mutu Baku): the step ended no later
+        than its due moment on its own clock. Inbox, alerts and the monthly report use it."""
+        return not past_due(self.due_at(step, started_at), ended_at)
+
     def deadlines(self, step: Step, started_at: datetime, levels: ServiceLevels) -> StepDeadlines:
         lead = levels.reminder_before if step.reminder_before is None else step.reminder_before
         due = self.due_at(step, started_at)
@@ -169,6 +174,12 @@ class ServiceClock:
                 reminder_at = max(self.subtract_working_time(due, lead), started_at.astimezone(timezone.utc))
         escalate_at = self.add(due, levels.escalate_after, step.clock) if levels.escalate_after else due
         return StepDeadlines(reminder_at=reminder_at, due_at=due, escalate_at=escalate_at)
+
+
+def past_due(due_at: datetime, moment: datetime) -> bool:
+    """Whether ``moment`` is past ``due_at``: a step recorded at its due moment is still
+    within the standard time; an open step is breached from just after it."""
+    return moment > due_at
 
 
 # id(config) -> (config, clock); holding the config keeps its id from being reused.

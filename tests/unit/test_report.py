@@ -353,10 +353,13 @@ def test_the_pdf_has_the_header_every_section_and_the_signature_block(seeded, ne
     flat = " ".join(text.split())
 
     assert "Laporan Bulanan Updating Website dan Media Sosial" in flat
-    assert "BSIP KEPULAUAN BANGKA BELITUNG" in flat  # the unit, set in capitals
+    assert "KEMENTERIAN PERTANIAN" in flat and "BADAN PERAKITAN DAN MODERNISASI PERTANIAN" in flat  # letterhead
+    assert "BALAI PENERAPAN STANDAR INSTRUMEN PERTANIAN KEPULAUAN BANGKA BELITUNG" in flat  # in capitals
+    assert "Nomor: 10/HM.140/H.12.5/X/2026" in flat
     assert "B-1490/T1.130/H.12.5/10/2023" in flat and "Oktober 2026" in flat and "September 2026" in flat
-    for heading in ("1. Ringkasan", "2. Grafik", "3. Daftar berita tayang", "4. Mutu baku per langkah SOP",
-                    "5. Penolakan dan alasannya", "6. Kesegaran kanal", "7. Berita dalam proses pada akhir bulan"):
+    for heading in ("1. Ringkasan", "2. Kegagalan dan kendala", "3. Tren enam bulan dan tahun berjalan", "4. Grafik",
+                    "5. Mutu baku per langkah SOP", "6. Kemutakhiran kanal", "7. Penolakan dan alasannya",
+                    "8. Berita dalam proses pada akhir bulan", "9. Daftar berita tayang"):
         assert heading in flat, heading
     for title in ("Bimtek budidaya cabai", "Kunjungan agro eduwisata SMAN 1", "Layanan UPBS benih jagung",
                   "Konsultasi standardisasi pertanian", "Permohonan informasi publik data produksi"):
@@ -366,10 +369,13 @@ def test_the_pdf_has_the_header_every_section_and_the_signature_block(seeded, ne
     assert f"https://facebook.example.go.id/{seeded['two_channels']}" in flat.replace(" ", "")
     assert "31/10/2026 23.30 WIB" in flat
     assert "Gagal" in flat and "Baik" in flat
-    assert "3. Memeriksa bahan berita" in flat and "3 jam" in flat  # the worst case
+    assert "3. Memeriksa bahan berita" in flat and "3 jam" in flat  # furthest over the standard time
     assert "Publikasi per hari" in flat and "Persentase langkah dalam mutu baku" in flat  # chart titles
     assert "Mengetahui," in flat and "Kepala BSIP Kepulauan Bangka Belitung" in flat and "Pangkalpinang," in flat
-    assert "Catatan definisi" in flat and "published_at" in flat
+    assert "Disusun oleh," in flat and "Operator Website dan Media Sosial" in flat  # SOP step 7
+    assert flat.count("NIP ....") == 2  # a line to write the NIP on, for both signatories
+    assert "Catatan definisi" in flat and "published_at" not in flat and "P90" not in flat
+    assert "Kesegaran" not in flat and "Kasus terburuk" not in flat and "poin persentase" in flat
     assert "Halaman 1 dari" in flat
 
 
@@ -380,14 +386,18 @@ def test_the_report_switches_to_english(seeded, newsroom, settings, tmp_path):
     assert "October 2026" in flat and "Rejections and their reasons" in flat and "31/10/2026" not in flat
     assert "2026-10-31 23:30 WIB" in flat and "Head of BSIP Bangka Belitung Islands" in flat
     workbook = openpyxl.load_workbook(io.BytesIO(render_xlsx(report, newsroom.service.config, settings, "en")))
-    assert workbook.sheetnames[:2] == ["Summary", "Per channel"]
+    assert workbook.sheetnames[:4] == ["Summary", "Failures", "Trend", "Per channel"]
 
 
 def test_the_xlsx_has_one_sheet_per_table_with_every_row(seeded, newsroom, settings):
     report = compile_month(newsroom.service, OCTOBER, settings)
     workbook = openpyxl.load_workbook(io.BytesIO(render_xlsx(report, newsroom.service.config, settings, "id")))
-    assert workbook.sheetnames == ["Ringkasan", "Per kanal", "Per layanan", "Per penulis", "Berita", "Putaran revisi",
-                                   "Mutu baku", "Kasus terburuk", "Penolakan", "Kesegaran", "Dalam proses", "Per hari"]
+    assert workbook.sheetnames == ["Ringkasan", "Kegagalan", "Tren", "Per kanal", "Per layanan", "Per penulis", "Berita",
+                                   "Putaran revisi", "Mutu baku", "Paling lama", "Penolakan", "Kemutakhiran",
+                                   "Dalam proses", "Per hari", "Peringatan"]
+    items_sheet = workbook["Berita"]
+    assert items_sheet.freeze_panes == "A2" and items_sheet.auto_filter.ref
+    assert items_sheet.print_title_rows == "$1:$1" and items_sheet.page_setup.orientation == "landscape"
 
     def table(name):
         rows = list(workbook[name].iter_rows(values_only=True))
@@ -412,6 +422,8 @@ def test_the_xlsx_has_one_sheet_per_table_with_every_row(seeded, newsroom, setti
     assert late["Tanggal kegiatan"] == datetime(2026, 10, 31)
     two = next(row for row in items if row["No. berita"] == seeded["two_channels"])
     assert two["Facebook: tautan"] == f"https://facebook.example.go.id/{seeded['two_channels']}"
+    link_cell = next(row for row in items_sheet.iter_rows(min_row=2) if row[0].value == seeded["two_channels"])
+    assert any(cell.hyperlink and cell.hyperlink.target == two["Facebook: tautan"] for cell in link_cell)  # clickable
     assert two["Website: Cek online"] == "Baik" and two["Instagram: tautan"] is None
     rejected = next(row for row in items if row["No. berita"] == seeded["rejected"])
     assert rejected["Putaran revisi"] == 2 and rejected["Cek online"] == "Gagal"
@@ -420,27 +432,38 @@ def test_the_xlsx_has_one_sheet_per_table_with_every_row(seeded, newsroom, setti
     assert rejection["Alasan"] == "Tambahkan kutipan narasumber" and rejection["Putaran"] == 1
     levels = {row["Langkah"]: row for row in table("Mutu baku")}
     check = levels["3. Memeriksa bahan berita"]
-    assert check["Selesai"] == 7 and check["Melampaui"] == 1 and check["Median (detik)"] == 1200
+    assert check["Selesai"] == 7 and check["Lewat batas"] == 1 and check["Median (detik)"] == 1200
     assert check["Dalam mutu baku"] == pytest.approx(6 / 7)
-    [worst] = [row for row in table("Kasus terburuk") if row["Langkah"] == "3. Memeriksa bahan berita"]
+    [worst] = [row for row in table("Paling lama") if row["Langkah"] == "3. Memeriksa bahan berita"]
     assert worst["No. berita"] == seeded["breach"] and worst["Durasi (detik)"] == 10800
     waiting = {row["No. berita"]: row for row in table("Dalam proses")}
     assert waiting[seeded["waiting"]]["Menunggu di langkah"].startswith("4. Menyetujui")
     assert len(table("Per hari")) == 31
-    fresh = {row["Kanal"]: row for row in table("Kesegaran")}
+    fresh = {row["Kanal"]: row for row in table("Kemutakhiran")}
     assert fresh["Instagram"]["Hari tanpa publikasi"] == 31
+    assert fresh["Instagram"]["Hari kerja tanpa publikasi"] == 22  # October 2026: 22 working days
+    assert fresh["Website"]["Penilaian"] in ("Sesuai", "Tidak sesuai")
+    assert isinstance(check["Mutu baku (waktu)"], (datetime, timedelta, float, int))  # a real duration
 
 
-def test_long_lists_are_bounded_in_html_and_pdf_but_whole_in_the_xlsx(seeded, newsroom, settings, tmp_path):
-    limited = replace(settings, list_limit=2)
-    report = compile_month(newsroom.service, OCTOBER, limited)
-    files = build_files(report, newsroom.service.config, limited, "id")
-    flat = " ".join(pdf_text(files["pdf"], tmp_path).split())
-    assert "Ditampilkan 2 dari 4 baris; daftar lengkap ada di berkas XLSX." in flat
-    assert "Konsultasi standardisasi pertanian" not in flat  # the fourth item
-    assert "paling banyak 2 baris" in flat  # said in the footnote too
-    workbook = openpyxl.load_workbook(io.BytesIO(files["xlsx"]))
-    assert workbook["Berita"].max_row == 1 + 4
+def test_the_pdf_lists_every_item_and_a_large_month_in_a_compact_annex(seeded, newsroom, settings, tmp_path):
+    report = compile_month(newsroom.service, OCTOBER, settings)
+    flat = " ".join(pdf_text(build_files(report, newsroom.service.config, settings, "id")["pdf"], tmp_path).split())
+    assert "Konsultasi standardisasi pertanian" in flat  # the fourth item: no limit in the PDF
+    # Above the threshold the items go to the annex, each on its line with a running number.
+    small = replace(settings, annex_threshold=2)
+    files = build_files(report, newsroom.service.config, small, "id")
+    text = pdf_text(files["pdf"], tmp_path)
+    flat = " ".join(text.split())
+    assert "Seluruh 4 berita tayang bulan ini tercantum dalam Lampiran" in flat
+    assert "Lampiran: daftar seluruh berita tayang" in flat and "Lampiran · Halaman 1 dari 1" in flat
+    for number, item in enumerate(report.items, start=1):
+        assert f"{number} {item.id} " in text, item.title
+        assert item.title.split(":")[0] in flat
+    assert "Disusun oleh," in flat and "Mengetahui," in flat  # the signature blocks stay
+    # The HTML on screen still bounds the other long lists.
+    html = render_html(report, newsroom.service.config, replace(settings, list_limit=0), "id")
+    assert "Tambahkan kutipan narasumber" not in html
 
 
 # ------------------------------------------------------------------------- storage

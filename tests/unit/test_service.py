@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tests.fakes.graph import image_bytes
-
+from tests.unit.conftest import PELAKSANA
 from warta.models import Asset, AuditEvent, Manuscript, NewsItem, Publication, StepRecord, StepTiming
 from warta.service import PIPELINE_ACTOR, EditorialService, Upload
 from warta.workflow import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -800,3 +800,22 @@ def test_an_over_long_caption_is_refused_not_cut(service, storage_root):
     with pytest.raises(InvalidInput, match="caption"):
         service.create_item("pelaksana", title="Liputan", uploads=[Upload("a.jpg", JPEG, caption="x" * 1001)])
     assert files_under(storage_root) == []
+
+
+def test_step_verdict_and_inbox_follow_the_service_clock(service, clock):
+    """The flag the report counts is set by the service from the same definition."""
+    wib = lambda text: datetime.fromisoformat(text).replace(tzinfo=timezone(timedelta(hours=7)))  # noqa: E731
+    clock.now = wib("2026-11-27T10:00").astimezone(timezone.utc)  # Friday
+    item_id = service.create_item(PELAKSANA, title="Bimtek budidaya cabai")["id"]
+    clock.now = wib("2026-11-30T09:59").astimezone(timezone.utc)  # Monday: 1 working day later
+    service.record_step(item_id, "meliput", PELAKSANA, notes="Catatan liputan")
+    clock.now = wib("2026-11-30T10:59").astimezone(timezone.utc)  # exactly 1 working hour: at the limit
+    service.record_step(item_id, "menyusun", PELAKSANA, title="Judul", body="Naskah berita.")
+    with service.sessions() as session:
+        flags = dict(session.execute(select(StepTiming.step_id, StepTiming.within_standard)).all())
+    assert flags == {"meliput": True, "menyusun": True, "memeriksa": None}
+    # The inbox judges the open step the same way: 1 working hour from Monday 10:59.
+    clock.now = wib("2026-11-30T12:01").astimezone(timezone.utc)
+    (row,) = service.waiting_for(role="operator")
+    assert row["overdue"] and row["breached"]
+    assert row["due_at"] == row["service_due_at"]

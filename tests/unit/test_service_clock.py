@@ -201,3 +201,33 @@ def test_bad_user_notification_settings(config_copy):
     edit(config_copy, "users.yaml", lambda d: d["users"]["operator"].update(notify="email", email=""))
     with pytest.raises(ConfigError, match="no email address"):
         load_config(config_copy)
+
+
+# ------------------------------------------------ one definition of "within the standard time"
+def test_within_standard_counts_working_hours_across_a_weekend(clock):
+    meliput = load_config().step("meliput")  # 1 hari, working hours
+    friday = wib("2026-11-27T10:00")
+    # Three wall-clock days later, but only one working day: within the standard time.
+    assert clock.within_standard(meliput, friday, wib("2026-11-30T10:00"))
+    assert not clock.within_standard(meliput, friday, wib("2026-11-30T10:01"))
+
+
+def test_within_standard_skips_a_public_holiday(clock):
+    memeriksa = load_config().step("memeriksa")  # 1 jam, working hours
+    # Friday 14 August 16:00 (half an hour before closing); Monday 17 August is Independence
+    # Day: due Tuesday 08:00.
+    assert clock.within_standard(memeriksa, wib("2026-08-14T16:00"), wib("2026-08-18T08:00"))
+    assert not clock.within_standard(memeriksa, wib("2026-08-14T16:00"), wib("2026-08-18T08:05"))
+
+
+def test_within_standard_across_a_month_end(clock):
+    menyetujui = load_config().step("menyetujui")  # 1 jam, working hours
+    # Begun on the last evening of October (a Saturday) it is due on Monday 2 November 08:30.
+    started = wib("2026-10-31T19:00")
+    assert clock.within_standard(menyetujui, started, wib("2026-11-02T08:30"))
+    assert not clock.within_standard(menyetujui, started, wib("2026-11-02T08:31"))
+    # Wall-clock steps count around the clock, month end or not.
+    updating = load_config().step("updating")  # 10 menit, wall
+    assert clock.within_standard(updating, wib("2026-10-31T23:55"), wib("2026-11-01T00:05"))
+    assert not clock.within_standard(updating, wib("2026-10-31T23:55"), wib("2026-11-01T00:06"))
+

@@ -25,12 +25,13 @@ __all__ = [
 
 def build_files(report: MonthlyReport, config, settings: ReportSettings, lang: str) -> dict[str, bytes]:
     """The three files of a compiled report: {"html": …, "pdf": …, "xlsx": …}."""
-    from warta.report.render import render_html, render_pdf, render_xlsx
+    from warta.report.render import build_annex, render_html, render_pdf, render_xlsx
 
     html = render_html(report, config, settings, lang)
+    printed = render_html(report, config, settings, lang, for_print=True)
     return {
         "html": html.encode("utf-8"),
-        "pdf": render_pdf(html),
+        "pdf": render_pdf(printed, build_annex(report, config, settings, lang)),
         "xlsx": render_xlsx(report, config, settings, lang),
     }
 

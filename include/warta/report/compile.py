@@ -18,7 +18,8 @@ Definitions (also printed in the report's footnote and in README "Monthly report
   - author: who wrote the item's latest manuscript version (SOP step 2), else who
     registered it;
   - service levels: step timings that *ended* in the month, judged by their
-    ``within_standard`` flag (duration against the SOP's standard time);
+    ``within_standard`` flag, which the service sets from the step's own service clock
+    (warta.service_clock: working hours skip nights, weekends and holidays);
   - rejection: a decision (step 4) recorded as rejected in the month;
   - in progress at month end: an item with a step started before the month ended and not
     finished by then; it waits at that step.
@@ -27,7 +28,7 @@ Definitions (also printed in the report's footnote and in README "Monthly report
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -56,7 +57,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from warta.config import WartaConfig
-from warta.models import NewsItem, OnlineCheck, Publication, StepRecord, StepTiming, UTCDateTime
+from warta.models import Alert, AuditEvent, NewsItem, OnlineCheck, Publication, StepRecord, StepTiming, UTCDateTime
+from warta.service_clock import clock_for, past_due
 from warta.report.period import ReportMonth
 from warta.report.settings import ReportSettings
 
@@ -117,13 +119,18 @@ class ItemRow(NamedTuple):
     author: str
     rounds: int
     publications: tuple[ItemPublication, ...]
-    # "ok" when every post's latest online check passed, "failed" when one failed,
-    # "unchecked" when a post has no check yet.
+    # "publish_failed" when a post failed to go out, "ok" when every post's latest online
+    # check passed, "failed" when one failed, "unchecked" when a post has no check yet.
     check_result: str
 
 
 def check_result(publications: Iterable[ItemPublication]) -> str:
-    checks = [p.check_ok for p in publications if p.status == PUBLISHED]
+    checks = []
+    for publication in publications:
+        if publication.status == PUBLISHED:
+            checks.append(publication.check_ok)
+        elif publication.status == "failed":
+            return "publish_failed"
     if False in checks:
         return "failed"
     if not checks or None in checks:
@@ -175,12 +182,74 @@ class Rejection(NamedTuple):
 
 @dataclass(frozen=True)
 class Freshness:
+    """The SOP's Peringatan ("always up to date") per channel, on working days."""
+
     channel: str
     publications: int
     longest_gap_seconds: float
     gap_start: datetime
     gap_end: datetime
     days_without: tuple[date, ...]
+    # Working days the longest gap spans, against the channel's freshness_days (0 = not watched).
+    gap_working_days: int = 0
+    working_days_without: tuple[date, ...] = ()
+    freshness_days: int = 0
+
+    @property
+    def up_to_date(self) -> bool | None:
+        """The verdict: None for a channel the freshness warning does not watch."""
+        if not self.freshness_days:
+            return None
+        return self.gap_working_days <= self.freshness_days
+
+
+class Failure(NamedTuple):
+    """A publishing failure or a failed online check of one post in the month."""
+
+    kind: str  # "publish" or "check"
+    item_id: int
+    title: str
+    channel: str
+    at: datetime  # the first failure in the month
+    error: str  # the platform's own message, as recorded
+    http_status: int | None
+    attempts: int
+    resolved_at: datetime | None
+
+    @property
+    def open(self) -> bool:
+        return self.resolved_at is None
+
+
+class AlertCount(NamedTuple):
+    key: str  # a step id, a username or a channel id
+    reminder: int
+    breach: int
+    escalation: int
+    freshness: int
+    other: int
+
+    @property
+    def total(self) -> int:
+        return self.reminder + self.breach + self.escalation + self.freshness + self.other
+
+
+@dataclass(frozen=True)
+class TrendMonth:
+    """One month of the trend table."""
+
+    key: str
+    year: int
+    month: int
+    items_published: int
+    publications: int
+    rejections: int
+    judged: int
+    within: int
+
+    @property
+    def share_within(self) -> float | None:
+        return self.within / self.judged if self.judged else None
 
 
 class WaitingItem(NamedTuple):
@@ -191,10 +260,10 @@ class WaitingItem(NamedTuple):
     waiting_since: datetime
     waited_seconds: float
     standard_seconds: int
-
-    @property
-    def overdue(self) -> bool:
-        return self.waited_seconds > self.standard_seconds
+    # Due on the step's own service clock (None for a step no longer in the SOP).
+    due_at: datetime | None
+    # Past due at month end, by the one definition (warta.service_clock.past_due).
+    overdue: bool
 
 
 @dataclass(frozen=True)
@@ -228,6 +297,16 @@ class MonthlyReport:
     freshness: list[Freshness]
     in_progress: list[WaitingItem]
     per_day: list[DayCount]
+    failures: list[Failure]
+    alerts_per_step: list[AlertCount]
+    alerts_per_person: list[AlertCount]
+    alerts_total: AlertCount
+    trend: list[TrendMonth]
+    year_to_date: TrendMonth
+
+    @property
+    def open_failures(self) -> list[Failure]:
+        return [f for f in self.failures if f.open]
 
     @property
     def nothing_published(self) -> bool:
@@ -544,9 +623,18 @@ def _per_day(month: ReportMonth, times: list[tuple[str, datetime]], channels: li
     ]
 
 
-def _freshness(month: ReportMonth, times: list[tuple[str, datetime]], channels: list[str]) -> list[Freshness]:
+def _freshness(
+    config: WartaConfig, month: ReportMonth, times: list[tuple[str, datetime]], channels: list[str]
+) -> list[Freshness]:
     """Per channel: the longest stretch of the month without a post (from the month's
-    start, between posts, to its end) and the local days without any post."""
+    start, between posts, to its end) in working days, the working days without any post,
+    and the verdict against the channel's ``freshness_days`` (as the freshness alert uses)."""
+    service_clock = clock_for(config)
+    default_days = config.service_levels.freshness_days
+    working = [service_clock.is_working_day(d) for d in month.days]
+    working_before = [0]  # working days before each day index (a prefix sum)
+    for flag in working:
+        working_before.append(working_before[-1] + flag)
     by_channel: dict[str, list[datetime]] = defaultdict(list)
     for channel, moment in times:
         by_channel[channel].append(moment)
@@ -555,12 +643,23 @@ def _freshness(month: ReportMonth, times: list[tuple[str, datetime]], channels: 
     result = []
     for channel in channels:
         moments = by_channel.get(channel, [])
-        marks = [month_start, *moments, month_end]
-        longest, gap_start, gap_end = timedelta(0), month_start, month_end
-        for before, after in zip(marks, marks[1:]):
-            if after - before > longest:
-                longest, gap_start, gap_end = after - before, before, after
-        posted_days = {bisect_right(starts, m) - 1 for m in moments}
+        posted = sorted({bisect_right(starts, m) - 1 for m in moments})
+        posted_set = set(posted)
+        working_without = tuple(d for n, d in enumerate(month.days)
+                                if n not in posted_set and working[n])
+        # The longest gap in working days without a post: between two days with a post (the
+        # month's start and end bound it); its moments are the posts on either side.
+        bounds = [-1, *posted, len(month.days)]
+        longest_days, gap_start, gap_end = -1, month_start, month_end
+        for before, after in zip(bounds, bounds[1:]):
+            days = working_before[after] - working_before[before + 1]
+            if days > longest_days:
+                longest_days = days
+                gap_start = month_start if before < 0 else _last_on_day(moments, starts, before, month_end)
+                gap_end = month_end if after >= len(month.days) else moments[bisect_left(moments, starts[after])]
+        longest = gap_end - gap_start
+        spec = config.channels.get(channel)
+        watched_days = int(spec.options.get("freshness_days", default_days)) if spec else default_days
         result.append(
             Freshness(
                 channel=channel,
@@ -568,13 +667,161 @@ def _freshness(month: ReportMonth, times: list[tuple[str, datetime]], channels: 
                 longest_gap_seconds=longest.total_seconds(),
                 gap_start=gap_start.replace(tzinfo=timezone.utc),
                 gap_end=gap_end.replace(tzinfo=timezone.utc),
-                days_without=tuple(d for n, d in enumerate(month.days) if n not in posted_days),
+                days_without=tuple(d for n, d in enumerate(month.days) if n not in posted_set),
+                gap_working_days=max(longest_days, 0),
+                working_days_without=working_without,
+                freshness_days=watched_days,
             )
         )
     return result
 
 
-def _in_progress(db: Connection, month: ReportMonth) -> list[WaitingItem]:
+def _last_on_day(moments: list[datetime], starts: list[datetime], day_index: int, month_end: datetime) -> datetime:
+    """The last of the sorted ``moments`` on the day ``day_index`` of the month."""
+    day_end = starts[day_index + 1] if day_index + 1 < len(starts) else month_end
+    return moments[bisect_left(moments, day_end) - 1]
+
+
+def _failures(db: Connection, month: ReportMonth) -> list[Failure]:
+    """Every post that failed to go out, or failed its online check, in the month: one row
+    per post and kind, with the latest error and when (if at all) it was put right."""
+    titles: dict[int, str] = {}
+    publish: dict[tuple[int, str], list] = {}
+    for item_id, at, details in db.execute(
+        select(AuditEvent.item_id, AuditEvent.at, AuditEvent.details)
+        .where(AuditEvent.action == "publish_failed", _in(AuditEvent.at, month))
+        .order_by(AuditEvent.at, AuditEvent.id)
+    ):
+        details = details or {}
+        key = (item_id, str(details.get("channel", "")))
+        entry = publish.setdefault(key, [at, "", 0])
+        entry[1] = str(details.get("error", ""))
+        entry[2] += 1
+    published = {}
+    if publish:
+        item_ids = sorted({item_id for item_id, _ in publish})
+        for start in range(0, len(item_ids), 500):
+            for item_id, channel, status, published_at, error in db.execute(
+                select(Publication.item_id, Publication.channel, Publication.status, Publication.published_at,
+                       Publication.error)
+                .where(Publication.item_id.in_(item_ids[start:start + 500]))
+            ):
+                published[(item_id, channel)] = (status, published_at, error)
+    failures = []
+    for (item_id, channel), (at, error, attempts) in publish.items():
+        status, published_at, full_error = published.get((item_id, channel), (None, None, ""))
+        resolved = published_at if status == PUBLISHED and published_at is not None else None
+        failures.append(Failure("publish", item_id, "", channel, at, full_error or error, None, attempts, resolved))
+    checks: dict[int, list] = {}
+    failed_checks = select(OnlineCheck.publication_id).where(
+        OnlineCheck.ok.is_(False), _in(OnlineCheck.checked_at, month))
+    for publication_id, item_id, channel, ok, status, checked_at in db.execute(
+        select(OnlineCheck.publication_id, OnlineCheck.item_id, OnlineCheck.channel, OnlineCheck.ok,
+               OnlineCheck.http_status, OnlineCheck.checked_at)
+        .where(OnlineCheck.publication_id.in_(failed_checks), OnlineCheck.checked_at < month.end)
+        .order_by(OnlineCheck.checked_at, OnlineCheck.id)
+    ):
+        entry = checks.get(publication_id)
+        if not ok and checked_at >= month.start:
+            if entry is None or entry[5] is not None:  # a new failure (again, after a fix)
+                entry = checks[publication_id] = [item_id, channel, checked_at, status, 0, None]
+            entry[3] = status
+            entry[4] += 1
+        elif ok and entry is not None and entry[5] is None:
+            entry[5] = checked_at
+    for item_id, channel, at, status, attempts, resolved in checks.values():
+        failures.append(Failure("check", item_id, "", channel, at, "", status, attempts, resolved))
+    if failures:
+        item_ids = sorted({f.item_id for f in failures})
+        for start in range(0, len(item_ids), 500):
+            titles.update(db.execute(
+                select(NewsItem.id, NewsItem.title).where(NewsItem.id.in_(item_ids[start:start + 500]))).all())
+    # Still open first, then by when they happened.
+    return sorted((f._replace(title=titles.get(f.item_id, "")) for f in failures),
+                  key=lambda f: (not f.open, f.at, f.item_id, f.channel))
+
+
+_ALERT_KINDS = ("reminder", "breach", "escalation", "freshness")
+
+
+def _alert_counts(db: Connection, month: ReportMonth) -> tuple[list[AlertCount], list[AlertCount], AlertCount]:
+    """Alerts raised in the month, per SOP step (or channel, for freshness warnings) and
+    per person alerted."""
+    per_step: dict[str, Counter] = defaultdict(Counter)
+    per_person: dict[str, Counter] = defaultdict(Counter)
+    total: Counter = Counter()
+    for kind, step_id, channel, recipients in db.execute(
+        select(Alert.kind, Alert.step_id, Alert.publishing_channel, Alert.recipients)
+        .where(_in(Alert.created_at, month))
+    ):
+        bucket = kind if kind in _ALERT_KINDS else "other"
+        total[bucket] += 1
+        per_step[step_id or (f"channel:{channel}" if channel else "")][bucket] += 1
+        for person in recipients or ():
+            per_person[str(person)][bucket] += 1
+
+    def rows(counts: dict[str, Counter]) -> list[AlertCount]:
+        return [AlertCount(key, *(c[k] for k in (*_ALERT_KINDS, "other"))) for key, c in counts.items()]
+
+    by_person = sorted(rows(per_person), key=lambda r: (-r.total, r.key))
+    return rows(per_step), by_person, AlertCount("", *(total[k] for k in (*_ALERT_KINDS, "other")))
+
+
+TREND_MONTHS = 6
+
+
+def _trend(db: Connection, config: WartaConfig, month: ReportMonth, current: TrendMonth) -> tuple[list[TrendMonth], TrendMonth]:
+    """The last six months (this one last) and the year to date. Earlier months are
+    counted with one query per figure per month over indexed columns."""
+    months = [month]
+    while len(months) < TREND_MONTHS:
+        months.insert(0, months[0].previous())
+    year_months = [m for m in _months_of_year(month)]
+    wanted = {m.key: m for m in months + year_months}
+    earliest = min(m.start for m in wanted.values())
+    # Items by the month of their first publication, over the whole range at once.
+    published = Publication.status == PUBLISHED
+    first = func.min(Publication.published_at)
+    firsts = db.execute(
+        select(first).where(published, Publication.item_id.in_(
+            select(Publication.item_id).where(published, Publication.published_at >= earliest,
+                                              Publication.published_at < month.start)))
+        .group_by(Publication.item_id).having(first >= earliest)
+    ).scalars()
+    items_by_month: Counter = Counter()
+    for moment in firsts:
+        if moment is not None:
+            items_by_month[ReportMonth.containing(moment, month.timezone).key] += 1
+    result = {}
+    for key, m in wanted.items():
+        if key == month.key:
+            result[key] = current
+            continue
+        publications = db.scalar(select(func.count()).select_from(Publication)
+                                 .where(published, _in(Publication.published_at, m))) or 0
+        rejections = db.scalar(select(func.count()).select_from(StepRecord).where(
+            StepRecord.step_id == config.decision_step.id, StepRecord.decision == "rejected",
+            _in(StepRecord.recorded_at, m))) or 0
+        _done, judged, within = _step_totals(db, m)
+        result[key] = TrendMonth(key, m.year, m.month, items_by_month.get(key, 0), publications, rejections,
+                                 judged, within)
+    ytd_rows = [result[m.key] for m in year_months]
+    year_to_date = TrendMonth(
+        f"{month.year}", month.year, month.month,
+        *(sum(getattr(r, name) for r in ytd_rows) for name in ("items_published", "publications", "rejections",
+                                                                 "judged", "within")),
+    )
+    return [result[m.key] for m in months], year_to_date
+
+
+def _months_of_year(month: ReportMonth) -> list[ReportMonth]:
+    result = [month]
+    while result[0].month > 1:
+        result.insert(0, result[0].previous())
+    return result
+
+
+def _in_progress(db: Connection, config: WartaConfig, month: ReportMonth) -> list[WaitingItem]:
     rows = db.execute(
         select(StepTiming.item_id, NewsItem.title, StepTiming.step_id, StepTiming.round, StepTiming.started_at,
                StepTiming.standard_seconds)
@@ -583,11 +830,16 @@ def _in_progress(db: Connection, month: ReportMonth) -> list[WaitingItem]:
         .order_by(StepTiming.started_at, StepTiming.item_id, StepTiming.id)
     )
     waiting: dict[int, WaitingItem] = {}
+    service_clock = clock_for(config)
+    steps = {step.id: step for step in config.steps}
     for item_id, title, step_id, round_number, started_at, standard_seconds in rows:
+        step = steps.get(step_id)
+        due = (service_clock.due_at(step, started_at) if step
+               else started_at + timedelta(seconds=standard_seconds))
         # One step runs at a time; should the records say otherwise, the latest wins.
         waiting[item_id] = WaitingItem(
             item_id, title, step_id, round_number, started_at, (month.end - started_at).total_seconds(),
-            standard_seconds,
+            standard_seconds, due if step else None, past_due(due, month.end),
         )
     return sorted(waiting.values(), key=lambda w: (w.waiting_since, w.item_id))
 
@@ -622,6 +874,10 @@ def compile_report(
     within = sum(level.within for level in levels)
     previous_done, previous_judged, previous_within = _step_totals(connection, previous_month)
     times = _publication_times(connection, month)
+    alerts_per_step, alerts_per_person, alerts_total = _alert_counts(connection, month)
+    this_month = TrendMonth(month.key, month.year, month.month, current.items_published, current.publications,
+                            current.rejections, judged, within)
+    trend, year_to_date = _trend(connection, config, month, this_month)
     channels = list(dict.fromkeys(list(config.channels) + sorted({c for c, _ in times})))
     return MonthlyReport(
         month=month,
@@ -645,7 +901,13 @@ def compile_report(
         service_levels=levels,
         worst_cases=worst_cases,
         rejections=_rejections(connection, config, month),
-        freshness=_freshness(month, times, channels),
-        in_progress=_in_progress(connection, month),
+        freshness=_freshness(config, month, times, channels),
+        in_progress=_in_progress(connection, config, month),
         per_day=_per_day(month, times, channels),
+        failures=_failures(connection, month),
+        alerts_per_step=alerts_per_step,
+        alerts_per_person=alerts_per_person,
+        alerts_total=alerts_total,
+        trend=trend,
+        year_to_date=year_to_date,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
+
 MONTHS = {
     "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
            "November", "Desember"),
@@ -58,22 +60,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "check_ok": "Baik",
         "check_failed": "Gagal",
         "check_unchecked": "Belum dicek",
+        "check_publish_failed": "Gagal tayang",
         "post_pending": "Belum tayang",
         "post_failed": "Gagal tayang",
         "no_items": "Tidak ada berita yang tayang pada bulan ini.",
         "list_limited": "Ditampilkan {shown} dari {total} baris; daftar lengkap ada di berkas XLSX.",
         "rounds_table": "Putaran revisi per berita",
-        "rounds_count": "Jumlah putaran",
+        "rounds_count": "Putaran revisi",
         "items_count": "Jumlah berita",
         "service_levels": "Mutu baku per langkah SOP",
         "step": "Langkah",
         "standard_time": "Mutu baku (waktu)",
         "done": "Selesai",
         "median": "Median",
-        "p90": "P90",
+        "p90": "9 dari 10 selesai dalam",
         "share_within": "Dalam mutu baku",
-        "breaches": "Melampaui",
-        "worst_cases": "Kasus terburuk (melampaui mutu baku)",
+        "breaches": "Lewat batas",
+        "worst_cases": "Langkah yang paling jauh melampaui mutu baku",
         "no_worst_cases": "Tidak ada langkah yang melampaui mutu baku pada bulan ini.",
         "duration": "Durasi",
         "round": "Putaran",
@@ -84,7 +87,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rejected_by": "Oleh",
         "reason": "Alasan",
         "no_rejections": "Tidak ada penolakan pada bulan ini.",
-        "freshness": "Kesegaran kanal",
+        "freshness": "Kemutakhiran kanal (Peringatan SOP)",
         "freshness_warning": "Peringatan SOP: website dan sosial media perlu selalu update untuk memberikan "
                              "informasi terkini.",
         "longest_gap": "Jeda terpanjang tanpa publikasi",
@@ -105,25 +108,32 @@ MESSAGES: dict[str, dict[str, str]] = {
         "total": "Jumlah",
         "no_data": "tidak ada data",
         "signature_place_date": "{place}, {date}",
-        "prepared_by": "Dibuat oleh,",
+        "prepared_by": "Disusun oleh,",
         "approved_by": "Mengetahui,",
         "nip": "NIP",
         "definitions": "Catatan definisi",
         "definition_month": "Bulan dihitung dalam waktu {tz} ({tzname}): pukul 00.00 tanggal 1 sampai sebelum pukul "
                             "00.00 tanggal 1 bulan berikutnya.",
-        "definition_published": "Publikasi = satu unggahan berita pada satu kanal berstatus tayang; masuk bulan "
-                                "ini bila waktu tayangnya (published_at) dalam bulan ini. Berita tayang = berita "
-                                "yang publikasi pertamanya dalam bulan ini.",
+        "definition_published": "Publikasi = satu unggahan berita pada satu kanal yang berhasil tayang; masuk "
+                                "bulan ini bila waktu tayangnya dalam bulan ini. Berita tayang = berita yang "
+                                "publikasi pertamanya dalam bulan ini.",
         "definition_author": "Penulis = pengisi naskah terakhir (langkah 2), atau pendaftar berita bila tidak ada.",
-        "definition_levels": "Mutu baku: langkah yang selesai dalam bulan ini; durasi dari langkah dimulai sampai "
-                             "dicatat selesai, dibandingkan dengan waktu mutu baku SOP. Median dan P90 dengan "
-                             "interpolasi linear.",
-        "definition_freshness": "Kesegaran: jeda dihitung di dalam bulan (dari awal bulan, antarpublikasi, sampai "
-                                "akhir bulan); hari tanpa publikasi menurut tanggal {tzname}.",
+        "definition_levels": "Mutu baku: langkah yang selesai dalam bulan ini. Sebuah langkah dalam mutu baku "
+                             "bila dicatat selesai paling lambat pada batas waktunya, dihitung dengan jam kerja "
+                             "(tanpa malam, akhir pekan dan hari libur) untuk langkah manusia, atau waktu berjalan "
+                             "untuk langkah otomatis, sama seperti pada kotak masuk dan pengingat. Median = separuh "
+                             "langkah selesai dalam waktu itu; \"9 dari 10\" = sembilan dari sepuluh langkah "
+                             "selesai dalam waktu itu (durasi menurut jam dinding).",
+        "definition_freshness": "Kemutakhiran: hari kerja tanpa publikasi di antara dua publikasi (dari awal "
+                                "bulan sampai akhir bulan), menurut tanggal {tzname}, tanpa akhir pekan dan hari "
+                                "libur; sesuai bila jeda terpanjang tidak lebih dari batas hari kerja.",
         "definition_in_progress": "Dalam proses: berita yang langkahnya sudah dimulai sebelum akhir bulan dan "
                                   "belum selesai pada akhir bulan.",
-        "definition_limit": "HTML dan PDF memuat paling banyak {limit} baris per daftar panjang (berita, penolakan, "
-                            "berita dalam proses); berkas XLSX memuat semua baris.",
+        "definition_limit": "PDF dan XLSX memuat semua baris. Daftar yang lebih dari {threshold} baris dimuat "
+                            "lengkap di Lampiran PDF (di badan laporan {limit} baris pertama); HTML memuat paling "
+                            "banyak {limit} baris per daftar.",
+        "shown_annex": "Ditampilkan {shown} dari {total} baris; daftar lengkap ada di Lampiran dokumen ini dan "
+                       "di berkas XLSX.",
         "page": "Halaman",
         "of": "dari",
         "sheet_summary": "Ringkasan",
@@ -133,9 +143,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sheet_items": "Berita",
         "sheet_rounds": "Putaran revisi",
         "sheet_levels": "Mutu baku",
-        "sheet_worst": "Kasus terburuk",
+        "sheet_worst": "Paling lama",
         "sheet_rejections": "Penolakan",
-        "sheet_freshness": "Kesegaran",
+        "sheet_freshness": "Kemutakhiran",
         "sheet_in_progress": "Dalam proses",
         "sheet_per_day": "Per hari",
         "link": "tautan",
@@ -148,6 +158,68 @@ MESSAGES: dict[str, dict[str, str]] = {
         "percent_col": "Persen",
         "field": "Isian",
         "value": "Nilai",
+        "report_number": "Nomor",
+        "sheet_failures": "Kegagalan",
+        "sheet_trend": "Tren",
+        "sheet_alerts": "Peringatan",
+        "error_raw": "Pesan platform",
+        "attempts_col": "Percobaan",
+        "resolved_col": "Teratasi",
+        "change_percent": "Perubahan (%)",
+        "failures": "Kegagalan dan kendala",
+        "failures_intro": "Setiap kegagalan tayang dan cek online yang gagal pada bulan ini; yang belum teratasi di atas dan ditandai.",
+        "no_failures": "Tidak ada kegagalan tayang maupun cek online yang gagal pada bulan ini.",
+        "failure_kind": "Jenis",
+        "failure_publish": "Gagal tayang",
+        "failure_check": "Cek online gagal",
+        "error": "Kesalahan",
+        "when": "Waktu",
+        "resolution": "Penyelesaian",
+        "unresolved": "Belum teratasi",
+        "resolved_at": "Teratasi {when}",
+        "attempts": "{count} kali",
+        "stuck": "Berita tertahan melampaui mutu baku pada akhir bulan",
+        "no_stuck": "Tidak ada berita yang tertahan melampaui mutu baku pada akhir bulan.",
+        "stuck_reason": "Sebab",
+        "stuck_waiting_for": "Menunggu {role} mencatat langkah ini",
+        "stuck_pipeline": "Proses otomatis belum selesai",
+        "stuck_failed": "Gagal tayang: {error}",
+        "due": "Batas waktu",
+        "trend": "Tren enam bulan dan tahun berjalan",
+        "month": "Bulan",
+        "year_to_date": "Januari s.d. {month} {year}",
+        "trend_change": "Perubahan terhadap bulan lalu",
+        "chart_trend": "Berita tayang dan publikasi per bulan",
+        "alerts": "Pengingat dan peringatan",
+        "alerts_per_step": "Per langkah SOP",
+        "alerts_per_person": "Per penerima",
+        "no_alerts": "Tidak ada pengingat maupun peringatan pada bulan ini.",
+        "alert_reminder": "Pengingat",
+        "alert_breach": "Melampaui mutu baku",
+        "alert_escalation": "Eskalasi",
+        "alert_freshness": "Kemutakhiran",
+        "alert_other": "Lainnya",
+        "person": "Penerima",
+        "freshness_verdict": "Penilaian",
+        "freshness_ok": "Sesuai",
+        "freshness_late": "Tidak sesuai",
+        "freshness_unwatched": "Tidak dipantau",
+        "freshness_limit": "Batas (hari kerja)",
+        "working_days_without": "Hari kerja tanpa publikasi",
+        "gap_working_days": "{days} hari kerja",
+        "narrative": "Uraian",
+        "narrative_summary": "Ringkasan",
+        "narrative_problems": "Permasalahan",
+        "narrative_follow_up": "Tindak lanjut",
+        "annex": "Lampiran: daftar seluruh berita tayang",
+        "annex_failures": "Lampiran: seluruh kegagalan tayang dan cek online",
+        "annex_rejections": "Lampiran: seluruh penolakan dan alasannya",
+        "annex_in_progress": "Lampiran: seluruh berita dalam proses pada akhir bulan",
+        "annex_note": "Seluruh {total} berita tayang bulan ini tercantum dalam Lampiran di akhir dokumen ini (satu baris per berita).",
+        "annex_page": "Lampiran · Halaman {page} dari {pages}",
+        "running_number": "No.",
+        "channels_short": "Kanal",
+        "legend_channels": "Kanal: W = Website, F = Facebook, I = Instagram, X = X, Y = YouTube; tanda ! = gagal.",
     },
     "en": {
         "title": "Monthly Report: Updating the Website and Social Media",
@@ -194,6 +266,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "check_ok": "OK",
         "check_failed": "Failed",
         "check_unchecked": "Not checked",
+        "check_publish_failed": "Publishing failed",
         "post_pending": "Not published yet",
         "post_failed": "Publishing failed",
         "no_items": "No news item was published this month.",
@@ -206,10 +279,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "standard_time": "Standard time",
         "done": "Done",
         "median": "Median",
-        "p90": "P90",
+        "p90": "9 in 10 done within",
         "share_within": "Within standard",
         "breaches": "Over",
-        "worst_cases": "Worst cases (over the standard time)",
+        "worst_cases": "Steps furthest over the standard time",
         "no_worst_cases": "No step went over its standard time this month.",
         "duration": "Duration",
         "round": "Round",
@@ -220,7 +293,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rejected_by": "By",
         "reason": "Reason",
         "no_rejections": "No rejections this month.",
-        "freshness": "Channel freshness",
+        "freshness": "Channels kept up to date (SOP warning)",
         "freshness_warning": "SOP warning: the website and social media must always be kept up to date with "
                              "current information.",
         "longest_gap": "Longest gap without a post",
@@ -252,15 +325,21 @@ MESSAGES: dict[str, dict[str, str]] = {
                                 "first publication falls in the month.",
         "definition_author": "Author = who wrote the latest manuscript version (step 2), else who registered "
                              "the item.",
-        "definition_levels": "Service levels: steps that ended in the month; duration from the step's start to "
-                             "its completion, against the SOP standard time. Median and P90 by linear "
-                             "interpolation.",
-        "definition_freshness": "Freshness: gaps are counted within the month (from its start, between posts, to "
-                                "its end); days without a post by {tzname} date.",
+        "definition_levels": "Service levels: steps that ended in the month. A step is within the standard "
+                             "time when recorded no later than its due time, counted in working hours (no nights, "
+                             "weekends or holidays) for human steps and around the clock for automatic ones, as "
+                             "in the inbox and the reminders. Median = half the steps were done within it; "
+                             "\"9 in 10\" = nine in ten were (wall-clock durations).",
+        "definition_freshness": "Up to date: working days without a post between two posts (from the month's "
+                                "start to its end), by {tzname} date, weekends and holidays not counted; met when "
+                                "the longest gap is no longer than the limit.",
         "definition_in_progress": "In progress: items with a step started before the month ended and not "
                                   "finished by then.",
-        "definition_limit": "HTML and PDF list at most {limit} rows per long list (items, rejections, items in "
-                            "progress); the XLSX file lists every row.",
+        "definition_limit": "The PDF and XLSX list every row. Lists over {threshold} rows are listed whole "
+                            "in the PDF's Annex (the report's body shows the first {limit}); the HTML shows at "
+                            "most {limit} rows per list.",
+        "shown_annex": "Showing {shown} of {total} rows; the full list is in this document's Annex and in the "
+                       "XLSX file.",
         "page": "Page",
         "of": "of",
         "sheet_summary": "Summary",
@@ -270,9 +349,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sheet_items": "Items",
         "sheet_rounds": "Revision rounds",
         "sheet_levels": "Service levels",
-        "sheet_worst": "Worst cases",
+        "sheet_worst": "Furthest over",
         "sheet_rejections": "Rejections",
-        "sheet_freshness": "Freshness",
+        "sheet_freshness": "Up to date",
         "sheet_in_progress": "In progress",
         "sheet_per_day": "Per day",
         "link": "link",
@@ -285,6 +364,68 @@ MESSAGES: dict[str, dict[str, str]] = {
         "percent_col": "Percent",
         "field": "Field",
         "value": "Value",
+        "report_number": "Number",
+        "sheet_failures": "Failures",
+        "sheet_trend": "Trend",
+        "sheet_alerts": "Alerts",
+        "error_raw": "Platform message",
+        "attempts_col": "Attempts",
+        "resolved_col": "Resolved",
+        "change_percent": "Change (%)",
+        "failures": "Failures and problems",
+        "failures_intro": "Every publishing failure and failed online check this month; still-open ones first and highlighted.",
+        "no_failures": "No publishing failure and no failed online check this month.",
+        "failure_kind": "Kind",
+        "failure_publish": "Publishing failed",
+        "failure_check": "Online check failed",
+        "error": "Error",
+        "when": "When",
+        "resolution": "Resolution",
+        "unresolved": "Not resolved",
+        "resolved_at": "Resolved {when}",
+        "attempts": "{count} times",
+        "stuck": "Items held past the standard time at month end",
+        "no_stuck": "No item was held past its standard time at month end.",
+        "stuck_reason": "Reason",
+        "stuck_waiting_for": "Waiting for the {role} to record this step",
+        "stuck_pipeline": "The automatic process has not finished",
+        "stuck_failed": "Publishing failed: {error}",
+        "due": "Due",
+        "trend": "Six-month trend and year to date",
+        "month": "Month",
+        "year_to_date": "January to {month} {year}",
+        "trend_change": "Change against the previous month",
+        "chart_trend": "Items published and publications per month",
+        "alerts": "Reminders and warnings",
+        "alerts_per_step": "Per SOP step",
+        "alerts_per_person": "Per recipient",
+        "no_alerts": "No reminders or warnings this month.",
+        "alert_reminder": "Reminders",
+        "alert_breach": "Over standard",
+        "alert_escalation": "Escalations",
+        "alert_freshness": "Up-to-dateness",
+        "alert_other": "Other",
+        "person": "Recipient",
+        "freshness_verdict": "Verdict",
+        "freshness_ok": "Met",
+        "freshness_late": "Not met",
+        "freshness_unwatched": "Not watched",
+        "freshness_limit": "Limit (working days)",
+        "working_days_without": "Working days without a post",
+        "gap_working_days": "{days} working days",
+        "narrative": "Narrative",
+        "narrative_summary": "Summary",
+        "narrative_problems": "Problems",
+        "narrative_follow_up": "Follow-up",
+        "annex": "Annex: every item published",
+        "annex_failures": "Annex: every publishing failure and failed online check",
+        "annex_rejections": "Annex: every rejection and its reason",
+        "annex_in_progress": "Annex: every item in progress at month end",
+        "annex_note": "All {total} items published this month are listed in the Annex at the end of this document (one line per item).",
+        "annex_page": "Annex · Page {page} of {pages}",
+        "running_number": "No.",
+        "channels_short": "Channels",
+        "legend_channels": "Channels: W = Website, F = Facebook, I = Instagram, X = X, Y = YouTube; ! = failed.",
     },
 }
 
@@ -342,13 +483,16 @@ class Messages:
         """Local wall time without tzinfo: what a spreadsheet cell can hold."""
         return value.astimezone(self.tz).replace(tzinfo=None) if value else None
 
+    @property
+    def locale(self) -> str:
+        return "id_ID" if self.lang == "id" else "en_GB"
+
     def number(self, value: int | float | None, decimals: int = 0) -> str:
+        """1.234,5 in Indonesian, 1,234.5 in English (Babel's CLDR data)."""
         if value is None:
             return "–"
-        text = f"{value:,.{decimals}f}"
-        if self.lang == "id":  # 1.234,5
-            text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-        return text
+        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
 
     def signed(self, value: int | float | None, decimals: int = 0) -> str:
         if value is None:
@@ -362,7 +506,13 @@ class Messages:
     def percent_points(self, change: float | None) -> str:
         if change is None:
             return "–"
-        return self.signed(change * 100, 1) + (" poin" if self.lang == "id" else " pts")
+        return self.signed(change * 100, 1) + (" poin persentase" if self.lang == "id" else " percentage points")
+
+    def percent_change(self, current: float | int | None, previous: float | int | None) -> str:
+        """The relative change, e.g. +12,5%; – when there is nothing to compare with."""
+        if current is None or not previous:
+            return "–"
+        return self.signed((current - previous) / previous * 100, 1) + "%"
 
     def duration(self, seconds: float | None) -> str:
         """The two largest units: '1 hari 2 jam', '1 jam 5 menit', '4 menit 10 detik'."""

@@ -3,20 +3,26 @@ and XLSX (one sheet per table)."""
 
 from __future__ import annotations
 
+import base64
+import mimetypes
+import re
 from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from warta.config import WartaConfig
+from warta.config import WartaConfig, config_dir
 from warta.report import charts
-from warta.report.compile import ItemPublication, ItemRow, MonthlyReport
+from warta.report.annex import Annex, AnnexColumn, AnnexSection
+from warta.report.compile import Failure, ItemPublication, ItemRow, MonthlyReport, WaitingItem
 from warta.report.messages import Messages
-from warta.report.settings import ReportSettings
-from warta.report.xlsx import Column, Percent, Sheet, write_workbook
+from warta.report.settings import ReportSettings, report_number
+from warta.report.xlsx import Column, Duration, Percent, Sheet, write_workbook
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The printed report lists every row; a bound this high is never reached.
+PRINT_ROW_LIMIT = 10**9
 
 
 def css_string(value) -> Markup:
@@ -94,11 +100,147 @@ def item_check_label(t: Messages, item: ItemRow) -> str:
     return t(f"check_{item.check_result}")
 
 
+# What a platform's error means, in words the head of the unit reads (first match wins).
+_PLAIN_ERRORS = (
+    (r"\b(401|403)\b|permission|izin|not authori[sz]ed|forbidden|OAuthException|\(#10\)|\(#200\)|access token",
+     "Izin akses ditolak oleh platform (token kedaluwarsa atau izin aplikasi kurang)",
+     "The platform refused access (token expired or the app lacks a permission)"),
+    (r"\b429\b|rate limit|too many requests|\(#4\)|\(#32\)|\(#613\)",
+     "Platform membatasi jumlah permintaan; dicoba lagi kemudian",
+     "The platform limited the number of requests; tried again later"),
+    (r"timed? ?out|timeout|waktu habis", "Platform tidak menjawab tepat waktu", "The platform did not answer in time"),
+    (r"connection|resolve|unreachable|koneksi", "Tidak dapat terhubung ke platform", "Could not connect to the platform"),
+    (r"\b5\d\d\b|server error|service unavailable", "Server platform sedang bermasalah",
+     "The platform's server had a problem"),
+    (r"\b(400|422)\b|invalid|aspect ratio|media|format", "Isi atau berkas ditolak platform (format tidak sesuai)",
+     "The platform rejected the content or file (wrong format)"),
+)
+
+
+def plain_error(t: Messages, failure: Failure) -> str:
+    """A failure in plain words, then the platform's own message, shortened."""
+    if failure.kind == "check":
+        status = failure.http_status
+        if status == 404:
+            plain = ("Halaman tidak ditemukan saat dicek (404)" if t.lang == "id"
+                     else "Page not found when checked (404)")
+        elif status:
+            plain = (f"Halaman tidak dapat dibuka saat dicek (HTTP {status})" if t.lang == "id"
+                     else f"Page could not be opened when checked (HTTP {status})")
+        else:
+            plain = ("Isi yang tayang tidak sesuai naskah yang disetujui" if t.lang == "id"
+                     else "The live post does not match the approved text")
+        return plain
+    error = failure.error or ""
+    for pattern, in_id, in_en in _PLAIN_ERRORS:
+        if re.search(pattern, error, re.IGNORECASE):
+            plain = in_id if t.lang == "id" else in_en
+            break
+    else:
+        plain = "Gagal tayang karena kesalahan lain" if t.lang == "id" else "Publishing failed for another reason"
+    detail = " ".join(error.split())
+    if len(detail) > 140:
+        detail = detail[:140].rsplit(" ", 1)[0] + " …"
+    return f"{plain}. ({detail})" if detail else plain
+
+
+def stuck_items(report: MonthlyReport, config: WartaConfig, names: "Names", t: Messages) -> list[tuple[WaitingItem, str]]:
+    """Items past their due time at month end, with why they wait."""
+    open_failures = {}
+    for failure in report.open_failures:
+        open_failures.setdefault(failure.item_id, failure)
+    result = []
+    for waiting in report.in_progress:
+        if not waiting.overdue:
+            continue
+        try:
+            step = config.step(waiting.step_id)
+        except KeyError:
+            step = None
+        failure = open_failures.get(waiting.item_id)
+        if failure is not None:
+            reason = t("stuck_failed", error=f"{names.channel(failure.channel)} – {plain_error(t, failure)}")
+        elif step is not None and step.is_human:
+            reason = t("stuck_waiting_for", role=names.step_role(waiting.step_id))
+        else:
+            reason = t("stuck_pipeline")
+        result.append((waiting, reason))
+    return result
+
+
+def draft_narrative(report: MonthlyReport, config: WartaConfig, names: "Names", t: Messages,
+                    stuck: list) -> list[tuple[str, str]]:
+    """The narrative's draft, written from the figures (summary, problems, follow-up)."""
+    n = t.number
+    late_channels = [names.channel(f.channel) for f in report.freshness if f.up_to_date is False]
+    share = report.share_within_standard
+    if t.lang == "id":
+        summary = (f"Pada bulan ini {n(report.items_published.current)} berita tayang dalam "
+                   f"{n(report.publications.current)} publikasi (bulan lalu {n(report.items_published.previous)} "
+                   f"berita). {t.percent(share.current)} langkah SOP selesai dalam mutu baku "
+                   f"({t.percent_points(share.change)} dibanding bulan lalu).")
+        problems = []
+        if report.failures:
+            problems.append(f"{n(len(report.failures))} kegagalan tayang atau cek online, "
+                            f"{n(len(report.open_failures))} di antaranya belum teratasi")
+        if report.rejections_count.current:
+            problems.append(f"{n(report.rejections_count.current)} penolakan naskah")
+        if stuck:
+            problems.append(f"{n(len(stuck))} berita tertahan melampaui mutu baku pada akhir bulan")
+        if late_channels:
+            problems.append("kanal yang tidak mutakhir: " + ", ".join(late_channels))
+        problem_text = ("Tercatat " + "; ".join(problems) + ".") if problems else "Tidak ada permasalahan yang tercatat."
+        follow = []
+        if report.open_failures:
+            follow.append("Operator menayangkan ulang atau memperbaiki publikasi yang gagal")
+        if stuck:
+            follow.append("pemegang langkah yang tertahan menyelesaikannya")
+        if late_channels:
+            follow.append("Operator menjadwalkan publikasi rutin pada kanal yang tidak mutakhir")
+        follow_text = ("; ".join(follow) + ".").capitalize() if follow else "Mempertahankan kinerja bulan ini."
+    else:
+        summary = (f"This month {n(report.items_published.current)} items were published in "
+                   f"{n(report.publications.current)} posts (previous month {n(report.items_published.previous)}). "
+                   f"{t.percent(share.current)} of SOP steps were within the standard time "
+                   f"({t.percent_points(share.change)} against the previous month).")
+        problems = []
+        if report.failures:
+            problems.append(f"{n(len(report.failures))} publishing or check failures, "
+                            f"{n(len(report.open_failures))} still open")
+        if report.rejections_count.current:
+            problems.append(f"{n(report.rejections_count.current)} rejections")
+        if stuck:
+            problems.append(f"{n(len(stuck))} items held past the standard time at month end")
+        if late_channels:
+            problems.append("channels not kept up to date: " + ", ".join(late_channels))
+        problem_text = ("Recorded: " + "; ".join(problems) + ".") if problems else "No problems were recorded."
+        follow_text = ("The Operator republishes or fixes the failed posts." if report.open_failures
+                       else "Keep up this month's performance.")
+    return [("narrative_summary", summary), ("narrative_problems", problem_text),
+            ("narrative_follow_up", follow_text)]
+
+
+def _logo_uri(settings: ReportSettings) -> str:
+    """The letterhead logo as a data: URI (the HTML file stands alone), or empty."""
+    if not settings.letterhead.logo:
+        return ""
+    path = Path(settings.letterhead.logo)
+    if not path.is_absolute():
+        path = config_dir() / path
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    kind = mimetypes.guess_type(path.name)[0] or "image/png"
+    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
+
+
 def _charts(report: MonthlyReport, names: Names, t: Messages) -> dict[str, Markup]:
     per_day = charts.stacked_day_bars(
         [str(day.day.day) for day in report.per_day],
         [(names.channel(c), [day.by_channel.get(c, 0) for day in report.per_day]) for c in report.channels],
         title=t("chart_per_day"),
+        number=t.number,
     )
     compliance = charts.compliance_bars(
         [(names.step(level.step_id), level.share_within, t.percent(level.share_within))
@@ -106,19 +248,53 @@ def _charts(report: MonthlyReport, names: Names, t: Messages) -> dict[str, Marku
         title=t("chart_compliance"),
         no_data=t("no_data"),
     )
-    # Both are built from escaped text in charts.py.
-    return {"per_day": Markup(per_day), "compliance": Markup(compliance)}
+    trend = charts.grouped_month_bars(
+        [t.month_name(m.year, m.month).replace(" ", "\n") for m in report.trend],
+        [(t("items_published"), [m.items_published for m in report.trend]),
+         (t("publications_short"), [m.publications for m in report.trend])],
+        title=t("chart_trend"),
+        number=t.number,
+    )
+    # All are built from escaped text in charts.py.
+    return {"per_day": Markup(per_day), "compliance": Markup(compliance), "trend": Markup(trend)}
 
 
-def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSettings, lang: str | None = None) -> str:
-    """The report as one self-contained HTML page (inline CSS and SVG charts). Long lists
-    stop at ``settings.list_limit`` rows; the XLSX has them whole."""
+ANNEXED_LISTS = ("items", "failures", "rejections", "in_progress")
+
+
+def annexed(report: MonthlyReport, settings: ReportSettings) -> dict[str, bool]:
+    """Which long lists go whole to the PDF's compact annex (the body then shows the
+    first ``list_limit`` rows, or for items none)."""
+    return {name: len(getattr(report, name)) > settings.annex_threshold for name in ANNEXED_LISTS}
+
+
+def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSettings, lang: str | None = None,
+                *, for_print: bool = False) -> str:
+    """The report as one self-contained HTML page (inline CSS and SVG charts). Printed
+    (``for_print``, the PDF) it lists every row; on screen rejections and items in progress
+    stop at ``settings.list_limit``. Months above ``settings.annex_threshold`` items list
+    them in the PDF's annex (``build_annex``) and the XLSX."""
     lang = lang or settings.language
     t = Messages(lang, report.month.timezone)
     names = Names(config, lang)
     limit = settings.list_limit
+    stuck = stuck_items(report, config, names, t)
     template = _environment().get_template("report.html.j2")
+    in_annex = annexed(report, settings)
+    limits = {name: (limit if in_annex[name] or not for_print else PRINT_ROW_LIMIT) for name in ANNEXED_LISTS}
     return template.render(
+        limits=limits,
+        shortened=lambda name, shown, total: t(
+            "shown_annex" if in_annex[name] and for_print else "list_limited", shown=t.number(shown),
+            total=t.number(total)),
+        annexed=in_annex,
+        stuck=stuck,
+        narrative=draft_narrative(report, config, names, t, stuck),
+        plain_error=lambda failure: plain_error(t, failure),
+        alert_key_name=lambda key: (names.channel(key.split(":", 1)[1]) if key.startswith("channel:")
+                                    else names.step(key) if key else "–"),
+        logo=_logo_uri(settings),
+        number=report_number(settings, report.month.year, report.month.month) if settings.number_pattern else "",
         t=t,
         r=report,
         names=names,
@@ -135,11 +311,113 @@ def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSett
     )
 
 
-def render_pdf(html: str) -> bytes:
-    """The HTML printed to PDF by WeasyPrint (Pango and Debian's DejaVu fonts; no browser)."""
+def render_pdf(html: str, annex: Annex | None = None) -> bytes:
+    """The HTML printed to PDF by WeasyPrint (Pango and Debian's DejaVu fonts; no browser),
+    with the compact annex appended when given."""
     from weasyprint import HTML  # heavy import, only where PDFs are made
 
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    finisher = None
+    if annex is not None:
+        from warta.report.annex import add_annex
+
+        def finisher(_document, pdf):
+            add_annex(pdf, annex)
+
+    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(finisher=finisher)
+
+
+_CHANNEL_LETTERS = {"wordpress": "W", "facebook_page": "F", "facebook": "F", "instagram": "I", "x": "X",
+                    "youtube": "Y"}
+
+
+def build_annex(report: MonthlyReport, config: WartaConfig, settings: ReportSettings,
+                lang: str | None = None) -> Annex | None:
+    """The PDF's compact annex of every long list, or None when every list fits the body."""
+    in_annex = annexed(report, settings)
+    if not any(in_annex.values()):
+        return None
+    lang = lang or settings.language
+    t = Messages(lang, report.month.timezone)
+    names = Names(config, lang)
+    period = t.month_name(report.month.year, report.month.month)
+    sections = []
+    if in_annex["items"]:
+        sections.append(_items_annex(report, config, names, t, lang, period))
+    short = "%d/%m %H.%M" if lang == "id" else "%m-%d %H:%M"
+    tz = t.tz
+
+    def when(moment):
+        return moment.astimezone(tz).strftime(short) if moment else "–"
+
+    if in_annex["failures"]:
+        sections.append(AnnexSection(
+            t("annex_failures"), f"{t('title')} · {period} · {t.number(len(report.failures))}",
+            (AnnexColumn(t("running_number"), 34, "right"), AnnexColumn(t("item_id"), 40, "right"),
+             AnnexColumn(t("channel"), 52), AnnexColumn(t("when"), 50),
+             AnnexColumn(t("resolution"), 80), AnnexColumn(f"{t('error')} · {t('item_title')}", 267.28)),
+            [(str(n), str(f.item_id), names.channel(f.channel), when(f.at),
+              t("unresolved") if f.open else t("resolved_at", when=when(f.resolved_at)),
+              f"{t('failure_' + f.kind)}: {plain_error(t, f)} · {f.title}")
+             for n, f in enumerate(report.failures, start=1)],
+        ))
+    if in_annex["rejections"]:
+        sections.append(AnnexSection(
+            t("annex_rejections"), f"{t('title')} · {period} · {t.number(len(report.rejections))}",
+            (AnnexColumn(t("running_number"), 34, "right"), AnnexColumn(t("item_id"), 40, "right"),
+             AnnexColumn(t("round"), 40, "right"), AnnexColumn(t("rejected_at"), 50),
+             AnnexColumn(t("rejected_by"), 80), AnnexColumn(f"{t('reason')} · {t('item_title')}", 279.28)),
+            [(str(n), str(r.item_id), str(r.round), when(r.recorded_at), names.user(r.actor),
+              f"{r.reason} · {r.title}") for n, r in enumerate(report.rejections, start=1)],
+        ))
+    if in_annex["in_progress"]:
+        sections.append(AnnexSection(
+            t("annex_in_progress"), f"{t('title')} · {period} · {t.number(len(report.in_progress))}",
+            (AnnexColumn(t("running_number"), 34, "right"), AnnexColumn(t("item_id"), 40, "right"),
+             AnnexColumn(t("waiting_since"), 50), AnnexColumn(t("due"), 50), AnnexColumn(t("overdue"), 40),
+             AnnexColumn(f"{t('waiting_at')} · {t('item_title')}", 309.28)),
+            [(str(n), str(w.item_id), when(w.waiting_since), when(w.due_at), t("yes") if w.overdue else t("no"),
+              f"{names.step(w.step_id)} · {w.title}") for n, w in enumerate(report.in_progress, start=1)],
+        ))
+    return Annex(tuple(sections), footer=t("annex_page", page="{page}", pages="{pages}"))
+
+
+def _items_annex(report: MonthlyReport, config: WartaConfig, names: Names, t: Messages, lang: str,
+                 period: str) -> AnnexSection:
+    letters = {}
+    for channel in report.channels:
+        spec = config.channels.get(channel)
+        letters[channel] = _CHANNEL_LETTERS.get(spec.kind if spec else "", channel[:1].upper())
+    results = {r: t(f"check_{r}") for r in ("ok", "failed", "unchecked", "publish_failed")}
+    service_names: dict[str, str] = {}
+    author_names: dict[str, str] = {}
+    tz = t.tz
+    short = "%d/%m %H.%M" if lang == "id" else "%m-%d %H:%M"
+    rows = []
+    append = rows.append
+    for number, item in enumerate(report.items, start=1):
+        service = service_names.get(item.service)
+        if service is None:
+            service = service_names[item.service] = names.service(item.service)
+        author = author_names.get(item.author)
+        if author is None:
+            author = author_names[item.author] = names.user(item.author)
+        posts = " ".join(letters.get(p.channel, "?") + ("" if p.status == "published" else "!")
+                         for p in item.publications)
+        append((str(number), str(item.id), item.first_published_at.astimezone(tz).strftime(short),
+                posts, str(item.rounds), results[item.check_result], f"{item.title} · {service} · {author}"))
+    columns = (
+        AnnexColumn(t("running_number"), 34, "right"), AnnexColumn(t("item_id"), 40, "right"),
+        AnnexColumn(t("published_short"), 50), AnnexColumn(t("channels_short"), 46),
+        AnnexColumn(t("rounds_short"), 34, "right"), AnnexColumn(t("online_check"), 52),
+        AnnexColumn(f"{t('item_title')} · {t('service')} · {t('author')}", 267.28),
+    )
+    return AnnexSection(
+        title=t("annex"),
+        subtitle=f"{t('title')} · {period} · {t.number(len(report.items))} {t('items_count').lower()}",
+        columns=columns,
+        rows=rows,
+        legend=t("legend_channels"),
+    )
 
 
 # ---------------------------------------------------------------------- XLSX
@@ -203,13 +481,13 @@ def render_xlsx(report: MonthlyReport, config: WartaConfig, settings: ReportSett
 
     channel_columns = []
     for channel in report.channels:
-        channel_columns += [Column(f"{names.channel(channel)}: {t('link')}", width=48),
+        channel_columns += [Column(f"{names.channel(channel)}: {t('link')}", "link", 48),
                             Column(f"{names.channel(channel)}: {t('online_check')}", width=14)]
 
     # A month can hold 100,000 items: look every name and label up once, not per cell.
     service_names = {key: names.service(key) for key in config.services}
     author_names: dict[str, str] = {}
-    item_results = {result: t(f"check_{result}") for result in ("ok", "failed", "unchecked")}
+    item_results = {result: t(f"check_{result}") for result in ("ok", "failed", "unchecked", "publish_failed")}
     post_results = {True: t("check_ok"), False: t("check_failed"), None: t("check_unchecked")}
     tzinfo = t.tz
 
@@ -249,11 +527,11 @@ def render_xlsx(report: MonthlyReport, config: WartaConfig, settings: ReportSett
     ))
     sheets.append(Sheet(
         t("sheet_levels"),
-        [Column(t("step"), width=50), Column(t("role"), width=30), Column(t("standard_time"), width=14),
+        [Column(t("step"), width=50), Column(t("role"), width=30), Column(t("standard_time"), "duration", 14),
          Column(f"{t('standard_time')} ({t('seconds')})", "number"), Column(t("done"), "number"),
          Column(f"{t('median')} ({t('seconds')})", "number"), Column(f"{t('p90')} ({t('seconds')})", "number"),
          Column(t("share_within"), "percent"), Column(t("breaches"), "number")],
-        [[names.step(s.step_id), names.step_role(s.step_id), t.duration(s.standard_seconds), s.standard_seconds,
+        [[names.step(s.step_id), names.step_role(s.step_id), Duration(s.standard_seconds), s.standard_seconds,
           s.done, _rounded(s.median_seconds), _rounded(s.p90_seconds), s.share_within, s.breaches]
          for s in report.service_levels],
     ))
@@ -261,11 +539,11 @@ def render_xlsx(report: MonthlyReport, config: WartaConfig, settings: ReportSett
         t("sheet_worst"),
         [Column(t("step"), width=50), Column(t("item_id"), "number", 10), Column(t("item_title"), width=60),
          Column(t("round"), "number", 9), Column(f"{t('started')} ({tz})", "datetime", 17),
-         Column(f"{t('ended')} ({tz})", "datetime", 17), Column(t("duration"), width=16),
+         Column(f"{t('ended')} ({tz})", "datetime", 17), Column(t("duration"), "duration", 16),
          Column(f"{t('duration')} ({t('seconds')})", "number"), Column(f"{t('standard_time')} ({t('seconds')})",
                                                                        "number")],
         [[names.step(w.step_id), w.item_id, w.title, w.round, local(w.started_at), local(w.ended_at),
-          t.duration(w.duration_seconds), _rounded(w.duration_seconds), w.standard_seconds]
+          Duration(w.duration_seconds), _rounded(w.duration_seconds), w.standard_seconds]
          for w in report.worst_cases],
     ))
     sheets.append(Sheet(
@@ -279,27 +557,67 @@ def render_xlsx(report: MonthlyReport, config: WartaConfig, settings: ReportSett
     sheets.append(Sheet(
         t("sheet_freshness"),
         [Column(t("channel"), width=20), Column(t("publications_short"), "number"),
-         Column(t("longest_gap"), width=22), Column(f"{t('longest_gap')} ({t('seconds')})", "number", 18),
+         Column(t("freshness_verdict"), width=16), Column(t("freshness_limit"), "number", 14),
+         Column(f"{t('longest_gap')} ({t('working_days_without').lower()})", "number", 22),
+         Column(t("longest_gap"), "duration", 18), Column(f"{t('longest_gap')} ({t('seconds')})", "number", 18),
          Column(f"{t('started')} ({tz})", "datetime", 17), Column(f"{t('ended')} ({tz})", "datetime", 17),
-         Column(t("days_without"), "number"), Column(t("dates"), "wrap", 50)],
-        [[names.channel(f.channel), f.publications, t.duration(f.longest_gap_seconds), _rounded(f.longest_gap_seconds),
-          local(f.gap_start), local(f.gap_end), len(f.days_without), ", ".join(str(d.day) for d in f.days_without)]
+         Column(t("days_without"), "number"), Column(t("working_days_without"), "number", 16),
+         Column(t("dates"), "wrap", 50)],
+        [[names.channel(f.channel), f.publications,
+          t("freshness_unwatched") if f.up_to_date is None else t("freshness_ok" if f.up_to_date else "freshness_late"),
+          f.freshness_days or None, f.gap_working_days, Duration(f.longest_gap_seconds),
+          _rounded(f.longest_gap_seconds), local(f.gap_start), local(f.gap_end), len(f.days_without),
+          len(f.working_days_without), ", ".join(str(d.day) for d in f.working_days_without)]
          for f in report.freshness],
     ))
     sheets.append(Sheet(
         t("sheet_in_progress"),
         [Column(t("item_id"), "number", 10), Column(t("item_title"), width=60), Column(t("waiting_at"), width=50),
          Column(t("round"), "number", 9), Column(f"{t('waiting_since')} ({tz})", "datetime", 17),
-         Column(t("waited"), width=18), Column(f"{t('waited')} ({t('seconds')})", "number", 16),
-         Column(t("overdue"), width=12)],
-        ([w.item_id, w.title, names.step(w.step_id), w.round, local(w.waiting_since), t.duration(w.waited_seconds),
-          _rounded(w.waited_seconds), t("yes") if w.overdue else t("no")] for w in report.in_progress),
+         Column(t("waited"), "duration", 18), Column(f"{t('waited')} ({t('seconds')})", "number", 16),
+         Column(f"{t('due')} ({tz})", "datetime", 17), Column(t("overdue"), width=12)],
+        ([w.item_id, w.title, names.step(w.step_id), w.round, local(w.waiting_since), Duration(w.waited_seconds),
+          _rounded(w.waited_seconds), local(w.due_at), t("yes") if w.overdue else t("no")] for w in report.in_progress),
     ))
     sheets.append(Sheet(
         t("sheet_per_day"),
         [Column(t("day"), "date"), Column(t("total"), "number"),
          *[Column(names.channel(c), "number") for c in report.channels]],
         [[d.day, d.total, *[d.by_channel.get(c, 0) for c in report.channels]] for d in report.per_day],
+    ))
+    sheets.insert(1, Sheet(
+        t("sheet_failures"),
+        [Column(t("running_number"), "number", 6), Column(t("item_id"), "number", 10), Column(t("item_title"), "wrap", 44),
+         Column(t("channel"), width=14), Column(t("failure_kind"), width=18), Column(t("error"), "wrap", 50),
+         Column(t("error_raw"), "wrap", 50), Column(f"{t('when')} ({tz})", "datetime", 17),
+         Column(t("attempts_col"), "number", 10), Column(t("resolution"), width=16),
+         Column(f"{t('resolved_col')} ({tz})", "datetime", 17)],
+        ([n, f.item_id, f.title, names.channel(f.channel), t(f"failure_{f.kind}"), plain_error(t, f),
+          f.error or (f"HTTP {f.http_status}" if f.http_status else ""), local(f.at), f.attempts,
+          t("unresolved") if f.open else t("resolved_col"), local(f.resolved_at)]
+         for n, f in enumerate(report.failures, start=1)),
+    ))
+    sheets.insert(2, Sheet(
+        t("sheet_trend"),
+        [Column(t("month"), width=18), Column(t("items_published"), "number", 14),
+         Column(t("publications_short"), "number", 14), Column(t("rejections_count"), "number", 14),
+         Column(t("share_within"), "percent", 14)],
+        [*([t.month_name(m.year, m.month), m.items_published, m.publications, m.rejections,
+            _as("percent", m.share_within)] for m in report.trend),
+         [t("year_to_date", month=t.month_name(report.year_to_date.year, report.year_to_date.month).split(" ")[0],
+            year=report.year_to_date.year), report.year_to_date.items_published, report.year_to_date.publications,
+          report.year_to_date.rejections, _as("percent", report.year_to_date.share_within)]],
+    ))
+    alert_columns = [Column(t("alert_reminder"), "number", 12), Column(t("alert_breach"), "number", 14),
+                     Column(t("alert_escalation"), "number", 12), Column(t("alert_freshness"), "number", 14),
+                     Column(t("total"), "number", 10)]
+    sheets.append(Sheet(
+        t("sheet_alerts"),
+        [Column(t("alerts_per_step") + " / " + t("person"), width=50), *alert_columns],
+        [*([(names.channel(a.key.split(":", 1)[1]) if a.key.startswith("channel:") else names.step(a.key)),
+            a.reminder, a.breach, a.escalation, a.freshness, a.total] for a in report.alerts_per_step),
+         *([f"{t('person')}: {names.user(a.key)}", a.reminder, a.breach, a.escalation, a.freshness, a.total]
+           for a in report.alerts_per_person)],
     ))
     return write_workbook(sheets, title=f"{t('title')} – {period}")
 

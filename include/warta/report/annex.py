@@ -1,0 +1,226 @@
+"""The PDF's compact annex: every item of a very large month, one line each, drawn
+straight into the PDF WeasyPrint writes (its ``finisher`` hook gives the pydyf document).
+
+A month of 100,000 items is some 1,300 pages; laying those out as HTML tables takes
+WeasyPrint minutes, while these pages are plain text lines at fixed positions (a second
+or two). The font is DejaVu Sans Condensed (Debian's fonts-dejavu, which WeasyPrint
+already uses), embedded as a TrueType font in the WinAnsi encoding, which holds every
+letter of Indonesian; titles wrap between words, never inside one.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pydyf
+
+FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf")
+BOLD_FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf")
+ENCODING = "cp1252"
+PAGE_W, PAGE_H = 595.28, 841.89  # A4 in points
+MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 36.0, 40.0, 36.0
+SIZE, LEADING = 6.6, 8.2
+
+
+@dataclass(frozen=True)
+class AnnexColumn:
+    title: str
+    width: float  # points
+    align: str = "left"  # or "right"
+
+
+@dataclass(frozen=True)
+class AnnexSection:
+    """One list of the annex: a title line, the columns, the rows (the last column wraps)."""
+
+    title: str
+    subtitle: str
+    columns: tuple[AnnexColumn, ...]
+    rows: list[tuple[str, ...]]
+    legend: str = ""
+
+
+@dataclass(frozen=True)
+class Annex:
+    """The annex: its sections, each from a new page, and the footer pattern
+    ("… {page} … {pages}", numbered across the whole annex)."""
+
+    sections: tuple[AnnexSection, ...]
+    footer: str
+
+
+class _Font:
+    def __init__(self, path: Path):
+        from fontTools import subset
+        from fontTools.ttLib import TTFont
+
+        font = TTFont(str(path))
+        units = font["head"].unitsPerEm
+        cmap = font.getBestCmap()
+        metrics = font["hmtx"].metrics
+        self.widths = {}
+        for code in range(32, 256):
+            try:
+                char = bytes([code]).decode(ENCODING)
+            except UnicodeDecodeError:
+                char = None
+            glyph = cmap.get(ord(char)) if char else None
+            self.widths[code] = round(metrics[glyph][0] * 1000 / units) if glyph else 0
+        self.char_widths = {bytes([c]).decode(ENCODING, "replace"): w / 1000 for c, w in self.widths.items()}
+        self.ascent = round(font["hhea"].ascent * 1000 / units)
+        self.descent = round(font["hhea"].descent * 1000 / units)
+        head = font["head"]
+        self.bbox = [round(v * 1000 / units) for v in (head.xMin, head.yMin, head.xMax, head.yMax)]
+        # Only the WinAnsi letters are embedded: a few dozen KB instead of 700.
+        options = subset.Options()
+        options.notdef_outline = True
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=[ord(c) for c in self.char_widths if c != "\ufffd"])
+        subsetter.subset(font)
+        buffer = io.BytesIO()
+        font.save(buffer)
+        self.data = buffer.getvalue()
+        self.name = path.stem.replace("-", "")
+
+    def width(self, text: str, size: float, cache: dict) -> float:
+        value = cache.get(text)
+        if value is None:
+            value = cache[text] = sum(self.char_widths.get(c, 0.5) for c in text)
+        return value * size
+
+
+@lru_cache(maxsize=2)
+def _font(path: Path) -> _Font:
+    return _Font(path)
+
+
+def _pdf_font(pdf: pydyf.PDF, font: _Font) -> pydyf.Dictionary:
+    stream = pydyf.Stream([font.data], {"Length1": len(font.data)}, compress=True)
+    pdf.add_object(stream)
+    descriptor = pydyf.Dictionary({
+        "Type": "/FontDescriptor", "FontName": f"/{font.name}", "Flags": 32,
+        "FontBBox": pydyf.Array(font.bbox), "ItalicAngle": 0, "Ascent": font.ascent, "Descent": font.descent,
+        "CapHeight": font.ascent, "StemV": 80, "FontFile2": stream.reference,
+    })
+    pdf.add_object(descriptor)
+    dictionary = pydyf.Dictionary({
+        "Type": "/Font", "Subtype": "/TrueType", "BaseFont": f"/{font.name}", "FirstChar": 32, "LastChar": 255,
+        "Widths": pydyf.Array([font.widths[c] for c in range(32, 256)]), "Encoding": "/WinAnsiEncoding",
+        "FontDescriptor": descriptor.reference,
+    })
+    pdf.add_object(dictionary)
+    return dictionary
+
+
+def _pdf_string(text: str) -> bytes:
+    raw = text.encode(ENCODING, errors="replace")
+    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+def wrap(text: str, width: float, font: _Font, size: float, cache: dict) -> list[str]:
+    """Lines of ``text`` no wider than ``width``, broken between words (a single word wider
+    than the column keeps its own line whole)."""
+    words = text.split()
+    if not words:
+        return [""]
+    space = font.width(" ", size, cache)
+    lines, line, line_w = [], [], 0.0
+    for word in words:
+        word_w = font.width(word, size, cache)
+        if line and line_w + space + word_w > width:
+            lines.append(" ".join(line))
+            line, line_w = [word], word_w
+        else:
+            line_w = line_w + space + word_w if line else word_w
+            line.append(word)
+    lines.append(" ".join(line))
+    return lines
+
+
+def _layout(annex: AnnexSection, font: _Font) -> list[list[tuple[float, list[str], tuple[str, ...]]]]:
+    """Rows as pages: each entry (y of the row's first line, the wrapped last column, the row)."""
+    cache: dict = {}
+    wrap_width = annex.columns[-1].width - 4
+    header_h = LEADING * 2 + 22  # title, subtitle, column header
+    top = PAGE_H - MARGIN_TOP - header_h
+    bottom = MARGIN_BOTTOM + LEADING * (2 if annex.legend else 1)
+    pages, page, y = [], [], top
+    for row in annex.rows:
+        lines = wrap(row[-1], wrap_width, font, SIZE, cache)
+        height = LEADING * len(lines) + 1.6
+        if page and y - height < bottom:
+            pages.append(page)
+            page, y = [], top
+        page.append((y, lines, row))
+        y -= height
+    if page or not pages:
+        pages.append(page)
+    return pages
+
+
+def add_annex(pdf: pydyf.PDF, annex: Annex) -> int:
+    """Append the annex's pages to ``pdf``; returns how many."""
+    font, bold = _font(FONT_FILE), _font(BOLD_FONT_FILE)
+    regular_ref, bold_ref = _pdf_font(pdf, font).reference, _pdf_font(pdf, bold).reference
+    resources = pydyf.Dictionary({"Font": pydyf.Dictionary({"F1": regular_ref, "F2": bold_ref})})
+    pdf.add_object(resources)
+    laid_out = [(section, _layout(section, font)) for section in annex.sections]
+    total = sum(len(pages) for _section, pages in laid_out)
+    number = 0
+    cache: dict = {}
+    for section, pages in laid_out:
+        xs, x = [], MARGIN_X
+        for column in section.columns:
+            xs.append(x)
+            x += column.width
+        right = x
+        for rows in pages:
+            number += 1
+            content = pydyf.Stream([_page(section, rows, xs, right, font, bold, cache,
+                                          annex.footer.format(page=number, pages=total))], compress=True)
+            pdf.add_object(content)
+            pdf.add_page(pydyf.Dictionary({
+                "Type": "/Page", "Parent": pdf.pages.reference,
+                "MediaBox": pydyf.Array([0, 0, PAGE_W, PAGE_H]), "Contents": content.reference,
+                "Resources": resources.reference,
+            }))
+    return total
+
+
+def _page(section: AnnexSection, rows, xs: list[float], right: float, font: _Font, bold: _Font, cache: dict,
+          footer: str) -> bytes:
+    out = []
+    add = out.append
+    top = PAGE_H - MARGIN_TOP
+    add(b"BT /F2 9 Tf %.2f %.2f Td %s Tj ET" % (MARGIN_X, top, _pdf_string(section.title)))
+    add(b"BT /F1 7 Tf %.2f %.2f Td %s Tj ET" % (MARGIN_X, top - LEADING - 2, _pdf_string(section.subtitle)))
+    header_y = top - LEADING * 2 - 12
+    add(b"0.91 0.93 0.96 rg %.2f %.2f %.2f %.2f re f 0 g" % (MARGIN_X, header_y - 3, right - MARGIN_X, LEADING + 4))
+    for column, left in zip(section.columns, xs):
+        add(_cell(bold, "F2", column.title, left, header_y, column, SIZE, cache))
+    add(b"0.6 G 0.4 w %.2f %.2f m %.2f %.2f l S" % (MARGIN_X, header_y - 3.5, right, header_y - 3.5))
+    last = xs[-1] + 2
+    for y, lines, row in rows:
+        for column, left, value in zip(section.columns[:-1], xs, row[:-1]):
+            add(_cell(font, "F1", value, left, y, column, SIZE, cache))
+        for index, line in enumerate(lines):
+            add(b"BT /F1 %.1f Tf %.2f %.2f Td %s Tj ET" % (SIZE, last, y - index * LEADING, _pdf_string(line)))
+        rule = y - LEADING * (len(lines) - 1) - 2.6
+        add(b"0.85 G 0.3 w %.2f %.2f m %.2f %.2f l S" % (MARGIN_X, rule, right, rule))
+    if section.legend:
+        add(b"BT /F1 6 Tf %.2f %.2f Td %s Tj ET" % (MARGIN_X, MARGIN_BOTTOM - 2, _pdf_string(section.legend)))
+    footer_w = font.width(footer, 7, cache)
+    add(b"BT /F1 7 Tf %.2f %.2f Td %s Tj ET" % (right - footer_w, MARGIN_BOTTOM - 12, _pdf_string(footer)))
+    return b"\n".join(out)
+
+
+def _cell(font: _Font, name: str, text: str, left: float, y: float, column: AnnexColumn, size: float,
+          cache: dict) -> bytes:
+    if column.align == "right":
+        left = left + column.width - 3 - font.width(text, size, cache)
+    else:
+        left += 2
+    return b"BT /%s %.1f Tf %.2f %.2f Td %s Tj ET" % (name.encode(), size, left, y, _pdf_string(text))
