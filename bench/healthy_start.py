@@ -15,30 +15,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from warta.devstack import airflow_health, free_port
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        health = httpx.get(f"{url}/api/v2/monitor/health", timeout=2).json()
-    except (httpx.HTTPError, ValueError):
-        return False
-    return all(health.get(c, {}).get("status") == "healthy" for c in ("metadatabase", "scheduler", "triggerer"))
 
 
 def start_and_time(clone: Path, env: dict[str, str], log: Path, timeout: float = 600) -> tuple[float, subprocess.Popen]:
@@ -47,7 +32,7 @@ def start_and_time(clone: Path, env: dict[str, str], log: Path, timeout: float =
     with open(log, "ab") as out:
         proc = subprocess.Popen(["make", "run"], cwd=clone, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-    while not healthy(url):
+    while not airflow_health(url)[0]:
         if proc.poll() is not None or time.monotonic() - started > timeout:
             raise RuntimeError(f"make run did not get healthy; see {log}")
         time.sleep(0.5)
