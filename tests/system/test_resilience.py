@@ -132,3 +132,18 @@ def test_every_item_completes_once_through_kills_of_every_component(stack, users
 
 
 def test_status_lists_every_component_and_a_second_start_is_refused(stack):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from warta.devstack import Stack, StackAlreadyRunning, free_port
+
+    shown = subprocess.run([str(Path(sys.executable).parent / "warta"), "status", "--home", str(stack.home)],
+                           capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    lines = {line.split()[0]: line.split() for line in shown.stdout.splitlines()[1:]}
+    assert {"postgres", "api-server", "scheduler", "dag-processor", "triggerer", "watchdog"} <= set(lines)
+    assert all(row[1] == "RUNNING" for row in lines.values())
+    with pytest.raises(StackAlreadyRunning):
+        Stack(home=stack.home, port=free_port()).start()
+    assert _healthy(stack)  # the refused start touched nothing
