@@ -272,6 +272,9 @@ class Stack:
                 # Worker completion reports must not lag behind short human waits
                 # (see the scheduler race in the project notes).
                 "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
+                # A task outlives a restart of the api-server (its Execution API): up to
+                # about 6 minutes of retries (1, 2, 4, ... 90 s) instead of 30 s.
+                "AIRFLOW__WORKERS__EXECUTION_API_RETRIES": "10",
                 "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
                 "AIRFLOW_CONN_WARTA_DB": json.dumps(
                     {"conn_type": "postgres", "extra": {"sqlalchemy_url": self.embedded_postgres.url("warta")}}
@@ -405,8 +408,23 @@ class Stack:
             self.embedded_postgres.wait_ready()
             self.embedded_postgres.create_databases()
         self.migrate()
+        # The api-server first: task processes report to its Execution API, and the
+        # scheduler queues tasks at once (the periodic DAGs).
+        rpc(folder).supervisor.startProcess("api-server", False)
+        self._wait_listening(timeout)
         rpc(folder).supervisor.startAllProcesses(False)
         self.wait_healthy(timeout)
+
+    def _wait_listening(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            with socket.socket() as sock:
+                sock.settimeout(0.5)
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.3)
+        raise TimeoutError(f"the api-server did not listen on {self.port} within {timeout}s")
 
     def pid(self, name: str) -> int:
         """The main process id of a running component."""
