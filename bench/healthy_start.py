@@ -39,12 +39,20 @@ def start_and_time(clone: Path, env: dict[str, str], log: Path, timeout: float =
     return time.monotonic() - started, proc
 
 
-def stop_and_time(proc: subprocess.Popen) -> float:
+def stop_and_time(proc: subprocess.Popen, clone: Path, timeout: float = 180) -> float:
+    """SIGTERM as systemd or Ctrl-C would send it; timed until no process of the clone is left."""
     started = time.monotonic()
-    # As systemd stops it: SIGTERM to the starter (make passes it on to its child).
     os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(180)
+    proc.wait(timeout)
+    while running_in(clone):
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"processes of {clone} still running {timeout}s after SIGTERM")
+        time.sleep(0.2)
     return time.monotonic() - started
+
+
+def running_in(clone: Path) -> list[str]:
+    return subprocess.run(["pgrep", "-f", str(clone)], capture_output=True, text=True).stdout.split()
 
 
 def main() -> int:
@@ -56,12 +64,12 @@ def main() -> int:
                     "WARTA_SANDBOX_GRAPH_PORT": str(free_port()), "WARTA_SANDBOX_X_PORT": str(free_port())})
         log = Path(folder) / "make-run.log"
         first, proc = start_and_time(clone, env, log)
-        first_stop = stop_and_time(proc)
+        first_stop = stop_and_time(proc, clone)
         second, proc = start_and_time(clone, env, log)
-        second_stop = stop_and_time(proc)
-        leftovers = subprocess.run(["pgrep", "-f", str(clone)], capture_output=True, text=True).stdout.split()
+        second_stop = stop_and_time(proc, clone)
+    load = os.getloadavg()[0]
     print(f"clean_clone_to_healthy_s={first:.1f} stop_s={first_stop:.1f} restart_to_healthy_s={second:.1f} "
-          f"second_stop_s={second_stop:.1f} leftover_processes={len(leftovers)}")
+          f"second_stop_s={second_stop:.1f} load_avg_1min={load:.1f} cores={os.cpu_count()}")
     return 0
 
 
