@@ -15,30 +15,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from warta.devstack import airflow_health, free_port
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        health = httpx.get(f"{url}/api/v2/monitor/health", timeout=2).json()
-    except (httpx.HTTPError, ValueError):
-        return False
-    return all(health.get(c, {}).get("status") == "healthy" for c in ("metadatabase", "scheduler", "triggerer"))
 
 
 def start_and_time(clone: Path, env: dict[str, str], log: Path, timeout: float = 600) -> tuple[float, subprocess.Popen]:
@@ -47,19 +32,27 @@ def start_and_time(clone: Path, env: dict[str, str], log: Path, timeout: float =
     with open(log, "ab") as out:
         proc = subprocess.Popen(["make", "run"], cwd=clone, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-    while not healthy(url):
+    while not airflow_health(url)[0]:
         if proc.poll() is not None or time.monotonic() - started > timeout:
             raise RuntimeError(f"make run did not get healthy; see {log}")
         time.sleep(0.5)
     return time.monotonic() - started, proc
 
 
-def stop_and_time(proc: subprocess.Popen) -> float:
+def stop_and_time(proc: subprocess.Popen, clone: Path, timeout: float = 180) -> float:
+    """SIGTERM as systemd or Ctrl-C would send it; timed until no process of the clone is left."""
     started = time.monotonic()
-    # As systemd stops it: SIGTERM to the starter (make passes it on to its child).
     os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(180)
+    proc.wait(timeout)
+    while running_in(clone):
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"processes of {clone} still running {timeout}s after SIGTERM")
+        time.sleep(0.2)
     return time.monotonic() - started
+
+
+def running_in(clone: Path) -> list[str]:
+    return subprocess.run(["pgrep", "-f", str(clone)], capture_output=True, text=True).stdout.split()
 
 
 def main() -> int:
@@ -71,12 +64,12 @@ def main() -> int:
                     "WARTA_SANDBOX_GRAPH_PORT": str(free_port()), "WARTA_SANDBOX_X_PORT": str(free_port())})
         log = Path(folder) / "make-run.log"
         first, proc = start_and_time(clone, env, log)
-        first_stop = stop_and_time(proc)
+        first_stop = stop_and_time(proc, clone)
         second, proc = start_and_time(clone, env, log)
-        second_stop = stop_and_time(proc)
-        leftovers = subprocess.run(["pgrep", "-f", str(clone)], capture_output=True, text=True).stdout.split()
+        second_stop = stop_and_time(proc, clone)
+    load = os.getloadavg()[0]
     print(f"clean_clone_to_healthy_s={first:.1f} stop_s={first_stop:.1f} restart_to_healthy_s={second:.1f} "
-          f"second_stop_s={second_stop:.1f} leftover_processes={len(leftovers)}")
+          f"second_stop_s={second_stop:.1f} load_avg_1min={load:.1f} cores={os.cpu_count()}")
     return 0
 
 

@@ -114,7 +114,7 @@ def burst(stack, n: int, concurrency: int, settle: float) -> dict:
 def count_items(stack) -> tuple[int, int]:
     import psycopg2
 
-    connection = psycopg2.connect(host=str(stack.postgres.socket_dir), user="postgres", dbname="warta")
+    connection = psycopg2.connect(host=str(stack.embedded_postgres.socket_dir), user="postgres", dbname="warta")
     with connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*), count(*) - count(DISTINCT title) FROM news_items WHERE title LIKE 'Burst %'")
         items, duplicates = cursor.fetchone()

@@ -61,6 +61,19 @@ def default_parallelism() -> int:
     return max(2, os.cpu_count() or 2)
 
 
+def airflow_health(url: str) -> tuple[bool, str]:
+    """Whether Airflow at ``url`` reports its metadata DB, scheduler and triggerer
+    healthy, and what it said."""
+    try:
+        response = httpx.get(f"{url}/api/v2/monitor/health", timeout=2)
+        health = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        return False, str(exc)
+    healthy = response.status_code == 200 and all(
+        health.get(c, {}).get("status") == "healthy" for c in ("metadatabase", "scheduler", "triggerer"))
+    return healthy, str(health)
+
+
 class StackAlreadyRunning(RuntimeError):
     pass
 
@@ -196,7 +209,7 @@ class Stack:
         return Path(sys.executable).parent
 
     @property
-    def postgres(self) -> EmbeddedPostgres:
+    def embedded_postgres(self) -> EmbeddedPostgres:
         return EmbeddedPostgres(self.home / "postgres")
 
     @property
@@ -248,7 +261,7 @@ class Stack:
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in DEV_USERS.items()),
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
                 "AIRFLOW__CORE__FERNET_KEY": self._fernet_key(),
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.postgres.url("airflow"),
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.embedded_postgres.url("airflow"),
                 "AIRFLOW__API__HOST": "127.0.0.1",
                 "AIRFLOW__API__PORT": str(self.port),
                 "AIRFLOW__API__BASE_URL": self.url,
@@ -259,9 +272,12 @@ class Stack:
                 # Worker completion reports must not lag behind short human waits
                 # (see the scheduler race in the project notes).
                 "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
+                # A task outlives a restart of the api-server (its Execution API): up to
+                # about 6 minutes of retries (1, 2, 4, ... 90 s) instead of 30 s.
+                "AIRFLOW__WORKERS__EXECUTION_API_RETRIES": "10",
                 "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
                 "AIRFLOW_CONN_WARTA_DB": json.dumps(
-                    {"conn_type": "postgres", "extra": {"sqlalchemy_url": self.postgres.url("warta")}}
+                    {"conn_type": "postgres", "extra": {"sqlalchemy_url": self.embedded_postgres.url("warta")}}
                 ),
                 "AIRFLOW_CONN_WARTA_AIRFLOW_API": json.dumps(
                     {"conn_type": "http", "host": "127.0.0.1", "port": self.port, "schema": "http",
@@ -313,7 +329,7 @@ class Stack:
         airflow = str(self.bin / "airflow")
         programs = []
         if self.embedded_db:
-            postgres = self.postgres
+            postgres = self.embedded_postgres
             programs.append(Program("postgres", postgres.command(), priority=10, autostart=True,
                                     user=postgres.system_user))
         programs += [
@@ -367,7 +383,7 @@ class Stack:
     def _start_supervised(self, timeout: float) -> None:
         folder, env = self.supervisor_dir, self.env()
         if self.embedded_db:
-            self.postgres.initialise()
+            self.embedded_postgres.initialise()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         config = folder / "supervisord.conf"
         config.touch(mode=0o600)
@@ -388,11 +404,26 @@ class Stack:
                     raise RuntimeError(f"supervisord did not start; see {self.log_dir}/supervisord.log") from None
                 time.sleep(0.1)
         if self.embedded_db:
-            self.postgres.wait_ready()
-            self.postgres.create_databases()
+            self.embedded_postgres.wait_ready()
+            self.embedded_postgres.create_databases()
         self.migrate()
+        # The api-server first: task processes report to its Execution API, and the
+        # scheduler queues tasks at once (the periodic DAGs).
+        rpc(folder).supervisor.startProcess("api-server", False)
+        self._wait_listening(timeout)
         rpc(folder).supervisor.startAllProcesses(False)
         self.wait_healthy(timeout)
+
+    def _wait_listening(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            with socket.socket() as sock:
+                sock.settimeout(0.5)
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.3)
+        raise TimeoutError(f"the api-server did not listen on {self.port} within {timeout}s")
 
     def pid(self, name: str) -> int:
         """The main process id of a running component."""
@@ -450,16 +481,9 @@ class Stack:
         last = ""
         while time.monotonic() < deadline:
             self.check_alive()
-            try:
-                response = httpx.get(f"{self.url}/api/v2/monitor/health", timeout=2)
-                health = response.json()
-                if response.status_code == 200 and all(
-                    health.get(c, {}).get("status") == "healthy" for c in ("metadatabase", "scheduler", "triggerer")
-                ):
-                    return
-                last = str(health)
-            except (httpx.HTTPError, ValueError) as exc:
-                last = str(exc)
+            healthy, last = airflow_health(self.url)
+            if healthy:
+                return
             time.sleep(0.5)
         raise TimeoutError(f"Airflow not healthy after {timeout}s: {last}")
 
@@ -539,7 +563,7 @@ def run_dev(home: Path, port: int) -> int:
         for name, password in passwords.items():
             roles = ", ".join(config.roles[r].name_id for r in config.roles_of(name)) or "- (reads reports)"
             print(f"    {name:<11} {password:<14} {roles}")
-        print(f"\nStatus: make status   Logs: {stack.log_dir}   Data: {stack.postgres.data}")
+        print(f"\nStatus: make status   Logs: {stack.log_dir}   Data: {stack.embedded_postgres.data}")
         print("Try:  .venv/bin/warta create --as pelaksana --title 'Kunjungan agro eduwisata'")
         print(f"      (with AIRFLOW_HOME={home} and the env printed by `make env`)")
         print("Ctrl-C stops everything.", flush=True)
