@@ -19,7 +19,7 @@ fi
 endef
 
 .PHONY: install run status test test-unit test-system test-distributed env lock bench clean browser-deps system-deps \
-	distributed-deps bench-report bench-throughput bench-runtime
+	distributed-deps bench-report bench-throughput bench-runtime bench-parking
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -94,6 +94,11 @@ distributed-deps:
 # Items per minute from approval to archived, embedded and distributed, fakes at 200 ms.
 bench-throughput: install distributed-deps
 	$(VENV)/bin/python bench/throughput.py
+
+# A thousand items parked at a human step; decision latency with them parked; one
+# four-channel item from approval to archive (N=... for a smaller run).
+bench-parking: install
+	$(VENV)/bin/python bench/parking.py --n $(or $(N),1000)
 
 # Monthly report of a busy month: seeds 100,000 items, compiles and renders them.
 bench-report: install system-deps

@@ -154,7 +154,7 @@ def cmd_outbox(args) -> dict:
 
     from warta.outbox import Outbox
 
-    outbox = Outbox(_service())
+    outbox = Outbox(_service(), concurrency=args.concurrency)
     if args.action == "drain":
         return outbox.drain()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -290,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["serve", "drain"], help="serve: forever (a stack component); drain: once")
     p.add_argument("--poll-seconds", type=float, default=0.5, help="serve: pause between drains when idle")
     p.add_argument("--heartbeat-file", help="serve: touch this file after every drain (for a healthcheck)")
+    p.add_argument("--concurrency", type=int, default=1, help="serve, drain: runs started at once (4 on PostgreSQL)")
     p.set_defaults(func=cmd_outbox)
     return parser
 
