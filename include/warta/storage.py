@@ -49,6 +49,11 @@ def photo_problem(data: bytes, max_pixels: int) -> tuple[str | None, str | None]
         with Image.open(io.BytesIO(data)) as image:
             image_format, (width, height) = image.format, image.size
             image.verify()
+        if width * height <= max_pixels:
+            # verify() does not decode: a truncated file passes it and fails at conversion.
+            with Image.open(io.BytesIO(data)) as image:
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))  # JPEG: decoded at 1/8 scale
+                image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return None, "is not a readable photo (JPEG, PNG or WebP)"
     if image_format not in PHOTO_FORMATS:
