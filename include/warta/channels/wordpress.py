@@ -92,13 +92,8 @@ class WordPressPublisher:
     # ------------------------------------------------------------ the protocol
     def find_existing(self, marker: str, attempt: PublishAttempt | None = None) -> RemotePost | None:
         self.verify_credentials()
-        slug = marker_slug(marker)
-        posts = self._api(
-            "GET", "/wp/v2/posts", "looking up the post by its marker",
-            params={"slug": slug, "status": ",".join(FINDABLE_STATUSES), "context": "edit",
-                    "orderby": "id", "order": "asc", "per_page": 10},
-        )
-        if not isinstance(posts, list) or not posts:
+        posts = self._posts_with_slug(marker_slug(marker))
+        if not posts:
             return None
         if len(posts) > 1:
             log.warning("%s: %d posts carry marker %s; using the first (id %s)",
@@ -130,14 +125,13 @@ class WordPressPublisher:
             payload["featured_media"] = featured.id
         post = self._api("POST", "/wp/v2/posts", "creating the post", json=payload)
         if post.get("slug") != slug:
-            first = self._first_with_slug(slug)
+            first = next(iter(self._posts_with_slug(slug)), None)
             if first is not None and first.get("id") != post.get("id"):
                 # Another attempt posted this marker meanwhile (its post has the slug): ours is the duplicate.
                 self._remove_duplicate(post, first)
                 return self._existing(first)
-            else:
-                log.warning("%s: WordPress stored post %s with slug %r instead of %r",
-                            self.channel.id, post.get("id"), post.get("slug"), slug)
+            log.warning("%s: WordPress stored post %s with slug %r instead of %r",
+                        self.channel.id, post.get("id"), post.get("slug"), slug)
         rendered = text_of_html(str((post.get("title") or {}).get("rendered", "")))
         if not same_typography(rendered, content.title):
             log.warning("%s: WordPress shows the title of post %s as %r, not %r",
@@ -179,11 +173,12 @@ class WordPressPublisher:
             self._user = user if isinstance(user, dict) else {}
         return self._user
 
-    def _first_with_slug(self, slug: str) -> dict[str, Any] | None:
+    def _posts_with_slug(self, slug: str) -> list[dict[str, Any]]:
+        """Our posts carrying the marker's slug, in any status but trash, oldest first."""
         posts = self._api("GET", "/wp/v2/posts", "looking up the post by its marker",
                           params={"slug": slug, "status": ",".join(FINDABLE_STATUSES), "context": "edit",
-                                  "per_page": 1})
-        return posts[0] if isinstance(posts, list) and posts else None
+                                  "orderby": "id", "order": "asc", "per_page": 10})
+        return [post for post in posts if isinstance(post, dict)] if isinstance(posts, list) else []
 
     def _remove_duplicate(self, ours: dict[str, Any], first: dict[str, Any]) -> None:
         log.warning("%s: post %s duplicates post %s (same marker, posted at the same time): deleting ours",
