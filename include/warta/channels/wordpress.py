@@ -60,6 +60,7 @@ USER_AGENT = "Warta newsroom automation"
 REQUEST_TIMEOUT_SECONDS = 60.0  # media uploads can be large; the connection's extra may say otherwise
 CHECK_TIMEOUT_SECONDS = 10.0
 MAX_CHECKED_URLS = 20
+_TERM_KIND = {"categories": "category", "tags": "tag"}
 # Every status a post of ours can have while it still exists (trash frees the slug).
 FINDABLE_STATUSES = ("publish", "future", "draft", "pending", "private")
 # What Warta does on a site: create published posts and upload their photos.
@@ -108,6 +109,10 @@ class WordPressPublisher:
     def publish(self, content: PostContent, marker: str, attempt: PublishAttempt | None = None) -> RemotePost:
         self.verify_credentials()
         slug = marker_slug(marker)
+        # Terms first: a category the user may not create stops the attempt before any upload.
+        tag_ids = [self._term_id("tags", tag) for tag in _distinct(content.tags)]
+        category = content.category or self.channel.options.get("category")
+        category_ids = [self._term_id("categories", category)] if category else []
         uploaded = self._upload_media(content, slug)
         featured = next((m for m in uploaded if m.mime_type.startswith("image/")), None)
         payload: dict[str, Any] = {
@@ -116,11 +121,10 @@ class WordPressPublisher:
             "excerpt": wp_text(content.excerpt),
             "status": "publish",
             "slug": slug,
-            "tags": [self._term_id("tags", tag) for tag in _distinct(content.tags)],
+            "tags": tag_ids,
         }
-        category = content.category or self.channel.options.get("category")
-        if category:
-            payload["categories"] = [self._term_id("categories", category)]
+        if category_ids:
+            payload["categories"] = category_ids
         if featured is not None:
             payload["featured_media"] = featured.id
         post = self._api("POST", "/wp/v2/posts", "creating the post", json=payload)
@@ -242,6 +246,14 @@ class WordPressPublisher:
         code, _, data = _wp_error(response)
         if response.status_code == 400 and code == "term_exists" and data.get("term_id"):
             term_id = int(data["term_id"])  # created meanwhile by someone else
+        elif response.status_code == 403:
+            # Authors may create tags but not categories (manage_categories).
+            roles = ", ".join((self._user or {}).get("roles") or []) or "its role"
+            raise ChannelAuthError(
+                f"{self.channel.id}: the site has no {_TERM_KIND[taxonomy]} {name!r} and the WordPress user of "
+                f"Airflow Connection {self.channel.conn_id!r} ({roles}) may not create one. Create it in "
+                "WordPress (Posts > Categories or Tags), or give that user the Editor role."
+            )
         else:
             term_id = int(self._json(response, f"creating {taxonomy} {name!r}")["id"])
         self._term_ids[key] = term_id
