@@ -136,9 +136,9 @@ class Limits:
     # A decision's reason is shown on every page of the item: bounded like notes.
     reason_max_chars: int = 2000
     upload_max_bytes: int = 50 * 1024 * 1024
-    # Photos beyond this many pixels fail on the website (GD within PHP's memory) and in the
-    # social channels' conversion (Pillow's decompression-bomb guard): refused at intake.
-    photo_max_pixels: int = 50_000_000
+    # Photos beyond this many pixels would trip the social channels' conversion (Pillow's
+    # decompression-bomb guard, 89.5 MP); WordPress 6.1 here processed 120 MP. Refused at intake.
+    photo_max_pixels: int = 89_000_000
     caption_max_chars: int = 1000
     # Whole request bodies, refused (413) before they are read: a multipart post with
     # files, and any other body (JSON, a form without files).

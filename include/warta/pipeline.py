@@ -38,6 +38,10 @@ class StepFailed(RuntimeError):
         self.retryable = retryable
 
 
+class _LeaseLost(RuntimeError):
+    """This attempt's lease lapsed and another attempt took the publication over."""
+
+
 def alert_operator(service: EditorialService, item_id: int, message: str) -> None:
     """Tell the Operator something needs fixing, through the alert path: recorded in the
     editorial DB (once per failure and round, however often the task retries) and sent
@@ -143,7 +147,7 @@ def publish(
         attempt = PublishAttempt(
             publication.details or {}, deadline=clock() + budget, clock=clock, sleep=sleep,
             record=lambda details: service.publication_progress(publication_id, details),
-            keep_alive=lambda seconds: service.claim_publication(publication_id, owner, seconds + LEASE_SECONDS),
+            keep_alive=lambda seconds: _keep_lease(service, publication_id, owner, seconds),
         )
         try:
             publisher = publisher_for(channel)
@@ -162,6 +166,9 @@ def publish(
             publication = service.publication_done(
                 publication_id, remote_id=post.remote_id, url=post.url, details={**attempt.details, **post.details}
             )
+        except _LeaseLost:
+            raise StepFailed(f"{channel.name_id}: this attempt was too slow and another one took over publishing; "
+                             "it stopped before its next call", retryable=True) from None
         except ChannelAuthError as exc:
             message = f"{channel.name_id}: {exc}"  # the publisher names the connection to fix
             service.publication_failed(publication_id, message)
@@ -180,6 +187,12 @@ def publish(
     if set(service.item_channels(item_id)) <= published:
         _complete(service, item_id, round_number, publish_step.id, channels=sorted(published))
     return {"channel": channel_id, "remote_id": publication.remote_id, "url": publication.url}
+
+
+def _keep_lease(service: EditorialService, publication_id: int, owner: str, seconds: float) -> None:
+    """Extend this attempt's lease over its next call or wait; stop it if another took over."""
+    if not service.claim_publication(publication_id, owner, seconds + LEASE_SECONDS):
+        raise _LeaseLost()
 
 
 def check_online(service: EditorialService, item_id: int, round_number: int, channel_id: str) -> dict:

@@ -40,7 +40,7 @@ def display_filename(name: str, limit: int = MAX_DISPLAY_NAME_CHARS) -> str:
 def photo_problem(data: bytes, max_pixels: int) -> tuple[str | None, str | None]:
     """(content type, None) for a photo every channel can take, or (None, what is wrong):
     not an image at all, a format the channels do not take, or too many pixels for the
-    website's image processing and the social channels' conversion."""
+    social channels' conversion."""
     import io
 
     from PIL import Image, UnidentifiedImageError
@@ -49,13 +49,18 @@ def photo_problem(data: bytes, max_pixels: int) -> tuple[str | None, str | None]
         with Image.open(io.BytesIO(data)) as image:
             image_format, (width, height) = image.format, image.size
             image.verify()
+        if width * height <= max_pixels:
+            # verify() does not decode: a truncated file passes it and fails at conversion.
+            with Image.open(io.BytesIO(data)) as image:
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))  # JPEG: decoded at 1/8 scale
+                image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return None, "is not a readable photo (JPEG, PNG or WebP)"
     if image_format not in PHOTO_FORMATS:
         return None, f"is a {image_format} image; photos must be JPEG, PNG or WebP"
     if width * height > max_pixels:
-        return None, (f"has {width}x{height} pixels, more than the {max_pixels // 1_000_000} megapixels "
-                      "the website and social channels can process; send a smaller copy")
+        return None, (f"has {width}x{height} pixels, more than the {max_pixels / 1e6:g} megapixels "
+                      "the social channels can convert; send a smaller copy")
     return PHOTO_FORMATS[image_format], None
 
 

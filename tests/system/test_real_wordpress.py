@@ -211,8 +211,18 @@ def test_the_online_check_fails_clearly_on_a_changed_post(real_site, monkeypatch
     assert not trashed.ok and "HTTP 404" in trashed.evidence["failures"][0]
 
 
-def test_two_attempts_at_the_same_moment_leave_one_post(real_site, monkeypatch):
+def test_an_author_is_told_to_create_a_missing_category(real_site, monkeypatch):
+    channel = Channel(id="website", name_id="Website", name_en="Website", kind="wordpress", conn_id=CONN_ID,
+                      options={"category": "Kategori Baru Uji"})
     _as("author", real_site, monkeypatch)
+    with pytest.raises(ChannelAuthError) as refused:
+        WordPressPublisher(channel).publish(news("Kategori belum ada"), "warta-9702-website-category")
+    assert "no category 'Kategori Baru Uji'" in str(refused.value) and "author" in str(refused.value)
+    assert api_get(real_site, "/wp/v2/posts", search="Kategori belum ada", status="publish,draft").json() == []
+
+
+def test_two_attempts_at_the_same_moment_leave_one_post(real_site, monkeypatch):
+    _as("administrator", real_site, monkeypatch)
     marker = "warta-9701-website-race"
     content = news("Dua percobaan sekaligus")
     barrier = threading.Barrier(2)

@@ -237,3 +237,19 @@ def test_a_crashed_holders_lease_lapses(service, item, remote, alerts):
     run_step(pipeline.publish, service, item, 1, "website")
     assert len(remote["website"].posts) == 1
     assert service.publication(publication.id).lease_owner is None
+
+
+def test_an_attempt_whose_lease_was_taken_over_stops_before_its_next_call(service, item, remote, alerts,
+                                                                            monkeypatch):
+    claims = []
+    real_claim = service.claim_publication
+
+    def claim(publication_id, owner, seconds):
+        claims.append(owner)
+        return real_claim(publication_id, owner, seconds) if len(claims) == 1 else False
+
+    monkeypatch.setattr(service, "claim_publication", claim)
+    with pytest.raises(pipeline.StepFailed, match="another one took over") as stopped:
+        run_step(pipeline.publish, service, item, 1, "x")
+    assert stopped.value.retryable and not remote["x"].timeline() and not alerts
+    assert next(p for p in service.publications(item) if p.channel == "x").status == "pending"

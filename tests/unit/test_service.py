@@ -770,6 +770,7 @@ def test_photos_are_stored_with_the_type_of_their_content(service, flow, filenam
 @pytest.mark.parametrize("data, problem", [
     (b"<!doctype html><p>bukan foto</p>", "not a readable photo"),
     (b"\xff\xd8\xff\xe0" + b"foto" * 10, "not a readable photo"),  # a JPEG header, then nothing
+    (image_bytes(640, 480)[:2700], "not a readable photo"),  # a truncated JPEG (passes Pillow's verify())
     (image_bytes(8, 6, "GIF"), "GIF image"),
     (image_bytes(8, 6, "BMP"), "BMP image"),
 ])

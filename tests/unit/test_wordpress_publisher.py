@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from tests.fakes.wordpress import FakeWordPress, airflow_connection_json, png_bytes, serve_fake_wordpress
+from tests.fakes.wordpress import FakeWordPress, Term, airflow_connection_json, png_bytes, serve_fake_wordpress
 from warta.channels.base import ChannelAuthError, ChannelError, MediaFile, PostContent, publisher_for
 from warta.channels.wordpress import WordPressPublisher, _retry_after_seconds
 from warta.config import Channel
@@ -351,6 +351,7 @@ HTML_LIKE_TITLE = 'Rapat <b>evaluasi</b> & "sosialisasi" 3x4 -- Jum\'at... AT&am
 @pytest.mark.parametrize("role", ["administrator", "author"])
 def test_text_fields_reach_the_public_page_as_typed_whatever_the_role(role, monkeypatch):
     running = serve_fake_wordpress(user="warta", application_password=PASSWORD, role=role)
+    running.fake.terms[99] = Term(99, "category", "Berita", "berita")  # an Author may not create it
     try:
         excerpt = "Ringkasan <i>miring</i> & <script>x()</script>"
         caption = "Foto <b>lada</b> & panen"
@@ -489,3 +490,19 @@ def test_a_long_file_name_is_uploaded_with_its_extension(pretty_site, monkeypatc
     [media] = pretty_site.fake.media.values()
     assert media.filename.endswith(".png") and len(media.filename) <= 120
     assert remote.details["featured_image_url"].endswith(".png")
+
+
+def test_an_author_may_not_create_the_category_and_is_told_what_to_do(monkeypatch):
+    running = serve_fake_wordpress(user="warta", application_password=PASSWORD, role="author")
+    try:
+        with pytest.raises(ChannelAuthError) as refused:
+            connect(monkeypatch, running).publish(news(), MARKER)
+        message = str(refused.value)
+        assert "no category 'Berita'" in message and "author" in message and CONN_ID in message
+        assert not running.fake.media and not running.fake.posts  # stopped before any upload
+        running.fake.terms[99] = Term(99, "category", "Berita", "berita")  # an Editor created it
+        connect(monkeypatch, running).publish(news(), MARKER)
+        [post] = running.fake.posts.values()
+        assert post.categories == [99] and len(running.fake.term_names(post.tags)) == 2  # tags: Authors may
+    finally:
+        running.stop()

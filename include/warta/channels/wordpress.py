@@ -60,6 +60,7 @@ USER_AGENT = "Warta newsroom automation"
 REQUEST_TIMEOUT_SECONDS = 60.0  # media uploads can be large; the connection's extra may say otherwise
 CHECK_TIMEOUT_SECONDS = 10.0
 MAX_CHECKED_URLS = 20
+_TERM_KIND = {"categories": "category", "tags": "tag"}
 # Every status a post of ours can have while it still exists (trash frees the slug).
 FINDABLE_STATUSES = ("publish", "future", "draft", "pending", "private")
 # What Warta does on a site: create published posts and upload their photos.
@@ -92,13 +93,8 @@ class WordPressPublisher:
     # ------------------------------------------------------------ the protocol
     def find_existing(self, marker: str, attempt: PublishAttempt | None = None) -> RemotePost | None:
         self.verify_credentials()
-        slug = marker_slug(marker)
-        posts = self._api(
-            "GET", "/wp/v2/posts", "looking up the post by its marker",
-            params={"slug": slug, "status": ",".join(FINDABLE_STATUSES), "context": "edit",
-                    "orderby": "id", "order": "asc", "per_page": 10},
-        )
-        if not isinstance(posts, list) or not posts:
+        posts = self._posts_with_slug(marker_slug(marker))
+        if not posts:
             return None
         if len(posts) > 1:
             log.warning("%s: %d posts carry marker %s; using the first (id %s)",
@@ -113,6 +109,10 @@ class WordPressPublisher:
     def publish(self, content: PostContent, marker: str, attempt: PublishAttempt | None = None) -> RemotePost:
         self.verify_credentials()
         slug = marker_slug(marker)
+        # Terms first: a category the user may not create stops the attempt before any upload.
+        tag_ids = [self._term_id("tags", tag) for tag in _distinct(content.tags)]
+        category = content.category or self.channel.options.get("category")
+        category_ids = [self._term_id("categories", category)] if category else []
         uploaded = self._upload_media(content, slug)
         featured = next((m for m in uploaded if m.mime_type.startswith("image/")), None)
         payload: dict[str, Any] = {
@@ -121,23 +121,21 @@ class WordPressPublisher:
             "excerpt": wp_text(content.excerpt),
             "status": "publish",
             "slug": slug,
-            "tags": [self._term_id("tags", tag) for tag in _distinct(content.tags)],
+            "tags": tag_ids,
         }
-        category = content.category or self.channel.options.get("category")
-        if category:
-            payload["categories"] = [self._term_id("categories", category)]
+        if category_ids:
+            payload["categories"] = category_ids
         if featured is not None:
             payload["featured_media"] = featured.id
         post = self._api("POST", "/wp/v2/posts", "creating the post", json=payload)
         if post.get("slug") != slug:
-            first = self._first_with_slug(slug)
+            first = next(iter(self._posts_with_slug(slug)), None)
             if first is not None and first.get("id") != post.get("id"):
                 # Another attempt posted this marker meanwhile (its post has the slug): ours is the duplicate.
                 self._remove_duplicate(post, first)
                 return self._existing(first)
-            else:
-                log.warning("%s: WordPress stored post %s with slug %r instead of %r",
-                            self.channel.id, post.get("id"), post.get("slug"), slug)
+            log.warning("%s: WordPress stored post %s with slug %r instead of %r",
+                        self.channel.id, post.get("id"), post.get("slug"), slug)
         rendered = text_of_html(str((post.get("title") or {}).get("rendered", "")))
         if not same_typography(rendered, content.title):
             log.warning("%s: WordPress shows the title of post %s as %r, not %r",
@@ -179,11 +177,12 @@ class WordPressPublisher:
             self._user = user if isinstance(user, dict) else {}
         return self._user
 
-    def _first_with_slug(self, slug: str) -> dict[str, Any] | None:
+    def _posts_with_slug(self, slug: str) -> list[dict[str, Any]]:
+        """Our posts carrying the marker's slug, in any status but trash, oldest first."""
         posts = self._api("GET", "/wp/v2/posts", "looking up the post by its marker",
                           params={"slug": slug, "status": ",".join(FINDABLE_STATUSES), "context": "edit",
-                                  "per_page": 1})
-        return posts[0] if isinstance(posts, list) and posts else None
+                                  "orderby": "id", "order": "asc", "per_page": 10})
+        return [post for post in posts if isinstance(post, dict)] if isinstance(posts, list) else []
 
     def _remove_duplicate(self, ours: dict[str, Any], first: dict[str, Any]) -> None:
         log.warning("%s: post %s duplicates post %s (same marker, posted at the same time): deleting ours",
@@ -247,6 +246,14 @@ class WordPressPublisher:
         code, _, data = _wp_error(response)
         if response.status_code == 400 and code == "term_exists" and data.get("term_id"):
             term_id = int(data["term_id"])  # created meanwhile by someone else
+        elif response.status_code == 403:
+            # Authors may create tags but not categories (manage_categories).
+            roles = ", ".join((self._user or {}).get("roles") or []) or "its role"
+            raise ChannelAuthError(
+                f"{self.channel.id}: the site has no {_TERM_KIND[taxonomy]} {name!r} and the WordPress user of "
+                f"Airflow Connection {self.channel.conn_id!r} ({roles}) may not create one. Create it in "
+                "WordPress (Posts > Categories or Tags), or give that user the Editor role."
+            )
         else:
             term_id = int(self._json(response, f"creating {taxonomy} {name!r}")["id"])
         self._term_ids[key] = term_id

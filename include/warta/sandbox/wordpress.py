@@ -714,6 +714,9 @@ class FakeWordPress:
 
     def _create_term(self, call: _Call, taxonomy: str) -> Response:
         self._require_user(call, "rest_cannot_create", "Sorry, you are not allowed to create terms in this taxonomy.")
+        # edit_terms: categories need manage_categories (Editor, Administrator); tags edit_posts (Author too).
+        if not self._may("manage_categories" if taxonomy == "categories" else "edit_posts"):
+            raise ApiError(403, "rest_cannot_create", "Sorry, you are not allowed to create terms in this taxonomy.")
         name = _raw_text(call.params.get("name")).strip()
         if not name:
             raise ApiError(400, "rest_missing_callback_param", "Missing parameter(s): name", params=["name"])
