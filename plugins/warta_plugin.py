@@ -1,14 +1,17 @@
-"""Registers Warta with Airflow: its REST API inside the api-server and links from the
-Airflow UI to the item of each run."""
+"""Registers Warta with Airflow: its REST API inside the api-server, the login throttle on
+the api-server's own app, and links from the Airflow UI to the item of each run."""
 
 from airflow.plugins_manager import AirflowPlugin
 
+from warta.airflow.login_throttle import LoginThrottle
 from warta.airflow.rest_api import create_app
 
 
 class WartaPlugin(AirflowPlugin):
     name = "warta"
     fastapi_apps = [{"app": create_app(), "url_prefix": "/warta", "name": "Warta"}]
+    # Logins are Airflow's routes (/auth/...), outside the mount: throttled on the root app.
+    fastapi_root_middlewares = [{"middleware": LoginThrottle, "args": [], "kwargs": {}, "name": "warta-login-throttle"}]
     external_views = [
         {
             "name": "Warta API",

@@ -168,6 +168,12 @@ class Logins:
     # The Airflow Connection whose login Warta's pipeline uses to start the next round.
     service_conn_id: str = "warta_airflow_api"
     service_role: str = "User"
+    # Password logins on the api-server (warta.airflow.login_throttle): after this many
+    # failures within the window, the user at that address (or, across users, the address)
+    # waits; 0 turns throttling off.
+    throttle_max_failures: int = 5
+    throttle_address_max_failures: int = 20
+    throttle_window: timedelta = timedelta(minutes=15)
 
     def airflow_roles_of(self, username: str, sop_roles: tuple[str, ...], role_names: dict[str, str]) -> list[str]:
         """FAB role names for a user: their SOP roles' FAB roles, Admin for admins."""
@@ -432,6 +438,11 @@ def _logins(spec: dict, roles: dict, users: dict) -> Logins:
     for name in ("reader_role", "service_role"):
         if name in values and values[name] not in AIRFLOW_BASE_ROLES:
             raise ConfigError(f"{where} {name}: {values[name]!r} is not one of {AIRFLOW_BASE_ROLES}")
+    if "throttle_window" in values:
+        values["throttle_window"] = parse_duration(values["throttle_window"], f"{where} throttle_window")
+    for name in ("throttle_max_failures", "throttle_address_max_failures"):
+        if name in values and (not isinstance(values[name], int) or values[name] < 0):
+            raise ConfigError(f"{where} {name}: {values[name]!r} is not a whole number >= 0")
     values["admins"] = tuple(values.get("admins") or ())
     missing = [u for u in values["admins"] if u not in users]
     if missing:
