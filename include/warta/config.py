@@ -183,6 +183,21 @@ class Logins:
         return names or [self.reader_role]
 
 
+GRAPH_VERSION = re.compile(r"^v\d+\.\d+$")
+
+
+@dataclass(frozen=True)
+class GraphApiVersions:
+    """Meta Graph API versions (channels.yaml ``graph_api``): the one Warta calls unless a
+    Connection's extra ``api_version`` says otherwise, and when each stops working."""
+
+    default_version: str = "v26.0"
+    # Warn the Operator this long before the version in use expires, once per threshold.
+    warn_before: tuple[timedelta, ...] = (timedelta(days=90), timedelta(days=30), timedelta(days=7))
+    # version -> the last day Meta serves it (its changelog's "Available until").
+    expires: dict[str, date] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class SeparationOfDuties:
     """Who may not act on whose work (sop.yaml ``separation_of_duties``)."""
@@ -209,6 +224,7 @@ class WartaConfig:
     service_levels: ServiceLevels = field(default_factory=ServiceLevels)
     logins: Logins = field(default_factory=Logins)
     duties: SeparationOfDuties = field(default_factory=SeparationOfDuties)
+    graph_api: GraphApiVersions = field(default_factory=GraphApiVersions)
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:
@@ -395,7 +411,31 @@ def load_config(folder: Path | str | None = None) -> WartaConfig:
         service_levels=service_levels,
         logins=_logins(settings.get("logins") or {}, roles, users),
         duties=_duties(sop_doc.get("separation_of_duties") or {}),
+        graph_api=_graph_api(channels_doc.get("graph_api") or {}),
     )
+
+
+def _graph_api(spec: dict) -> GraphApiVersions:
+    where = "channels.yaml graph_api"
+    unknown = set(spec) - set(GraphApiVersions.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"{where}: unknown settings {sorted(unknown)}")
+    values = dict(spec)
+    expires = {}
+    for version, until in (values.get("expires") or {}).items():
+        if not GRAPH_VERSION.match(str(version)):
+            raise ConfigError(f"{where} expires: {version!r} is not a version like v26.0")
+        try:
+            expires[str(version)] = until if isinstance(until, date) else date.fromisoformat(str(until))
+        except ValueError:
+            raise ConfigError(f"{where} expires.{version}: {until!r} is not a date like 2028-07-29") from None
+    values["expires"] = expires
+    if "default_version" in values and not GRAPH_VERSION.match(str(values["default_version"])):
+        raise ConfigError(f"{where} default_version: {values['default_version']!r} is not a version like v26.0")
+    if "warn_before" in values:
+        values["warn_before"] = tuple(sorted(
+            (parse_duration(d, f"{where} warn_before") for d in values["warn_before"] or ()), reverse=True))
+    return GraphApiVersions(**values)
 
 
 def _duties(spec: dict) -> SeparationOfDuties:
