@@ -1,5 +1,5 @@
-"""Registers Warta with Airflow: its REST API inside the api-server and links from the
-Airflow UI to the item of each run.
+"""Registers Warta with Airflow: its REST API inside the api-server, the login throttle on
+the api-server's own app, and links from the Airflow UI to the item of each run.
 
 Every Airflow process loads plugins, task processes too, but only the api-server reads
 ``fastapi_apps``: the web app is built on that first read, not when this module is
@@ -7,6 +7,8 @@ imported, so a task process never pays for FastAPI and the desk.
 """
 
 from airflow.plugins_manager import AirflowPlugin
+
+from warta.airflow.login_throttle import LoginThrottle
 
 
 class _WebAppOnFirstUse:
@@ -26,6 +28,8 @@ class _WebAppOnFirstUse:
 class WartaPlugin(AirflowPlugin):
     name = "warta"
     fastapi_apps = _WebAppOnFirstUse()
+    # Logins are Airflow's routes (/auth/...), outside the mount: throttled on the root app.
+    fastapi_root_middlewares = [{"middleware": LoginThrottle, "args": [], "kwargs": {}, "name": "warta-login-throttle"}]
     external_views = [
         {
             "name": "Warta API",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 STEP_ALERT_KINDS = ("reminder", "breach", "escalation")
 FAILURE_KINDS = ("publish_failure", "check_failure")
-KINDS = STEP_ALERT_KINDS + ("freshness",) + FAILURE_KINDS + ("report", "component_failure")
+KINDS = STEP_ALERT_KINDS + ("freshness",) + FAILURE_KINDS + ("report", "component_failure", "graph_version")
 # A sender that crashed mid-delivery leaves its claim; after this long another may retry.
 CLAIM_LEASE = timedelta(minutes=5)
 SOP_WARNING = "Website dan sosial media perlu selalu update untuk memberikan informasi terkini."
@@ -394,6 +394,55 @@ class AlertDesk:
             ))
         new_ids = [alert_id for alert_id in self._raise(drafts) if alert_id is not None]
         return {"stale_channels": stale, "alerts": len(new_ids)}
+
+    # ------------------------------------------------------------ Graph API version
+    def check_graph_versions(self, versions_in_use: dict[str, str], today: date | None = None) -> dict[str, Any]:
+        """Warn the Operator (the freshness role) before the Graph API version a channel
+        calls expires: once per version and lead time of channels.yaml ``graph_api
+        warn_before``, once when it has expired, once when its expiry is not configured.
+        ``versions_in_use`` maps channel ids to the version their Connection calls."""
+        graph = self.config.graph_api
+        today = today or self.service.clock().astimezone(ZoneInfo(self.config.timezone)).date()
+        recipients = self.config.holders_of(self.levels.freshness_role)
+        drafts = []
+        by_version: dict[str, list[str]] = {}
+        for channel_id, version in sorted(versions_in_use.items()):
+            by_version.setdefault(version, []).append(channel_id)
+        for version, channel_ids in sorted(by_version.items()):
+            names = ", ".join(self.config.channels[c].name_id for c in channel_ids if c in self.config.channels)
+            until = graph.expires.get(version)
+            fix = (f"Perbarui extra \"api_version\" di Connection kanal ({names}) ke {graph.default_version} "
+                   "atau versi lain yang masih berlaku, atau hapus agar memakai bawaan; periksa changelog Meta "
+                   "(developers.facebook.com/docs/graph-api/changelog).")
+            if until is None:
+                key, subject = f"graph_version:{version}:unknown", \
+                    f"[Warta] Versi Graph API {version} tidak dikenal: tanggal berakhirnya tidak tercatat"
+                intro = (f"Kanal {names} memanggil Graph API {version}, yang tidak tercatat di channels.yaml "
+                         "graph_api.expires; Warta tidak dapat memperingatkan sebelum versi ini berakhir.")
+            else:
+                left = (until - today).days
+                if left < 0:
+                    key = f"graph_version:{version}:expired"
+                    subject = f"[Warta] Graph API {version} sudah berakhir ({until.isoformat()})"
+                    intro = (f"Meta tidak lagi melayani Graph API {version} sejak {until.isoformat()}: panggilan "
+                             "dialihkan ke versi tertua yang masih berlaku dan dapat berperilaku lain atau gagal.")
+                else:
+                    due = [t for t in graph.warn_before if left <= t.days]
+                    if not due:
+                        continue
+                    threshold = min(due)  # the nearest lead time reached: one alert per threshold
+                    key = f"graph_version:{version}:{threshold.days}d"
+                    subject = f"[Warta] Graph API {version} berakhir dalam {left} hari ({until.isoformat()})"
+                    intro = (f"Kanal {names} memanggil Graph API {version}, yang berakhir pada "
+                             f"{until.isoformat()} ({left} hari lagi). Setelah itu publikasi Facebook/Instagram "
+                             "dapat gagal.")
+            lines = [intro, "", fix, "",
+                     f"Menunggu: {self.config.roles[self.levels.freshness_role].name_id} ({', '.join(recipients) or '-'})"]
+            drafts.append(_Draft(dedupe_key=key, kind="graph_version", recipients=recipients, subject=subject,
+                                 message="\n".join(lines), link=self.levels.desk_link,
+                                 publishing_channel=channel_ids[0]))
+        new_ids = [alert_id for alert_id in self._raise(drafts) if alert_id is not None]
+        return {"versions": {v: c for v, c in sorted(by_version.items())}, "alerts": len(new_ids)}
 
     # ------------------------------------------------------------ failures
     def publishing_failure(self, item_id: int, message: str, kind: str | None = None) -> int | None:

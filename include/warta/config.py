@@ -172,6 +172,12 @@ class Logins:
     # The Airflow Connection whose login Warta's pipeline uses to start the next round.
     service_conn_id: str = "warta_airflow_api"
     service_role: str = "User"
+    # Password logins on the api-server (warta.airflow.login_throttle): after this many
+    # failures within the window, the user at that address (or, across users, the address)
+    # waits; 0 turns throttling off.
+    throttle_max_failures: int = 5
+    throttle_address_max_failures: int = 20
+    throttle_window: timedelta = timedelta(minutes=15)
 
     def airflow_roles_of(self, username: str, sop_roles: tuple[str, ...], role_names: dict[str, str]) -> list[str]:
         """FAB role names for a user: their SOP roles' FAB roles, Admin for admins."""
@@ -179,6 +185,21 @@ class Logins:
         if username in self.admins:
             names.append("Admin")
         return names or [self.reader_role]
+
+
+GRAPH_VERSION = re.compile(r"^v\d+\.\d+$")
+
+
+@dataclass(frozen=True)
+class GraphApiVersions:
+    """Meta Graph API versions (channels.yaml ``graph_api``): the one Warta calls unless a
+    Connection's extra ``api_version`` says otherwise, and when each stops working."""
+
+    default_version: str = "v26.0"
+    # Warn the Operator this long before the version in use expires, once per threshold.
+    warn_before: tuple[timedelta, ...] = (timedelta(days=90), timedelta(days=30), timedelta(days=7))
+    # version -> the last day Meta serves it (its changelog's "Available until").
+    expires: dict[str, date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -207,6 +228,7 @@ class WartaConfig:
     service_levels: ServiceLevels = field(default_factory=ServiceLevels)
     logins: Logins = field(default_factory=Logins)
     duties: SeparationOfDuties = field(default_factory=SeparationOfDuties)
+    graph_api: GraphApiVersions = field(default_factory=GraphApiVersions)
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:
@@ -393,7 +415,31 @@ def load_config(folder: Path | str | None = None) -> WartaConfig:
         service_levels=service_levels,
         logins=_logins(settings.get("logins") or {}, roles, users),
         duties=_duties(sop_doc.get("separation_of_duties") or {}),
+        graph_api=_graph_api(channels_doc.get("graph_api") or {}),
     )
+
+
+def _graph_api(spec: dict) -> GraphApiVersions:
+    where = "channels.yaml graph_api"
+    unknown = set(spec) - set(GraphApiVersions.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"{where}: unknown settings {sorted(unknown)}")
+    values = dict(spec)
+    expires = {}
+    for version, until in (values.get("expires") or {}).items():
+        if not GRAPH_VERSION.match(str(version)):
+            raise ConfigError(f"{where} expires: {version!r} is not a version like v26.0")
+        try:
+            expires[str(version)] = until if isinstance(until, date) else date.fromisoformat(str(until))
+        except ValueError:
+            raise ConfigError(f"{where} expires.{version}: {until!r} is not a date like 2028-07-29") from None
+    values["expires"] = expires
+    if "default_version" in values and not GRAPH_VERSION.match(str(values["default_version"])):
+        raise ConfigError(f"{where} default_version: {values['default_version']!r} is not a version like v26.0")
+    if "warn_before" in values:
+        values["warn_before"] = tuple(sorted(
+            (parse_duration(d, f"{where} warn_before") for d in values["warn_before"] or ()), reverse=True))
+    return GraphApiVersions(**values)
 
 
 def _duties(spec: dict) -> SeparationOfDuties:
@@ -436,6 +482,11 @@ def _logins(spec: dict, roles: dict, users: dict) -> Logins:
     for name in ("reader_role", "service_role"):
         if name in values and values[name] not in AIRFLOW_BASE_ROLES:
             raise ConfigError(f"{where} {name}: {values[name]!r} is not one of {AIRFLOW_BASE_ROLES}")
+    if "throttle_window" in values:
+        values["throttle_window"] = parse_duration(values["throttle_window"], f"{where} throttle_window")
+    for name in ("throttle_max_failures", "throttle_address_max_failures"):
+        if name in values and (not isinstance(values[name], int) or values[name] < 0):
+            raise ConfigError(f"{where} {name}: {values[name]!r} is not a whole number >= 0")
     values["admins"] = tuple(values.get("admins") or ())
     missing = [u for u in values["admins"] if u not in users]
     if missing:

@@ -6,6 +6,7 @@ No Airflow process and no network: everything here is the plain ``warta`` packag
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -148,3 +149,35 @@ class Flow:
 @pytest.fixture
 def flow(service, clock) -> Flow:
     return Flow(service, clock)
+
+
+# users.yaml users and the SimpleAuthManager role each signs in with.
+TOKEN_USERS = {"pelaksana": "user", "pelaksana2": "user", "operator": "user", "subkoor": "user",
+               "admin": "admin", "kepala": "viewer"}
+
+
+@pytest.fixture(scope="session")
+def airflow_tokens():
+    """Real Airflow JWTs for the users.yaml users (and a "stranger" nobody lists), signed
+    by Airflow's SimpleAuthManager on a migrated metadata DB (revoked tokens live there)."""
+    from airflow.utils.db import initdb
+
+    saved = {k: os.environ.get(k) for k in ("AIRFLOW__CORE__AUTH_MANAGER", "AIRFLOW__API_AUTH__JWT_SECRET")}
+    os.environ["AIRFLOW__CORE__AUTH_MANAGER"] = (
+        "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager")
+    os.environ["AIRFLOW__API_AUTH__JWT_SECRET"] = "fuzz-" + "s" * 64
+    initdb()
+    from airflow.api_fastapi.app import create_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+    manager = create_auth_manager()
+    tokens = {name: manager.generate_jwt(SimpleAuthManagerUser(username=name, role=role))
+              for name, role in TOKEN_USERS.items()}
+    # Validly signed, but nobody users.yaml knows: must be refused like no token.
+    tokens["stranger"] = manager.generate_jwt(SimpleAuthManagerUser(username="stranger", role="admin"))
+    yield tokens
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

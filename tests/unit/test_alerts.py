@@ -566,3 +566,35 @@ def test_a_component_that_keeps_dying_alerts_the_admins_once_an_hour(desk, sende
     clock.advance(3600)
     assert desk.component_failure("scheduler", "repeated", 9) is not None
     assert [a.kind for a in alerts(service)] == ["component_failure"] * 3
+
+
+# ------------------------------------------------------------ Graph API version expiry
+def test_graph_version_warns_once_per_lead_time_then_when_expired(service, desk, sender):
+    from datetime import date
+
+    in_use = {"facebook": "v21.0", "instagram": "v21.0"}
+    # v21.0 ends 2027-01-21 (Meta's changelog, channels.yaml graph_api.expires).
+    assert desk.check_graph_versions(in_use, today=date(2026, 10, 1))["alerts"] == 0  # 112 days: quiet
+    assert desk.check_graph_versions(in_use, today=date(2026, 10, 24))["alerts"] == 1  # 89 days: 90d
+    assert desk.check_graph_versions(in_use, today=date(2026, 10, 25))["alerts"] == 0  # same threshold
+    assert desk.check_graph_versions(in_use, today=date(2026, 12, 23))["alerts"] == 1  # 29 days: 30d
+    assert desk.check_graph_versions(in_use, today=date(2027, 1, 15))["alerts"] == 1  # 6 days: 7d
+    assert desk.check_graph_versions(in_use, today=date(2027, 1, 16))["alerts"] == 0
+    assert desk.check_graph_versions(in_use, today=date(2027, 1, 22))["alerts"] == 1  # expired
+    assert desk.check_graph_versions(in_use, today=date(2027, 2, 1))["alerts"] == 0
+    subjects = [n.subject for n in sender.sent]
+    assert any("berakhir dalam 89 hari" in s for s in subjects)
+    assert any("sudah berakhir" in s for s in subjects)
+    operators = service.config.holders_of(service.config.service_levels.freshness_role)
+    assert {u for n in sender.sent for u in n.usernames} <= set(operators)
+    assert "v26.0" in sender.sent[0].text and "Facebook" in sender.sent[0].text
+
+
+def test_graph_version_default_is_quiet_and_an_unknown_version_warns(service, desk, sender):
+    from datetime import date
+
+    assert service.config.graph_api.default_version == "v26.0"
+    assert desk.check_graph_versions({"facebook": "v26.0"}, today=date(2026, 12, 2))["alerts"] == 0
+    assert desk.check_graph_versions({"facebook": "v99.0"}, today=date(2026, 12, 2))["alerts"] == 1
+    assert desk.check_graph_versions({"facebook": "v99.0"}, today=date(2026, 12, 3))["alerts"] == 0
+    assert "tidak dikenal" in sender.sent[-1].subject

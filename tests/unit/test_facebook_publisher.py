@@ -247,3 +247,37 @@ def test_the_message_is_the_approved_text_exactly(graph, connect):
     connect().publish(news(title=title, text=text), MARKER, attempt())
     [post] = graph.fake.page_posts()
     assert post.message.startswith(f"{title}\n\n{text}\n\n")
+
+
+# ------------------------------------------------------------------ Graph API version
+def test_calls_the_configured_graph_version_and_a_connection_may_pin_another(graph, connect, monkeypatch):
+    connect().publish(news(), MARKER, attempt())
+    assert {asked for asked, _ in graph.fake.versions} == {"v26.0"}
+    graph.fake.versions.clear()
+    monkeypatch.setenv("AIRFLOW_CONN_WARTA_FACEBOOK", graph_connection_json(
+        graph, token=TOKEN, page_id=graph.fake.page_id, api_version="v25.0"))
+    FacebookPagePublisher(get_config().channels["facebook"]).publish(news(text="Berita lain."), MARKER + "2",
+                                                                     attempt())
+    assert {asked for asked, _ in graph.fake.versions} == {"v25.0"}
+
+
+def test_the_sandbox_serves_versions_as_meta_does(graph):
+    from datetime import date
+
+    token = {"Authorization": f"Bearer {TOKEN}"}
+    page = graph.fake.page_id
+    unknown = httpx.get(f"{graph.base_url}/v99.0/{page}/published_posts", headers=token)
+    assert unknown.status_code == 400 and unknown.json()["error"]["code"] == 2500
+    graph.fake.today = lambda: date(2027, 1, 22)  # v21.0 ended the day before
+    assert httpx.get(f"{graph.base_url}/v21.0/{page}/published_posts", headers=token).status_code == 200
+    assert graph.fake.versions[-1] == ("v21.0", "v22.0")  # served as the oldest available version
+    assert httpx.get(f"{graph.base_url}/v26.0/{page}/published_posts", headers=token).status_code == 200
+    assert graph.fake.versions[-1] == ("v26.0", "v26.0")
+
+
+def test_an_unknown_graph_version_in_the_connection_fails_clearly(graph, connect, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_WARTA_FACEBOOK", graph_connection_json(
+        graph, token=TOKEN, page_id=graph.fake.page_id, api_version="v99.0"))
+    with pytest.raises(ChannelError, match="2500") as refused:
+        FacebookPagePublisher(get_config().channels["facebook"]).publish(news(), MARKER, attempt())
+    assert not refused.value.retryable and not graph.fake.page_posts()

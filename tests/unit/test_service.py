@@ -820,3 +820,22 @@ def test_step_verdict_and_inbox_follow_the_service_clock(service, clock):
     (row,) = service.waiting_for(role="operator")
     assert row["overdue"] and row["breached"]
     assert row["due_at"] == row["service_due_at"]
+
+
+def test_concurrent_saves_of_one_manuscript_answer_conflict_not_a_crash(service, flow, monkeypatch):
+    # The race: two saves both see step 2 waiting and the same latest version; the first
+    # commits, the second's version number is then taken (unique item_id, version).
+    item_id = flow.create()
+    flow.cover(item_id)
+    flow.write(item_id)
+    before = service.history(item_id)
+    monkeypatch.setattr(service, "_completed_steps", lambda session, item: set())
+    monkeypatch.setattr(service, "_latest_manuscript", lambda session, item_id: None)
+    with service.sessions() as session:  # the item back at step 2, as the second save saw it
+        item = session.get(NewsItem, item_id)
+        item.current_step = "menyusun"
+        session.commit()
+    with pytest.raises(Conflict, match="just recorded by someone else"):
+        flow.write(item_id, body="Naskah kedua")
+    after = service.history(item_id)
+    assert [m["version"] for m in after["manuscripts"]] == [m["version"] for m in before["manuscripts"]]

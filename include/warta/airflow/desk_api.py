@@ -144,7 +144,10 @@ def add_desk_api_routes(app: FastAPI) -> None:
         )
 
     @app.get("/api/v1/items/{item_id}/assets/{asset_id}", tags=["items"],
-             response_class=Response, responses={200: {"description": "the file's bytes"}})
+             response_class=Response, responses={200: {
+                 "description": "the file's bytes: photos, video and audio inline, anything else as a download",
+                 "content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                             for kind in ("image/*", "video/*", "audio/*", "application/octet-stream")}}})
     def asset(item_id: RowId, asset_id: RowId, user: BaseUser = Depends(api_user)) -> Response:
         """One documentation file of an item."""
         described, data = _service().asset_file(item_id, asset_id)

@@ -41,6 +41,10 @@ async def _answer(send: Send, status: int, code: str, message: str, field: str |
     await send({"type": "http.response.body", "body": body})
 
 
+class BodyTooLarge(HTTPException):
+    pass
+
+
 class RequestGuard:
     def __init__(self, app: ASGIApp, limits=None):
         self.app = app
@@ -85,7 +89,19 @@ class RequestGuard:
                 if received > limit:
                     # FastAPI and Starlette pass an HTTPException raised while reading on
                     # as the answer: 413, whatever the route was doing with the body.
-                    raise HTTPException(413, too_large_message(limit))
+                    raise BodyTooLarge(413, too_large_message(limit))
             return message
 
-        await self.app(scope, counted_receive, send)
+        started = False
+
+        async def watched_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, watched_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            await _answer(send, 413, "too_large", too_large_message(limit))

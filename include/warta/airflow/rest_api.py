@@ -181,7 +181,9 @@ def create_app() -> FastAPI:
 
     @app.get("/api/v1/reports/{month}/{fmt}", response_class=Response,
              responses={200: {"description": "the report file (PDF, XLSX or HTML) as a download",
-                              "content": {"application/pdf": {}, "text/html": {}, "application/octet-stream": {}}}})
+                              "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in (
+                                  "application/pdf", "text/html",
+                                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}}})
     def report_file(month: str, fmt: str, lang: str = "id", user: BaseUser = Depends(get_user)) -> Response:
         """One month's report as a file: fmt is pdf, xlsx or html; lang id (default) or en."""
         from warta.report.store import read_report

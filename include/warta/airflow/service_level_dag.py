@@ -1,5 +1,6 @@
 """The service-level DAG: every few minutes, reminders, breach alerts and escalations for
-the SOP steps that are open, and the freshness warning for the website and channels.
+the SOP steps that are open, the freshness warning for the website and channels, and the
+warning before the Graph API version Facebook and Instagram call expires.
 
 The work is in ``warta.alerts`` (plain Python); this is the schedule around it. Alerts
 are recorded under unique keys, so a retried task or an overlapping run never alerts
@@ -37,6 +38,7 @@ def build_service_level_dag(config: WartaConfig | None = None) -> DAG:
             "Setiap beberapa menit: pengingat sebelum batas waktu langkah, peringatan saat terlambat, "
             f"eskalasi kepada {config.roles[levels.escalation_role].name_id} (dan Plt/Plh), serta "
             f"peringatan bila website atau kanal tidak memuat publikasi baru selama {levels.freshness_days} hari. "
+            "Juga peringatan sebelum versi Graph API (Facebook, Instagram) yang dipakai berakhir. "
             "Semua peringatan tercatat di database redaksi (tabel `alerts`) dan tampil di inbox desk."
         ),
         is_paused_upon_creation=False,
@@ -58,6 +60,17 @@ def build_service_level_dag(config: WartaConfig | None = None) -> DAG:
             service = default_service()
             return AlertDesk(service, default_sender(service.config)).check_freshness()
 
+        @task(task_id="versi_graph_api", task_display_name="Masa berlaku versi Graph API (Facebook, Instagram)")
+        def check_graph_versions() -> dict:
+            from warta.alerts import AlertDesk, default_sender
+            from warta.channels.graph import graph_versions_in_use
+            from warta.service import default_service
+
+            service = default_service()
+            desk = AlertDesk(service, default_sender(service.config))
+            return desk.check_graph_versions(graph_versions_in_use(service.config))
+
         scan_steps()
         check_freshness()
+        check_graph_versions()
     return dag

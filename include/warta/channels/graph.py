@@ -4,7 +4,8 @@ the error codes, and the usage headers that say how long to wait.
 Connection (HTTP type): host ``graph.facebook.com`` (the default), schema https, the
 access token in ``password`` (a long-lived Page access token for Facebook; for Instagram
 the token of the user or system user that manages the Instagram professional account),
-and in ``extra``: ``page_id`` or ``ig_user_id``, optionally ``api_version``.
+and in ``extra``: ``page_id`` or ``ig_user_id``, optionally ``api_version`` (default:
+channels.yaml ``graph_api.default_version``, v26.0).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import requests
 from warta.channels.api import ApiClient
 from warta.channels.base import ChannelAuthError, ChannelDuplicate, ChannelError, PublishAttempt
 
-DEFAULT_API_VERSION = "v21.0"
 # Error codes of the Graph API (developers.facebook.com, "Handling errors").
 EXPIRED_TOKEN_CODES = (190, 102)
 PERMISSION_CODES = (10,) + tuple(range(200, 300))
@@ -31,6 +31,34 @@ OBJECT_MISSING_CODE = 100
 OBJECT_MISSING_SUBCODE = 33
 # Instagram: "the maximum number of posts that can be published via API in 24 hours".
 IG_PUBLISH_LIMIT_SUBCODE = 2207042
+
+
+def connection_api_version(extra: dict) -> str:
+    """The Graph API version a Connection calls: its extra ``api_version``, else the
+    configured default (channels.yaml ``graph_api.default_version``)."""
+    from warta.config import get_config
+
+    return str(extra.get("api_version") or get_config().graph_api.default_version)
+
+
+GRAPH_CHANNEL_KINDS = ("facebook_page", "instagram")
+
+
+def graph_versions_in_use(config) -> dict[str, str]:
+    """channel id -> the Graph API version its Connection calls, for every Graph channel."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    versions = {}
+    for channel in config.channels.values():
+        if channel.kind not in GRAPH_CHANNEL_KINDS:
+            continue
+        try:
+            extra = BaseHook.get_connection(channel.conn_id).extra_dejson
+        except AirflowNotFoundException:
+            continue  # a channel without its Connection is not in use
+        versions[channel.id] = connection_api_version(extra)
+    return versions
 
 
 class GraphObjectMissing(ChannelError):
@@ -48,7 +76,7 @@ class GraphApi(ApiClient):
 
     @property
     def version(self) -> str:
-        return str(self.extra.get("api_version") or DEFAULT_API_VERSION)
+        return connection_api_version(self.extra)
 
     def token(self) -> str:
         token = self.password or str(self.extra.get("access_token") or "")

@@ -26,11 +26,12 @@ import html
 import io
 import itertools
 import json
+import re
 import secrets
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import httpx
@@ -38,7 +39,18 @@ from werkzeug.wrappers import Request, Response
 
 from warta.sandbox.serving import RunningApp, drop_connection, json_response
 
-DEFAULT_VERSION = "v21.0"
+# Meta's versions changelog (developers.facebook.com/docs/graph-api/changelog): version ->
+# the last day it is served (None: "TBD", the current version).
+VERSIONS: dict[str, date | None] = {
+    "v20.0": date(2026, 9, 24), "v21.0": date(2027, 1, 21), "v22.0": date(2027, 5, 20),
+    "v23.0": date(2027, 10, 8), "v24.0": date(2028, 2, 18), "v25.0": date(2028, 7, 29), "v26.0": None,
+}
+_VERSION = re.compile(r"^v(\d+)\.(\d+)$")
+
+
+def _version_number(version: str) -> tuple[int, int]:
+    major, minor = _VERSION.match(version).groups()
+    return int(major), int(minor)
 
 
 def _now() -> datetime:
@@ -138,6 +150,9 @@ class FakeGraphApi:
         self.containers: dict[str, Container] = {}
         self.ig_media: dict[str, IgMedia] = {}
         self.calls: deque[tuple[str, str]] = deque(maxlen=2000)
+        # (version asked for, version that answered), as Meta serves them
+        self.versions: deque[tuple[str, str]] = deque(maxlen=2000)
+        self.today = lambda: _now().date()  # tests move it to see versions expire
         self.container_statuses: deque[str] = deque()  # forced statuses for the next containers
         self.container_polls_in_progress = 0  # IN_PROGRESS answers before a container is FINISHED
         self._ids = itertools.count(5001)
@@ -198,6 +213,7 @@ class FakeGraphApi:
         with self._lock:
             self.calls.append((method, node_path))
             try:
+                self.versions.append((parts[0], self._served_version(parts[0], request.path)))
                 fault = self._take_fault(method, node_path)
                 if fault:
                     raise fault.error
@@ -210,6 +226,21 @@ class FakeGraphApi:
                 return response
             except GraphError as error:
                 return json_response(error.body(), error.status, error.headers)
+
+    def _served_version(self, asked: str, path: str) -> str:
+        """The version that answers a call to ``asked``, as Meta's versioning guide says:
+        a version that is no longer available is served as the oldest one still available
+        (its behaviour, not the one asked for); a version Meta never released is an
+        unknown path component (error 2500)."""
+        latest = max(VERSIONS, key=_version_number)
+        if not _VERSION.match(asked) or _version_number(asked) > _version_number(latest):
+            raise GraphError(2500, f"Unknown path components: {path}")
+        today = self.today()
+        available = [v for v, until in VERSIONS.items() if until is None or until >= today]
+        oldest = min(available, key=_version_number)
+        if asked not in VERSIONS or asked not in available:
+            return oldest if _version_number(asked) < _version_number(oldest) else asked
+        return asked
 
     def _take_fault(self, method: str, path: str) -> _Fault | None:
         for index, fault in enumerate(self._faults):
