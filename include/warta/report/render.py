@@ -373,8 +373,8 @@ def build_annex(report: MonthlyReport, config: WartaConfig, settings: ReportSett
         sections.append(AnnexSection(
             t("annex_in_progress"), f"{t('title')} · {period} · {t.number(len(report.in_progress))}",
             (AnnexColumn(t("running_number"), 34, "right"), AnnexColumn(t("item_id"), 40, "right"),
-             AnnexColumn(t("waiting_since"), 50), AnnexColumn(t("due"), 50), AnnexColumn(t("overdue"), 40),
-             AnnexColumn(f"{t('waiting_at')} · {t('item_title')}", 309.28)),
+             AnnexColumn(t("since"), 50), AnnexColumn(t("due"), 50), AnnexColumn(t("breaches"), 44),
+             AnnexColumn(f"{t('waiting_at')} · {t('item_title')}", 305.28)),
             [(str(n), str(w.item_id), when(w.waiting_since), when(w.due_at), t("yes") if w.overdue else t("no"),
               f"{names.step(w.step_id)} · {w.title}") for n, w in enumerate(report.in_progress, start=1)],
         ))
@@ -413,7 +413,7 @@ def _items_annex(report: MonthlyReport, config: WartaConfig, names: Names, t: Me
     )
     return AnnexSection(
         title=t("annex"),
-        subtitle=f"{t('title')} · {period} · {t.number(len(report.items))} {t('items_count').lower()}",
+        subtitle=f"{t('title')} · {period} · {t('annex_count', count=t.number(len(report.items)))}",
         columns=columns,
         rows=rows,
         legend=t("legend_channels"),
