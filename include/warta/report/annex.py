@@ -54,9 +54,13 @@ class Annex:
 
 class _Font:
     def __init__(self, path: Path):
+        import logging
+
         from fontTools import subset
         from fontTools.ttLib import TTFont
 
+        # The subsetter warns about tables it drops (FFTM, a FontForge timestamp): not news.
+        logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
         font = TTFont(str(path))
         units = font["head"].unitsPerEm
         cmap = font.getBestCmap()
