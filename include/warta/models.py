@@ -317,6 +317,25 @@ class RunRequest(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class ReportNarrative(Base):
+    """One version of a monthly report's narrative (uraian): summary, problems and
+    follow-up. Warta drafts it from the figures; the Operator edits it in the desk before
+    the PDF is final. Every saved version is kept; the highest is printed."""
+
+    __tablename__ = "report_narratives"
+    __table_args__ = (UniqueConstraint("month", "lang", "version"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)  # 2026-10
+    lang: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    problems: Mapped[str] = mapped_column(Text, default="")
+    follow_up: Mapped[str] = mapped_column(Text, default="")
+    edited_by: Mapped[str] = mapped_column(String(150))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AppendOnlyError(RuntimeError):
     pass
 

@@ -405,3 +405,34 @@ def test_uploaded_file_names_cannot_leave_the_storage_root(client, service, stor
     assert len(stored) == 2
     assert all(p.is_relative_to(storage_root.resolve()) for p in stored)
     assert all(p.parent.name == "assets" for p in stored)
+
+
+# ---------------------------------------------------------------- report narrative
+def test_the_operator_edits_the_report_narrative_and_every_version_is_kept(client, service, tmp_path):
+    import subprocess
+
+    from warta.models import ReportNarrative
+
+    url = "/warta/desk/reports/2026-10/narrative"
+    page = as_user(client, "operator").get(url + "?lang=id")
+    assert page.status_code == 200 and 'data-testid="narrative-draft"' in page.text
+    assert "Pada bulan ini 0 berita tayang" in page.text  # Warta's draft from the figures
+    texts = {"summary": "Bulan ini sepi karena libur panjang.", "problems": "Tidak ada.",
+             "follow_up": "Menjadwalkan liputan rutin.", "lang": "id"}
+    saved = post_form(client, url, texts)
+    assert saved.status_code == 303 and saved.headers["location"].endswith("/reports?saved=2026-10")
+    post_form(client, url, texts | {"follow_up": "Menjadwalkan liputan rutin setiap Senin."})
+    with service.sessions() as session:
+        kept = [(n.version, n.follow_up, n.edited_by) for n in session.query(ReportNarrative).order_by("version")]
+    assert kept == [(1, "Menjadwalkan liputan rutin.", "operator"),
+                    (2, "Menjadwalkan liputan rutin setiap Senin.", "operator")]
+    pdf = tmp_path / "laporan.pdf"
+    pdf.write_bytes(service.storage.get_bytes("reports/2026-10/laporan-2026-10.pdf"))
+    text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout.split())
+    assert "Bulan ini sepi karena libur panjang." in text and "setiap Senin." in text  # the newest version
+    page = client.get(url + "?lang=id")
+    assert "Versi 2 oleh operator" in page.text and "Versi 1 oleh operator" in page.text
+    empty = post_form(client, url, texts | {"summary": "  "})
+    assert empty.status_code == 422 and "tidak boleh kosong" in empty.text
+    assert post_form(as_user(client, "pelaksana"), url, texts).status_code == 403
+    assert as_user(client, "operator").get("/warta/desk/reports/2026-13/narrative").status_code == 404

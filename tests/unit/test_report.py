@@ -358,7 +358,7 @@ def test_the_pdf_has_the_header_every_section_and_the_signature_block(seeded, ne
     assert "Nomor: 10/HM.140/H.12.5/X/2026" in flat
     assert "B-1490/T1.130/H.12.5/10/2023" in flat and "Oktober 2026" in flat and "September 2026" in flat
     for heading in ("1. Ringkasan", "2. Kegagalan dan kendala", "3. Tren enam bulan dan tahun berjalan", "4. Grafik",
-                    "5. Mutu baku per langkah SOP", "6. Kemutakhiran kanal", "7. Penolakan dan alasannya",
+                    "5. Mutu baku per langkah SOP", "6. Kemutakhiran kanal (Peringatan SOP)", "7. Penolakan dan alasannya",
                     "8. Berita dalam proses pada akhir bulan", "9. Daftar berita tayang"):
         assert heading in flat, heading
     for title in ("Bimtek budidaya cabai", "Kunjungan agro eduwisata SMAN 1", "Layanan UPBS benih jagung",
@@ -377,6 +377,74 @@ def test_the_pdf_has_the_header_every_section_and_the_signature_block(seeded, ne
     assert "Catatan definisi" in flat and "published_at" not in flat and "P90" not in flat
     assert "Kesegaran" not in flat and "Kasus terburuk" not in flat and "poin persentase" in flat
     assert "Halaman 1 dari" in flat
+
+
+def test_failures_alerts_and_up_to_dateness_are_reported(seeded, newsroom, settings, tmp_path):
+    """Every publishing failure and failed check (open ones first), items stuck with the
+    reason, alerts per step and person, and the Kemutakhiran verdict on working days."""
+    from warta.models import Alert
+
+    room, service = newsroom, newsroom.service
+    # Facebook refused on 14 October (permissions), published the next morning: resolved.
+    fixed = room.create("Panen raya jagung hibrida", wib(2026, 10, 14, 8), channels=("website", "facebook"))
+    approved = room.human_steps(fixed, wib(2026, 10, 14, 8))
+    service.begin_automatic_step(fixed, 1, "updating")
+    room.at(approved + timedelta(minutes=2))
+    site = service.publication_intent(fixed, "website")
+    service.publication_done(site.id, remote_id="1", url="https://website.example.go.id/fixed")
+    facebook = service.publication_intent(fixed, "facebook")
+    service.publication_failed(facebook.id, "Graph API 403: (#200) Permissions error")
+    room.at(wib(2026, 10, 15, 9))
+    service.publication_done(facebook.id, remote_id="2", url="https://facebook.example.go.id/fixed")
+    # Instagram's server failed on 21 October and the item was still stuck at step 5 at month end.
+    stuck = room.create("Temu lapang padi amfibi", wib(2026, 10, 21, 8), channels=("website", "instagram"))
+    approved = room.human_steps(stuck, wib(2026, 10, 21, 8))
+    service.begin_automatic_step(stuck, 1, "updating")
+    room.at(approved + timedelta(minutes=2))
+    site = service.publication_intent(stuck, "website")
+    service.publication_done(site.id, remote_id="3", url="https://website.example.go.id/stuck")
+    instagram = service.publication_intent(stuck, "instagram")
+    service.publication_failed(instagram.id, "HTTP 500 Internal Server Error")
+    with service.sessions() as session:
+        for n, (kind, step, people) in enumerate([("reminder", "menyusun", ["pelaksana"]),
+                                                  ("breach", "menyusun", ["pelaksana", "admin"]),
+                                                  ("escalation", "menyetujui", ["subkoor"])]):
+            session.add(Alert(dedupe_key=f"t{n}", kind=kind, item_id=stuck, round=1, step_id=step, recipients=people,
+                              subject="s", message="m", created_at=wib(2026, 10, 22, 9)))
+        session.add(Alert(dedupe_key="f", kind="freshness", publishing_channel="website", recipients=["operator"],
+                          subject="s", message="m", created_at=wib(2026, 10, 9, 9)))
+        session.commit()
+
+    report = compile_month(service, OCTOBER, settings)
+    kinds = [(f.item_id, f.kind, f.open) for f in report.failures]
+    assert kinds == [(seeded["rejected"], "check", True), (stuck, "publish", True), (fixed, "publish", False)]
+    by_id = {item.id: item for item in report.items}
+    assert by_id[stuck].check_result == "publish_failed"  # not "Belum dicek"
+    website = next(f for f in report.freshness if f.channel == "website")
+    # Posts on 5, 12, 14, 20, 21 and 31 October: the longest gap is 22-30 October, 7 working days.
+    assert website.gap_working_days == 7 and website.freshness_days == 3 and website.up_to_date is False
+    assert report.month.local_date(website.gap_start) == date(2026, 10, 21)
+    assert report.month.local_date(website.gap_end) == date(2026, 10, 31)
+    per_step = {a.key: a for a in report.alerts_per_step}
+    assert per_step["menyusun"].reminder == 1 and per_step["menyusun"].breach == 1
+    assert per_step["channel:website"].freshness == 1
+    assert {a.key: a.total for a in report.alerts_per_person} == {"pelaksana": 2, "admin": 1, "subkoor": 1,
+                                                                   "operator": 1}
+
+    files = build_files(report, service.config, settings, "id")
+    flat = " ".join(pdf_text(files["pdf"], tmp_path).split())
+    section = flat[flat.index("2. Kegagalan dan kendala"):flat.index("3. Tren enam bulan")]
+    assert section.index("Temu lapang padi amfibi") < section.index("Panen raya jagung hibrida")  # open first
+    assert "Server platform sedang bermasalah" in section and "Belum teratasi" in section
+    assert "Izin akses ditolak oleh platform" in section and "Teratasi 15/10/2026 09.00 WIB" in section
+    assert "Halaman tidak ditemukan saat dicek (404)" in section
+    assert "Berita tertahan melampaui mutu baku" in section and "Gagal tayang: Instagram" in section
+    assert "Tidak sesuai" in flat and "7 hari kerja" in flat
+    assert "Permasalahan." in flat and "3 kegagalan tayang atau cek online" in flat  # the narrative's draft
+    workbook = openpyxl.load_workbook(io.BytesIO(files["xlsx"]))
+    rows = list(workbook["Kegagalan"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("No.", "No. berita", "Judul") and len(rows) == 4
+    assert rows[3][6] == "Graph API 403: (#200) Permissions error" and rows[3][10] == datetime(2026, 10, 15, 9)
 
 
 def test_the_report_switches_to_english(seeded, newsroom, settings, tmp_path):

@@ -357,6 +357,70 @@ def add_desk_pages(app: FastAPI) -> None:
         page = Page(request, user)
         return _no_store(page.respond("reports.html", reports=list_reports(Storage.default())))
 
+    # The report's narrative: the Operator (SOP step 7) edits Warta's draft before the PDF
+    # is final; every save is kept as a version and the month's files are rebuilt.
+    def _narrative_page(page: Page, month_key: str, lang: str, *, status: int = 200, values=None,
+                        problem: str | None = None) -> Response:
+        from warta.report import ReportMonth, narrative_draft
+        from warta.report import narrative as narratives
+
+        month = ReportMonth.parse(month_key, page.config.timezone)
+        with page.service.sessions() as session:
+            saved = narratives.versions(session, month.key, lang)
+            history = [{"version": n.version, "edited_by": n.edited_by, "created_at": n.created_at} for n in saved]
+            current = narratives.as_parts(saved[0]) if saved else None
+        values = values or current or narrative_draft(page.service, month, lang)
+        return _no_store(page.respond("narrative.html", status=status, month=month.key, report_lang=lang, values=values,
+                                      history=history, drafted=not saved, problem=problem,
+                                      can_edit="operator" in page.roles))
+
+    def _narrative_target(month_key: str, lang: str, page: Page):
+        from warta.report import InvalidReportMonth, ReportMonth
+
+        if lang not in ("id", "en"):
+            raise PageError(404, page.t("error_not_found"))
+        try:
+            return ReportMonth.parse(month_key, page.config.timezone)
+        except InvalidReportMonth:
+            raise PageError(404, page.t("error_not_found")) from None
+
+    @router.get("/reports/{month_key}/narrative", response_class=HTMLResponse)
+    def narrative_form(month_key: str, request: Request, user: BaseUser = Depends(desk_user)) -> Response:
+        page = Page(request, user)
+        lang = request.query_params.get("lang") or "id"
+        try:
+            month = _narrative_target(month_key, lang, page)
+        except PageError as exc:
+            return _no_store(page.error(exc.status, exc.message))
+        return _narrative_page(page, month.key, lang)
+
+    @router.post("/reports/{month_key}/narrative", response_class=HTMLResponse)
+    async def save_narrative(month_key: str, request: Request, user: BaseUser = Depends(desk_user)) -> Response:
+        from warta.report import build_and_store
+        from warta.report import narrative as narratives
+
+        page = Page(request, user)
+        try:
+            form = await _form(request, page)
+            lang = _text(form, "lang") or "id"
+            month = _narrative_target(month_key, lang, page)
+        except PageError as exc:
+            return _no_store(page.error(exc.status, exc.message))
+        if "operator" not in page.roles:
+            return _no_store(page.error(403, page.t("error_forbidden")))
+        values = {part: _text(form, part) for part in narratives.PARTS}
+
+        def save_and_rebuild() -> None:
+            with page.service.sessions() as session:
+                narratives.save(session, month.key, lang, values, page.username, at=page.service.clock())
+            build_and_store(page.service, month, lang=lang)
+
+        try:
+            await run_in_threadpool(save_and_rebuild)
+        except InvalidInput as exc:
+            return _narrative_page(page, month.key, lang, status=422, values=values, problem=exc.message)
+        return RedirectResponse(f"{page.base}/reports?saved={month.key}", status_code=303)
+
     def _intake_page(page: Page, *, status: int = 200, values: dict | None = None, errors: dict | None = None,
                      problem: str | None = None, files_lost: bool = False) -> Response:
         limits = page.config.limits

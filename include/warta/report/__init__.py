@@ -18,17 +18,20 @@ from warta.report.store import StoredReport, list_reports, read_report, report_k
 
 __all__ = [
     "InvalidReportMonth", "MonthlyReport", "ReportMonth", "ReportSettings", "StoredReport", "build_files",
+    "narrative_draft",
     "build_and_store", "compile_report", "list_reports", "load_report_settings", "month_to_report",
     "read_report", "report_key", "store_report",
 ]
 
 
-def build_files(report: MonthlyReport, config, settings: ReportSettings, lang: str) -> dict[str, bytes]:
-    """The three files of a compiled report: {"html": …, "pdf": …, "xlsx": …}."""
+def build_files(report: MonthlyReport, config, settings: ReportSettings, lang: str,
+                narrative: dict[str, str] | None = None) -> dict[str, bytes]:
+    """The three files of a compiled report: {"html": …, "pdf": …, "xlsx": …}, with the
+    Operator's narrative when one was saved (else Warta's draft)."""
     from warta.report.render import build_annex, render_html, render_pdf, render_xlsx
 
-    html = render_html(report, config, settings, lang)
-    printed = render_html(report, config, settings, lang, for_print=True)
+    html = render_html(report, config, settings, lang, narrative=narrative)
+    printed = render_html(report, config, settings, lang, for_print=True, narrative=narrative)
     return {
         "html": html.encode("utf-8"),
         "pdf": render_pdf(printed, build_annex(report, config, settings, lang)),
@@ -44,9 +47,26 @@ def build_and_store(
     in the service's storage, replacing an earlier build of the same month and language."""
     settings = settings or load_report_settings()
     lang = lang or settings.language
+    from warta.report import narrative as narratives
+
     with service.sessions() as session:
         report = compile_report(
             session, service.config, month, settings, generated_at=generated_at or datetime.now(timezone.utc)
         )
-    files = build_files(report, service.config, settings, lang)
+        saved = narratives.as_parts(narratives.latest(session, month.key, lang))
+    files = build_files(report, service.config, settings, lang, saved)
     return report, store_report(service.storage, month.key, lang, files)
+
+
+def narrative_draft(service, month: ReportMonth, lang: str, settings: ReportSettings | None = None) -> dict[str, str]:
+    """Warta's draft of ``month``'s narrative, written from its figures."""
+    from warta.report.render import Names, draft_narrative, stuck_items
+    from warta.report.messages import Messages
+
+    settings = settings or load_report_settings()
+    with service.sessions() as session:
+        report = compile_report(session, service.config, month, settings)
+    t = Messages(lang, month.timezone)
+    names = Names(service.config, lang)
+    parts = draft_narrative(report, service.config, names, t, stuck_items(report, service.config, names, t))
+    return {key.removeprefix("narrative_"): text for key, text in parts}

@@ -54,9 +54,13 @@ class Annex:
 
 class _Font:
     def __init__(self, path: Path):
+        import logging
+
         from fontTools import subset
         from fontTools.ttLib import TTFont
 
+        # The subsetter warns about tables it drops (FFTM, a FontForge timestamp): not news.
+        logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
         font = TTFont(str(path))
         units = font["head"].unitsPerEm
         cmap = font.getBestCmap()
@@ -88,8 +92,19 @@ class _Font:
     def width(self, text: str, size: float, cache: dict) -> float:
         value = cache.get(text)
         if value is None:
-            value = cache[text] = sum(self.char_widths.get(c, 0.5) for c in text)
+            try:
+                value = sum(map(self.char_widths.__getitem__, text))
+            except KeyError:  # a letter outside WinAnsi prints as "?"
+                value = sum(self.char_widths.get(c, 0.5) for c in text)
+            cache[text] = value
         return value * size
+
+    def text_width(self, text: str, size: float) -> float:
+        """Like ``width``, uncached: for texts seen once (a whole title)."""
+        try:
+            return sum(map(self.char_widths.__getitem__, text)) * size
+        except KeyError:
+            return sum(self.char_widths.get(c, 0.5) for c in text) * size
 
 
 @lru_cache(maxsize=2)
@@ -116,13 +131,15 @@ def _pdf_font(pdf: pydyf.PDF, font: _Font) -> pydyf.Dictionary:
 
 
 def _pdf_string(text: str) -> bytes:
-    raw = text.encode(ENCODING, errors="replace")
+    raw = text.encode("ascii") if text.isascii() else text.encode(ENCODING, errors="replace")
     return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
 
 
 def wrap(text: str, width: float, font: _Font, size: float, cache: dict) -> list[str]:
     """Lines of ``text`` no wider than ``width``, broken between words (a single word wider
     than the column keeps its own line whole)."""
+    if font.text_width(text, size) <= width:
+        return [text]
     words = text.split()
     if not words:
         return [""]
@@ -203,13 +220,24 @@ def _page(section: AnnexSection, rows, xs: list[float], right: float, font: _Fon
         add(_cell(bold, "F2", column.title, left, header_y, column, SIZE, cache))
     add(b"0.6 G 0.4 w %.2f %.2f m %.2f %.2f l S" % (MARGIN_X, header_y - 3.5, right, header_y - 3.5))
     last = xs[-1] + 2
+    rules = []
+    # One text object for the page's rows; each cell placed with an absolute text matrix.
+    add(b"BT /F1 %.1f Tf" % SIZE)
+    fixed = list(zip(section.columns[:-1], xs))
     for y, lines, row in rows:
-        for column, left, value in zip(section.columns[:-1], xs, row[:-1]):
-            add(_cell(font, "F1", value, left, y, column, SIZE, cache))
+        for (column, left), value in zip(fixed, row):
+            if column.align == "right":
+                left = left + column.width - 3 - font.width(value, SIZE, cache)
+            else:
+                left += 2
+            add(b"1 0 0 1 %.2f %.2f Tm %s Tj" % (left, y, _pdf_string(value)))
         for index, line in enumerate(lines):
-            add(b"BT /F1 %.1f Tf %.2f %.2f Td %s Tj ET" % (SIZE, last, y - index * LEADING, _pdf_string(line)))
-        rule = y - LEADING * (len(lines) - 1) - 2.6
-        add(b"0.85 G 0.3 w %.2f %.2f m %.2f %.2f l S" % (MARGIN_X, rule, right, rule))
+            add(b"1 0 0 1 %.2f %.2f Tm %s Tj" % (last, y - index * LEADING, _pdf_string(line)))
+        rules.append(y - LEADING * (len(lines) - 1) - 2.6)
+    add(b"ET 0.85 G 0.3 w")
+    for rule in rules:
+        add(b"%.2f %.2f m %.2f %.2f l" % (MARGIN_X, rule, right, rule))
+    add(b"S")
     if section.legend:
         add(b"BT /F1 6 Tf %.2f %.2f Td %s Tj ET" % (MARGIN_X, MARGIN_BOTTOM - 2, _pdf_string(section.legend)))
     footer_w = font.width(footer, 7, cache)

@@ -269,11 +269,12 @@ def annexed(report: MonthlyReport, settings: ReportSettings) -> dict[str, bool]:
 
 
 def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSettings, lang: str | None = None,
-                *, for_print: bool = False) -> str:
+                *, for_print: bool = False, narrative: dict[str, str] | None = None) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG charts). Printed
     (``for_print``, the PDF) it lists every row; on screen rejections and items in progress
     stop at ``settings.list_limit``. Months above ``settings.annex_threshold`` items list
-    them in the PDF's annex (``build_annex``) and the XLSX."""
+    them in the PDF's annex (``build_annex``) and the XLSX. ``narrative`` is the Operator's
+    saved version (warta.report.narrative); without it Warta's draft is printed."""
     lang = lang or settings.language
     t = Messages(lang, report.month.timezone)
     names = Names(config, lang)
@@ -289,7 +290,8 @@ def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSett
             total=t.number(total)),
         annexed=in_annex,
         stuck=stuck,
-        narrative=draft_narrative(report, config, names, t, stuck),
+        narrative=([(f"narrative_{part}", narrative[part]) for part in ("summary", "problems", "follow_up")]
+                   if narrative else draft_narrative(report, config, names, t, stuck)),
         plain_error=lambda failure: plain_error(t, failure),
         alert_key_name=lambda key: (names.channel(key.split(":", 1)[1]) if key.startswith("channel:")
                                     else names.step(key) if key else "–"),
@@ -373,8 +375,8 @@ def build_annex(report: MonthlyReport, config: WartaConfig, settings: ReportSett
         sections.append(AnnexSection(
             t("annex_in_progress"), f"{t('title')} · {period} · {t.number(len(report.in_progress))}",
             (AnnexColumn(t("running_number"), 34, "right"), AnnexColumn(t("item_id"), 40, "right"),
-             AnnexColumn(t("waiting_since"), 50), AnnexColumn(t("due"), 50), AnnexColumn(t("overdue"), 40),
-             AnnexColumn(f"{t('waiting_at')} · {t('item_title')}", 309.28)),
+             AnnexColumn(t("since"), 50), AnnexColumn(t("due"), 50), AnnexColumn(t("breaches"), 44),
+             AnnexColumn(f"{t('waiting_at')} · {t('item_title')}", 305.28)),
             [(str(n), str(w.item_id), when(w.waiting_since), when(w.due_at), t("yes") if w.overdue else t("no"),
               f"{names.step(w.step_id)} · {w.title}") for n, w in enumerate(report.in_progress, start=1)],
         ))
@@ -413,7 +415,7 @@ def _items_annex(report: MonthlyReport, config: WartaConfig, names: Names, t: Me
     )
     return AnnexSection(
         title=t("annex"),
-        subtitle=f"{t('title')} · {period} · {t.number(len(report.items))} {t('items_count').lower()}",
+        subtitle=f"{t('title')} · {period} · {t('annex_count', count=t.number(len(report.items)))}",
         columns=columns,
         rows=rows,
         legend=t("legend_channels"),

@@ -18,6 +18,7 @@ import xlsxwriter
 
 MAX_CELL_CHARS = 32767  # Excel's limit for one cell
 MAX_URL_CHARS = 2079  # Excel's limit for a link
+MAX_URLS_PER_SHEET = 65530  # Excel's limit; later links are written as plain text
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -118,6 +119,7 @@ def _write_sheet(book, worksheet, sheet: Sheet, formats: dict) -> None:
     write_url = worksheet.write_url
     link_format, percent_format, duration_format = formats["link"], formats["percent"], formats["duration"]
     row_number = header_row
+    links_left = MAX_URLS_PER_SHEET
     for row in sheet.rows:
         row_number += 1
         for index, value in enumerate(row):
@@ -125,8 +127,10 @@ def _write_sheet(book, worksheet, sheet: Sheet, formats: dict) -> None:
                 continue
             cls = type(value)
             if cls is str:
-                if kinds[index] == "link" and value.startswith(("http://", "https://")) and len(value) <= MAX_URL_CHARS:
+                if (kinds[index] == "link" and links_left and value.startswith(("http://", "https://"))
+                        and len(value) <= MAX_URL_CHARS):
                     write_url(row_number, index, value, link_format, value)
+                    links_left -= 1
                 else:
                     write_string(row_number, index, _clean(value), cell_formats[index])
             elif cls is int or cls is float:
