@@ -16,6 +16,8 @@ from collections import Counter
 
 import pytest
 
+from tests.fakes.graph import image_bytes
+
 schemathesis = pytest.importorskip("schemathesis")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
@@ -48,7 +50,7 @@ def fuzz_service(tmp_path_factory):
         item = service.create_item("pelaksana", title=f"Berita {n}", submission_key=f"fuzz-{n}")
         if n >= 1:
             service.record_step(item["id"], "meliput", "pelaksana",
-                                uploads=[Upload("foto.jpg", b"\xff\xd8\xff" + b"0" * 64)])
+                                uploads=[Upload("foto.jpg", image_bytes(8, 6))])
         if n >= 2:
             service.record_step(item["id"], "menyusun", "pelaksana", title="Judul", body="<p>Isi</p>")
         if n >= 3:
