@@ -730,3 +730,12 @@ def test_an_over_long_caption_is_refused_not_cut(service, storage_root):
     with pytest.raises(InvalidInput, match="caption"):
         service.create_item("pelaksana", title="Liputan", uploads=[Upload("a.jpg", JPEG, caption="x" * 1001)])
     assert files_under(storage_root) == []
+
+
+def test_a_truncated_photo_is_refused_even_where_pillow_pads_truncated_images(service, monkeypatch):
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # as importing WeasyPrint does
+    with pytest.raises(InvalidInput, match="not a readable photo"):
+        service.create_item("pelaksana", title="Liputan", uploads=[Upload("a.jpg", image_bytes(640, 480)[:2700])])
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
