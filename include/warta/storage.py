@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 import unicodedata
 import uuid
 from pathlib import Path, PurePosixPath
@@ -50,10 +51,7 @@ def photo_problem(data: bytes, max_pixels: int) -> tuple[str | None, str | None]
             image_format, (width, height) = image.format, image.size
             image.verify()
         if width * height <= max_pixels:
-            # verify() does not decode: a truncated file passes it and fails at conversion.
-            with Image.open(io.BytesIO(data)) as image:
-                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))  # JPEG: decoded at 1/8 scale
-                image.load()
+            _decode_strictly(data, width, height)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return None, "is not a readable photo (JPEG, PNG or WebP)"
     if image_format not in PHOTO_FORMATS:
@@ -62,6 +60,27 @@ def photo_problem(data: bytes, max_pixels: int) -> tuple[str | None, str | None]
         return None, (f"has {width}x{height} pixels, more than the {max_pixels / 1e6:g} megapixels "
                       "the social channels can convert; send a smaller copy")
     return PHOTO_FORMATS[image_format], None
+
+
+_STRICT_DECODING = threading.Lock()
+
+
+def _decode_strictly(data: bytes, width: int, height: int) -> None:
+    """Decode the whole file (a JPEG at 1/8 scale): verify() does not, so a truncated file
+    passes it and fails at conversion. Strict even where a library (WeasyPrint) has set
+    Pillow to pad truncated images."""
+    import io
+
+    from PIL import Image, ImageFile
+
+    with _STRICT_DECODING:
+        lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                image.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = lenient
 
 
 def safe_filename(name: str, fallback: str = "file") -> str:

@@ -839,3 +839,12 @@ def test_concurrent_saves_of_one_manuscript_answer_conflict_not_a_crash(service,
         flow.write(item_id, body="Naskah kedua")
     after = service.history(item_id)
     assert [m["version"] for m in after["manuscripts"]] == [m["version"] for m in before["manuscripts"]]
+
+
+def test_a_truncated_photo_is_refused_even_where_pillow_pads_truncated_images(service, monkeypatch):
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # as importing WeasyPrint does
+    with pytest.raises(InvalidInput, match="not a readable photo"):
+        service.create_item("pelaksana", title="Liputan", uploads=[Upload("a.jpg", image_bytes(640, 480)[:2700])])
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
