@@ -37,6 +37,39 @@ def _text(x: float, y: float, text: str, *, size: float = 9, anchor: str = "star
     )
 
 
+def _open_chart(width: int, height: int, title: str, title_x: float) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        _text(title_x, 16, title, size=11, weight="bold"),
+    ]
+
+
+def _value_axis(parts: list[str], ticks: list[int], left: float, top: float, plot_w: float, plot_h: float,
+                number) -> None:
+    """Grid lines and whole-number labels from 0 to the last tick."""
+    for value in ticks:
+        y = top + plot_h - plot_h * value / ticks[-1]
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd" stroke-width="0.6"/>')
+        parts.append(_text(left - 4, y + 3, number(value), size=8, anchor="end"))
+
+
+def _close_bars(parts: list[str], series, left: float, top: float, plot_w: float, plot_h: float,
+                height: int) -> str:
+    """The base line, a legend entry for every colour, and the end of the chart."""
+    parts.append(
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#666" stroke-width="0.8"/>'
+    )
+    legend_x = left
+    for series_index, (label, _values) in enumerate(series):
+        colour = PALETTE[series_index % len(PALETTE)]
+        parts.append(f'<rect x="{legend_x}" y="{height - 14}" width="9" height="9" fill="{colour}"/>')
+        parts.append(_text(legend_x + 12, height - 6, label, size=8))
+        legend_x += 22 + 6 * len(label)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def stacked_day_bars(
     days: list[str], series: list[tuple[str, list[int]]], *, title: str, width: int = 680, height: int = 230,
     number=str,
@@ -49,15 +82,8 @@ def stacked_day_bars(
     totals = [sum(values[i] for _, values in series) for i in range(len(days))]
     ticks = _integer_ticks(max(totals, default=0))
     axis_max = ticks[-1]
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
-        _text(left, 16, title, size=11, weight="bold"),
-    ]
-    for value in ticks:
-        y = top + plot_h - plot_h * value / axis_max
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd" stroke-width="0.6"/>')
-        parts.append(_text(left - 4, y + 3, number(value), size=8, anchor="end"))
+    parts = _open_chart(width, height, title, left)
+    _value_axis(parts, ticks, left, top, plot_w, plot_h, number)
     slot = plot_w / max(len(days), 1)
     bar_w = max(slot * 0.7, 1)
     for index, day in enumerate(days):
@@ -72,17 +98,7 @@ def stacked_day_bars(
             colour = PALETTE[series_index % len(PALETTE)]
             parts.append(f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar_w:.1f}" height="{bar_h:.1f}" fill="{colour}"/>')
         parts.append(_text(x + bar_w / 2, top + plot_h + 11, day, size=7, anchor="middle"))
-    parts.append(
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#666" stroke-width="0.8"/>'
-    )
-    legend_x = left
-    for series_index, (label, _values) in enumerate(series):
-        colour = PALETTE[series_index % len(PALETTE)]
-        parts.append(f'<rect x="{legend_x}" y="{height - 14}" width="9" height="9" fill="{colour}"/>')
-        parts.append(_text(legend_x + 12, height - 6, label, size=8))
-        legend_x += 22 + 6 * len(label)
-    parts.append("</svg>")
-    return "".join(parts)
+    return _close_bars(parts, series, left, top, plot_w, plot_h, height)
 
 
 def _wrap(label: str, chars: int) -> list[str]:
@@ -151,15 +167,8 @@ def grouped_month_bars(
     plot_w, plot_h = width - left - right, height - top - bottom
     ticks = _integer_ticks(max((v for _, values in series for v in values), default=0))
     axis_max = ticks[-1]
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
-        _text(left, 16, title, size=11, weight="bold"),
-    ]
-    for value in ticks:
-        y = top + plot_h - plot_h * value / axis_max
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd" stroke-width="0.6"/>')
-        parts.append(_text(left - 4, y + 3, number(value), size=8, anchor="end"))
+    parts = _open_chart(width, height, title, left)
+    _value_axis(parts, ticks, left, top, plot_w, plot_h, number)
     slot = plot_w / max(len(months), 1)
     bar_w = slot * 0.7 / max(len(series), 1)
     for index, month in enumerate(months):
@@ -174,14 +183,4 @@ def grouped_month_bars(
         for line_index, line in enumerate(month.split("\n")):
             parts.append(_text(left + index * slot + slot / 2, top + plot_h + 11 + line_index * 9, line, size=7.5,
                                anchor="middle"))
-    parts.append(
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#666" stroke-width="0.8"/>'
-    )
-    legend_x = left
-    for series_index, (label, _values) in enumerate(series):
-        colour = PALETTE[series_index % len(PALETTE)]
-        parts.append(f'<rect x="{legend_x}" y="{height - 14}" width="9" height="9" fill="{colour}"/>')
-        parts.append(_text(legend_x + 12, height - 6, label, size=8))
-        legend_x += 22 + 6 * len(label)
-    parts.append("</svg>")
-    return "".join(parts)
+    return _close_bars(parts, series, left, top, plot_w, plot_h, height)

@@ -174,48 +174,20 @@ def draft_narrative(report: MonthlyReport, config: WartaConfig, names: "Names", 
     n = t.number
     late_channels = [names.channel(f.channel) for f in report.freshness if f.up_to_date is False]
     share = report.share_within_standard
-    if t.lang == "id":
-        summary = (f"Pada bulan ini {n(report.items_published.current)} berita tayang dalam "
-                   f"{n(report.publications.current)} publikasi (bulan lalu {n(report.items_published.previous)} "
-                   f"berita). {t.percent(share.current)} langkah SOP selesai dalam mutu baku "
-                   f"({t.percent_points(share.change)} dibanding bulan lalu).")
-        problems = []
-        if report.failures:
-            problems.append(f"{n(len(report.failures))} kegagalan tayang atau cek online, "
-                            f"{n(len(report.open_failures))} di antaranya belum teratasi")
-        if report.rejections_count.current:
-            problems.append(f"{n(report.rejections_count.current)} penolakan naskah")
-        if stuck:
-            problems.append(f"{n(len(stuck))} berita tertahan melampaui mutu baku pada akhir bulan")
-        if late_channels:
-            problems.append("kanal yang tidak mutakhir: " + ", ".join(late_channels))
-        problem_text = ("Tercatat " + "; ".join(problems) + ".") if problems else "Tidak ada permasalahan yang tercatat."
-        follow = []
-        if report.open_failures:
-            follow.append("Operator menayangkan ulang atau memperbaiki publikasi yang gagal")
-        if stuck:
-            follow.append("pemegang langkah yang tertahan menyelesaikannya")
-        if late_channels:
-            follow.append("Operator menjadwalkan publikasi rutin pada kanal yang tidak mutakhir")
-        follow_text = ("; ".join(follow) + ".").capitalize() if follow else "Mempertahankan kinerja bulan ini."
-    else:
-        summary = (f"This month {n(report.items_published.current)} items were published in "
-                   f"{n(report.publications.current)} posts (previous month {n(report.items_published.previous)}). "
-                   f"{t.percent(share.current)} of SOP steps were within the standard time "
-                   f"({t.percent_points(share.change)} against the previous month).")
-        problems = []
-        if report.failures:
-            problems.append(f"{n(len(report.failures))} publishing or check failures, "
-                            f"{n(len(report.open_failures))} still open")
-        if report.rejections_count.current:
-            problems.append(f"{n(report.rejections_count.current)} rejections")
-        if stuck:
-            problems.append(f"{n(len(stuck))} items held past the standard time at month end")
-        if late_channels:
-            problems.append("channels not kept up to date: " + ", ".join(late_channels))
-        problem_text = ("Recorded: " + "; ".join(problems) + ".") if problems else "No problems were recorded."
-        follow_text = ("The Operator republishes or fixes the failed posts." if report.open_failures
-                       else "Keep up this month's performance.")
+    summary = t("draft_summary", items=n(report.items_published.current), posts=n(report.publications.current),
+                previous=n(report.items_published.previous), share=t.percent(share.current),
+                change=t.percent_points(share.change))
+    problems = [text for condition, text in (
+        (report.failures, lambda: t("draft_failures", count=n(len(report.failures)),
+                                    open=n(len(report.open_failures)))),
+        (report.rejections_count.current, lambda: t("draft_rejections", count=n(report.rejections_count.current))),
+        (stuck, lambda: t("draft_stuck", count=n(len(stuck)))),
+        (late_channels, lambda: t("draft_late", channels=", ".join(late_channels))),
+    ) if condition for text in (text(),)]
+    follow = [t(key) for condition, key in ((report.open_failures, "follow_failures"), (stuck, "follow_stuck"),
+                                             (late_channels, "follow_late")) if condition]
+    problem_text = t("draft_problems", list="; ".join(problems)) if problems else t("draft_no_problems")
+    follow_text = ("; ".join(follow) + ".").capitalize() if follow else t("follow_none")
     return [("narrative_summary", summary), ("narrative_problems", problem_text),
             ("narrative_follow_up", follow_text)]
 
