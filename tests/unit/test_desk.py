@@ -356,3 +356,18 @@ def test_uploaded_file_names_cannot_leave_the_storage_root(client, service, stor
     assert len(stored) == 2
     assert all(p.is_relative_to(storage_root.resolve()) for p in stored)
     assert all(p.parent.name == "assets" for p in stored)
+
+
+def test_the_checker_page_says_the_author_may_not_check_their_own_round(client, service):
+    as_user(client, "admin")  # holds every role
+    item_id = int(new_item(client).headers["location"].split("/")[-1].split("?")[0])
+    base = f"/warta/desk/items/{item_id}"
+    assert post_form(client, f"{base}/steps/meliput", {"notes": "Lengkap"}).status_code == 303
+    assert post_form(client, f"{base}/steps/menyusun", {"title": "Judul", "body": "Isi."}).status_code == 303
+    page = client.get(base)
+    assert 'data-testid="own-manuscript"' in page.text and "memeriksanya sendiri" in page.text
+    assert 'data-testid="step-form"' not in page.text
+    refused = post_form(client, f"{base}/steps/memeriksa", {"title": "Judul", "body": "Isi."})
+    assert refused.status_code == 403 and "may not check it" in refused.text
+    as_user(client, "operator")
+    assert 'data-testid="step-form"' in client.get(base).text
