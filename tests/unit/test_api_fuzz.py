@@ -68,8 +68,6 @@ def api_schema(airflow_tokens, fuzz_service):
     patch = pytest.MonkeyPatch()
     for module in (desk, desk_api, rest_api):
         patch.setattr(module, "_service", lambda: fuzz_service)
-    # Starting Airflow runs is not under test here (no Airflow API in process).
-    patch.setattr(rest_api, "run_starter_for", lambda request: None)
     root = FastAPI()
     root.mount("/warta", rest_api.create_app())
     schema = schemathesis.openapi.from_asgi("/warta/api/v1/openapi.json", root)

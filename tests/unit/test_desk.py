@@ -436,3 +436,18 @@ def test_the_operator_edits_the_report_narrative_and_every_version_is_kept(clien
     assert empty.status_code == 422 and "tidak boleh kosong" in empty.text
     assert post_form(as_user(client, "pelaksana"), url, texts).status_code == 403
     assert as_user(client, "operator").get("/warta/desk/reports/2026-13/narrative").status_code == 404
+
+
+def test_the_checker_page_says_the_author_may_not_check_their_own_round(client, service):
+    as_user(client, "admin")  # holds every role
+    item_id = int(new_item(client).headers["location"].split("/")[-1].split("?")[0])
+    base = f"/warta/desk/items/{item_id}"
+    assert post_form(client, f"{base}/steps/meliput", {"notes": "Lengkap"}).status_code == 303
+    assert post_form(client, f"{base}/steps/menyusun", {"title": "Judul", "body": "Isi."}).status_code == 303
+    page = client.get(base)
+    assert 'data-testid="own-manuscript"' in page.text and "memeriksanya sendiri" in page.text
+    assert 'data-testid="step-form"' not in page.text
+    refused = post_form(client, f"{base}/steps/memeriksa", {"title": "Judul", "body": "Isi."})
+    assert refused.status_code == 403 and "may not check it" in refused.text
+    as_user(client, "operator")
+    assert 'data-testid="step-form"' in client.get(base).text

@@ -21,7 +21,6 @@ from warta.config import Limits
 def app(service, monkeypatch, airflow_tokens):
     for module in (desk, desk_api, rest_api):
         monkeypatch.setattr(module, "_service", lambda: service)
-    monkeypatch.setattr(rest_api, "run_starter_for", lambda request: None)
     root = FastAPI()
     root.mount("/warta", rest_api.create_app())
     return root

@@ -3,9 +3,16 @@ response (the fuzz test checks each answer against it), and the errors' one shap
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
+
+from warta.service import MAX_ROW_ID
+
+# Row ids (and versions) in paths: 64-bit in every database Warta runs on.
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 class _Open(BaseModel):
@@ -13,6 +20,26 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+# ------------------------------------------------------------------ requests
+class NewItem(BaseModel):
+    title: str = Field(description="Judul berita / kegiatan")
+    activity_date: date | None = Field(None, description="Tanggal kegiatan (YYYY-MM-DD)")
+    place: str = ""
+    service: str = Field("lainnya", description="Layanan terkait (Keterkaitan SOP)")
+    notes: str = ""
+    channels: list[str] | None = Field(None, description="Kanal; default dari config")
+    submission_key: str | None = Field(None, description="Kunci pengiriman: kirim dua kali = satu berita")
+
+
+class StepInput(BaseModel):
+    notes: str = ""
+    title: str | None = None
+    body: str | None = None
+    decision: str | None = Field(None, description="approve atau reject (langkah keputusan)")
+    reason: str = ""
+
+
+# ------------------------------------------------------------------ answers
 class ErrorBody(BaseModel):
     error: str = Field(description="machine-readable code: invalid_input, forbidden, not_found, conflict, ...")
     message: str = Field(description="what is wrong and what to do, for people")

@@ -5,9 +5,9 @@ document as ``rest_api`` (``/warta/api/v1/openapi.json``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
@@ -16,11 +16,11 @@ from starlette.datastructures import FormData
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 
 from warta.airflow import api_models as answers
+from warta.airflow.api_models import RowId, StepInput
+from warta.service import MAX_ROW_ID
 from warta.airflow.security import api_user
 from warta.airflow.uploads import file_response, form_files, read_form, read_uploads
 
-RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-MAX_ROW_ID = 2**63 - 1
 
 _FILES = {"type": "array", "items": {"type": "string", "format": "binary"}}
 
@@ -34,14 +34,6 @@ class IntakeForm(BaseModel):
     notes: str = ""
     channels: list[str] | None = Field(None, description="repeat the field for several channels")
     submission_key: str | None = Field(None, description="the same key twice creates one item")
-
-
-class StepForm(BaseModel):
-    notes: str = ""
-    title: str | None = None
-    body: str | None = None
-    decision: str | None = None
-    reason: str = ""
 
 
 def _multipart_body(model: type[BaseModel], files_description: str) -> dict:
@@ -126,7 +118,7 @@ def add_desk_api_routes(app: FastAPI) -> None:
         )
 
     @app.post("/api/v1/items/{item_id}/steps/{step_id}/files", tags=["steps"], response_model=answers.StepResult,
-              openapi_extra=_multipart_body(StepForm, "documentation files (coverage step)"))
+              openapi_extra=_multipart_body(StepInput, "documentation files (coverage step)"))
     async def record_step_with_files(
         item_id: RowId, step_id: str, request: Request, user: BaseUser = Depends(api_user),
     ) -> dict[str, Any]:
@@ -136,7 +128,7 @@ def add_desk_api_routes(app: FastAPI) -> None:
 
         desk = _service()
         form = await read_form(request)
-        fields = _fields(StepForm, form)
+        fields = _fields(StepInput, form)
         uploads = await read_uploads(form_files(form), desk.config.limits)
         return await run_in_threadpool(
             desk.record_step, item_id, step_id, user.get_name(), notes=fields.notes, title=fields.title,

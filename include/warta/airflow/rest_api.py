@@ -7,12 +7,10 @@ the Airflow UI); Warta's SOP roles come from config/users.yaml. OpenAPI at
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
@@ -20,29 +18,9 @@ from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 # ``api_user`` is Airflow's ``get_user`` (401 without credentials) plus the CSRF check
 # for cookie-authenticated writes; every route depends on it.
 from warta.airflow import api_models as answers
+from warta.airflow.api_models import NewItem, RowId, StepInput
 from warta.airflow.security import api_user as get_user
 from warta.workflow import WorkflowError
-
-# Row ids and versions: 64-bit in every database Warta runs on (larger names nothing: 404).
-RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-
-
-class NewItem(BaseModel):
-    title: str = Field(description="Judul berita / kegiatan")
-    activity_date: date | None = Field(None, description="Tanggal kegiatan (YYYY-MM-DD)")
-    place: str = ""
-    service: str = Field("lainnya", description="Layanan terkait (Keterkaitan SOP)")
-    notes: str = ""
-    channels: list[str] | None = Field(None, description="Kanal; default dari config")
-    submission_key: str | None = Field(None, description="Kunci pengiriman: kirim dua kali = satu berita")
-
-
-class StepInput(BaseModel):
-    notes: str = ""
-    title: str | None = None
-    body: str | None = None
-    decision: str | None = Field(None, description="approve atau reject (langkah keputusan)")
-    reason: str = ""
 
 
 # When the stack is saturated the editorial DB says so: its connection pool is exhausted
