@@ -10,7 +10,7 @@ import hashlib
 import mimetypes
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, Iterable
 
 from sqlalchemy import func, or_, select, update
