@@ -414,6 +414,22 @@ class Stack:
         self._wait_listening(timeout)
         rpc(folder).supervisor.startAllProcesses(False)
         self.wait_healthy(timeout)
+        self._wait_dag(timeout)
+
+    def _wait_dag(self, timeout: float, dag_id: str = "warta_berita") -> None:
+        """Until the dag-processor has parsed the item DAG: before that, an intake cannot
+        start its run."""
+        deadline = time.monotonic() + timeout
+        headers = {"Authorization": f"Bearer {self.token()}"}
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                if httpx.get(f"{self.url}/api/v2/dags/{dag_id}", headers=headers, timeout=5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"DAG {dag_id} not parsed within {timeout}s; see {self.log_dir}/dag-processor.log")
 
     def _wait_listening(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
