@@ -307,11 +307,17 @@ class Stack:
         return path.read_text().strip()
 
     def migrate(self) -> None:
+        """Both databases' migrations, side by side (they are separate databases)."""
         env = self.env()
-        subprocess.run([str(self.bin / "airflow"), "db", "migrate"], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        subprocess.run([str(self.bin / "warta"), "db", "upgrade"], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_dir / "migrate.log", "ab") as log:
+            running = [(command, subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
+                       for command in ([str(self.bin / "airflow"), "db", "migrate"],
+                                       [str(self.bin / "warta"), "db", "upgrade"])]
+            for command, proc in running:
+                if proc.wait() != 0:
+                    raise subprocess.CalledProcessError(proc.returncode, command,
+                                                        f"see {self.log_dir / 'migrate.log'}")
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
         self._commands[name] = args
