@@ -307,11 +307,17 @@ class Stack:
         return path.read_text().strip()
 
     def migrate(self) -> None:
+        """Both databases' migrations, side by side (they are separate databases)."""
         env = self.env()
-        subprocess.run([str(self.bin / "airflow"), "db", "migrate"], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        subprocess.run([str(self.bin / "warta"), "db", "upgrade"], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_dir / "migrate.log", "ab") as log:
+            running = [(command, subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
+                       for command in ([str(self.bin / "airflow"), "db", "migrate"],
+                                       [str(self.bin / "warta"), "db", "upgrade"])]
+            for command, proc in running:
+                if proc.wait() != 0:
+                    raise subprocess.CalledProcessError(proc.returncode, command,
+                                                        f"see {self.log_dir / 'migrate.log'}")
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
         self._commands[name] = args
@@ -413,6 +419,22 @@ class Stack:
         self._wait_listening(timeout)
         rpc(folder).supervisor.startAllProcesses(False)
         self.wait_healthy(timeout)
+        self._wait_dag(timeout)
+
+    def _wait_dag(self, timeout: float, dag_id: str = "warta_berita") -> None:
+        """Until the dag-processor has parsed the item DAG: before that, an intake cannot
+        start its run."""
+        deadline = time.monotonic() + timeout
+        headers = {"Authorization": f"Bearer {self.token()}"}
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                if httpx.get(f"{self.url}/api/v2/dags/{dag_id}", headers=headers, timeout=5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"DAG {dag_id} not parsed within {timeout}s; see {self.log_dir}/dag-processor.log")
 
     def _wait_listening(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
