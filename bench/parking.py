@@ -144,7 +144,7 @@ class Bench(approval_latency.Bench):
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             self.stack.check_alive()
-            archived = self.service.history(item_id).get("archived_at")
+            archived = (self.service.history(item_id).get("archive") or {}).get("archived_at")
             if archived:
                 return (_time(archived) - approved).total_seconds()
             time.sleep(0.25)
