@@ -275,6 +275,9 @@ class Stack:
                 # A task outlives a restart of the api-server (its Execution API): up to
                 # about 6 minutes of retries (1, 2, 4, ... 90 s) instead of 30 s.
                 "AIRFLOW__WORKERS__EXECUTION_API_RETRIES": "10",
+                # Every waiting human step is a trigger: triggers beyond the capacity are never
+                # run and their steps wait forever without failing (see the project notes).
+                "AIRFLOW__TRIGGERER__CAPACITY": os.environ.get("WARTA_TRIGGERER_CAPACITY", "10000"),
                 "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
                 "AIRFLOW_CONN_WARTA_DB": json.dumps(
                     {"conn_type": "postgres", "extra": {"sqlalchemy_url": self.embedded_postgres.url("warta")}}
@@ -347,7 +350,7 @@ class Stack:
             Program("triggerer", [airflow, "triggerer", "--skip-serve-logs"]),
         ]
         # Starts the runs that new items (and next rounds) queue in the editorial DB.
-        programs.append(Program("outbox", [str(self.bin / "warta"), "outbox", "serve"]))
+        programs.append(Program("outbox", [str(self.bin / "warta"), "outbox", "serve", "--concurrency", "4"]))
         if self.sandbox:
             programs += _sandbox_programs(self)
         return programs
@@ -376,7 +379,7 @@ class Stack:
             env = self.env()
             for component in COMPONENTS:
                 self._spawn(component, [str(self.bin / "airflow"), component], env)
-            self._spawn("outbox", [str(self.bin / "warta"), "outbox", "serve"], env)
+            self._spawn("outbox", [str(self.bin / "warta"), "outbox", "serve", "--concurrency", "4"], env)
             self.wait_healthy(timeout)
             return
         self._acquire_lock()
