@@ -198,7 +198,8 @@ def install_wordpress(site: Site, port: int, admin_password: str) -> dict:
         $author_id, array('name' => 'warta-tests'));
     echo json_encode(array('application_password' => $password, 'author_application_password' => $author_password));
     """
-    result = run(["php", "-r", script], capture_output=True)
+    # On standard input, not `php -r`: the script holds the admin password (no secret in `ps`).
+    result = run(["php"], input="<?php\n" + script, capture_output=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
