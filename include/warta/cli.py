@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from warta.outbox import CONCURRENCY
 from warta.workflow import WorkflowError
 
 
@@ -290,7 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["serve", "drain"], help="serve: forever (a stack component); drain: once")
     p.add_argument("--poll-seconds", type=float, default=0.5, help="serve: pause between drains when idle")
     p.add_argument("--heartbeat-file", help="serve: touch this file after every drain (for a healthcheck)")
-    p.add_argument("--concurrency", type=int, default=1, help="serve, drain: runs started at once (4 on PostgreSQL)")
+    p.add_argument("--concurrency", type=int, default=CONCURRENCY,
+                   help=f"serve, drain: runs started at once (default {CONCURRENCY}; 1 if Airflow is on SQLite)")
     p.set_defaults(func=cmd_outbox)
     return parser
 

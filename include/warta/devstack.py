@@ -350,7 +350,7 @@ class Stack:
             Program("triggerer", [airflow, "triggerer", "--skip-serve-logs"]),
         ]
         # Starts the runs that new items (and next rounds) queue in the editorial DB.
-        programs.append(Program("outbox", [str(self.bin / "warta"), "outbox", "serve", "--concurrency", "4"]))
+        programs.append(Program("outbox", [str(self.bin / "warta"), "outbox", "serve"]))
         if self.sandbox:
             programs += _sandbox_programs(self)
         return programs
@@ -379,7 +379,7 @@ class Stack:
             env = self.env()
             for component in COMPONENTS:
                 self._spawn(component, [str(self.bin / "airflow"), component], env)
-            self._spawn("outbox", [str(self.bin / "warta"), "outbox", "serve", "--concurrency", "4"], env)
+            self._spawn("outbox", [str(self.bin / "warta"), "outbox", "serve"], env)
             self.wait_healthy(timeout)
             return
         self._acquire_lock()

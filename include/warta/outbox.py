@@ -25,9 +25,9 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 BATCH = 50
-# Runs started at once. 1 suits Airflow on SQLite (one writer: parallel run starts only
-# queue on its lock and tie up the api-server); on PostgreSQL try 4 (--concurrency).
-CONCURRENCY = 1
+# Runs started at once. Airflow's metadata DB is PostgreSQL wherever Warta runs; on SQLite
+# use 1 (one writer: parallel run starts only queue on its lock and tie up the api-server).
+CONCURRENCY = 4
 FIRST_RETRY_SECONDS = 2.0
 MAX_RETRY_SECONDS = 300.0
 
