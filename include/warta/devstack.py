@@ -332,6 +332,11 @@ class Stack:
             preexec_fn=_restore_sigint,
         )
 
+    @property
+    def outbox_command(self) -> list[str]:
+        """The loop that starts the runs new items (and next rounds) queue in the editorial DB."""
+        return [str(self.bin / "warta"), "outbox", "serve"]
+
     def programs(self) -> list[Program]:
         """Every component of the stack, one entry each: supervisord's config is built
         from this list (adding a component is adding an entry)."""
@@ -349,8 +354,7 @@ class Stack:
             Program("dag-processor", [airflow, "dag-processor"]),
             Program("triggerer", [airflow, "triggerer", "--skip-serve-logs"]),
         ]
-        # Starts the runs that new items (and next rounds) queue in the editorial DB.
-        programs.append(Program("outbox", [str(self.bin / "warta"), "outbox", "serve"]))
+        programs.append(Program("outbox", self.outbox_command))
         if self.sandbox:
             programs += _sandbox_programs(self)
         return programs
@@ -379,7 +383,7 @@ class Stack:
             env = self.env()
             for component in COMPONENTS:
                 self._spawn(component, [str(self.bin / "airflow"), component], env)
-            self._spawn("outbox", [str(self.bin / "warta"), "outbox", "serve"], env)
+            self._spawn("outbox", self.outbox_command, env)
             self.wait_healthy(timeout)
             return
         self._acquire_lock()
