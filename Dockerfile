@@ -15,9 +15,11 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 USER airflow
 
-# The exact pins, as the airflow user. apache-airflow==${AIRFLOW_VERSION} (set by the
-# official image) goes into the same pip call, as the image's docs require, so resolving
-# the requirements can never upgrade or downgrade Airflow itself.
+# The runtime's exact pins only (requirements.txt and its lock constraints.txt; the dev and
+# test tooling of requirements-dev.txt and dev/warta_dev never enter the image), as the
+# airflow user. apache-airflow==${AIRFLOW_VERSION} (set by the official image) goes into the
+# same pip call, as the image's docs require, so resolving the requirements can never
+# upgrade or downgrade Airflow itself.
 COPY --chown=airflow:0 requirements.txt constraints.txt /opt/warta/
 RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" \
       -r /opt/warta/requirements.txt -c /opt/warta/constraints.txt

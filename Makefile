@@ -1,11 +1,18 @@
 # Warta: two commands on a fresh machine.
-#   make run   installs everything and starts Warta's whole stack under supervisord (Ctrl-C stops)
+#   make run   installs everything and starts Warta's whole stack under supervisord with the
+#              sandbox channels (Ctrl-C stops)
 #   make test  installs everything and runs every test
+# `make install` is the product (include/warta, requirements.txt) plus the dev tooling
+# (dev/warta_dev, requirements-dev.txt); `make install-runtime` the product only, as the
+# Dockerfile installs it (an office server running `warta serve` under systemd).
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+# Lines pip freeze and uv pip compile print that a lock must not pin.
+UNLOCKED := '^(-e |warta|pip==|setuptools==|uv==|wheel==)'
 
 # Installs those of the Debian packages $(1) that are missing (root, or sudo, the first time).
 define apt_install_missing
@@ -18,24 +25,37 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: install run status test test-unit test-system test-distributed env lock bench clean browser-deps system-deps \
+.PHONY: install install-runtime run status test test-unit test-system test-distributed env lock bench clean browser-deps system-deps \
 	distributed-deps bench-report bench-throughput bench-runtime bench-parking
 
-$(STAMP): requirements.txt constraints.txt pyproject.toml
-	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VENV)/bin/python -m ensurepip >/dev/null
-	@$(VENV)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+define venv_with_uv
+@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+@$(VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VENV)/bin/python -m ensurepip >/dev/null
+@$(VENV)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+endef
+
+$(STAMP): requirements.txt requirements-dev.txt constraints-dev.txt pyproject.toml dev/pyproject.toml
+	$(venv_with_uv)
+	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python -r requirements-dev.txt -c constraints-dev.txt
+	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python --no-deps -e . -e dev
+	@touch $(STAMP)
+
+$(RUNTIME_STAMP): requirements.txt constraints.txt pyproject.toml
+	$(venv_with_uv)
 	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python -r requirements.txt -c constraints.txt
 	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python --no-deps -e .
-	@touch $(STAMP)
+	@touch $(RUNTIME_STAMP)
 
 install: $(STAMP)
 
-# Embedded PostgreSQL, Airflow's components and the sandbox channels, each a supervisord
-# program (restarted when it dies); data and logs under .dev/airflow. Ctrl-C or SIGTERM
-# stops everything; a second `make run` says Warta already runs and fails.
+install-runtime: $(RUNTIME_STAMP)
+
+# `warta serve` (embedded PostgreSQL, Airflow's components, the outbox) plus the sandbox
+# channels and dev Connections to them, each a supervisord program (restarted when it
+# dies); data and logs under .dev/airflow. Ctrl-C or SIGTERM stops everything; a second
+# `make run` says Warta already runs and fails.
 run: install system-deps
-	$(VENV)/bin/python -m warta.devstack run
+	$(VENV)/bin/python -m warta_dev.devstack run
 
 # Each component of the running `make run` stack: state, pid, uptime, restarts.
 status: install
@@ -43,7 +63,7 @@ status: install
 
 # Shell exports for the `warta` CLI against the `make run` stack: eval "$$(make -s env)"
 env: install
-	@$(VENV)/bin/python -m warta.devstack env
+	@$(VENV)/bin/warta env
 
 # Two pytest sessions: the embedded stack's, then the production topology's (each starts
 # its own Airflow; one at a time fits a 2-core machine).
@@ -86,7 +106,7 @@ system-deps:
 	@$(call apt_install_missing,$(REPORT_DEBS))
 
 # The production topology's Debian packages: PostgreSQL and Redis (run on loopback by
-# warta.topology) and docker-compose (validates docker-compose.yaml; no Docker engine needed).
+# warta_dev.topology) and docker-compose (validates docker-compose.yaml; no Docker engine needed).
 DISTRIBUTED_DEBS := postgresql redis-server docker-compose
 distributed-deps:
 	@$(call apt_install_missing,$(DISTRIBUTED_DEBS))
@@ -104,11 +124,20 @@ bench-parking: install
 bench-report: install system-deps
 	$(VENV)/bin/python bench/report.py
 
-# Re-resolve requirements.txt into the full lock (constraints.txt).
+# The two full locks: constraints-dev.txt, every package of a working install of
+# requirements-dev.txt (which includes requirements.txt); constraints.txt, what
+# requirements.txt alone resolves to within it (the same versions, fewer packages).
 lock: install
-	(echo "# Full lock: every package of a working install of requirements.txt (Python 3.11)."; \
-	 echo "# Regenerate with 'make lock' after changing requirements.txt."; \
-	 $(VENV)/bin/uv pip freeze --python $(VENV)/bin/python | grep -vE '^(-e |warta|pip==|setuptools==|uv==|wheel==)') > constraints.txt
+	(echo "# Full lock of the dev and test install: requirements-dev.txt (Python 3.11)."; \
+	 echo "# Regenerate with 'make lock' after changing requirements.txt or requirements-dev.txt."; \
+	 $(VENV)/bin/uv pip freeze --python $(VENV)/bin/python | grep -vE $(UNLOCKED)) > constraints-dev.txt.new
+	mv constraints-dev.txt.new constraints-dev.txt
+	(echo "# Full lock of the runtime: requirements.txt (Python 3.11), versions as in constraints-dev.txt."; \
+	 echo "# Regenerate with 'make lock' after changing requirements.txt or requirements-dev.txt."; \
+	 $(VENV)/bin/uv pip compile -q --python $(VENV)/bin/python --no-header --no-annotate requirements.txt \
+	   -c constraints-dev.txt | grep -vE $(UNLOCKED)) > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	@touch $(STAMP)
 
 clean:
 	rm -rf $(VENV) .dev test-artifacts

@@ -27,7 +27,8 @@ import httpx
 import psutil
 
 from common import key_values, paced, percentile
-from warta.devstack import Stack, free_port
+from warta.stack import Stack
+from warta_dev.devstack import free_port
 
 STEP = "meliput"
 

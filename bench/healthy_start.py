@@ -21,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from warta.devstack import airflow_health, free_port
+from warta.stack import airflow_health
+from warta_dev.devstack import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -28,14 +28,14 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--settle", type=float, default=90, help="seconds idle before measuring")
     args = parser.parse_args()
-    from warta.devstack import free_port
+    from warta_dev.devstack import free_port
 
     for name in ("WARTA_SANDBOX_PORT", "WARTA_SANDBOX_GRAPH_PORT", "WARTA_SANDBOX_X_PORT"):
         os.environ[name] = str(free_port())
-    from warta.devstack import Stack
+    from warta_dev.devstack import DevStack
 
     with tempfile.TemporaryDirectory(prefix="warta-bench-idle-") as folder:
-        stack = Stack(home=Path(folder), port=free_port(), sandbox=True)
+        stack = DevStack(home=Path(folder), port=free_port())
         stack.start(timeout=240)
         try:
             time.sleep(args.settle)

@@ -35,8 +35,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--settle", type=float, default=600, help="seconds to wait for every run")
     args = parser.parse_args()
-    from warta.devstack import Stack, free_port
-    from warta.sandbox.wordpress import serve_fake_wordpress
+    from warta.stack import Stack
+    from warta_dev.devstack import free_port
+    from warta_dev.sandbox.wordpress import serve_fake_wordpress
 
     password = "bench pass word"
     site = serve_fake_wordpress(application_password=password)

@@ -36,7 +36,8 @@ import approval_latency
 from common import key_values, percentile
 from throughput import CHANNELS, Channels, _jpeg
 
-from warta.devstack import Stack, free_port
+from warta.stack import Stack
+from warta_dev.devstack import free_port
 
 HUMAN_STEPS = ("meliput", "menyusun", "memeriksa", "menyetujui")
 

@@ -12,7 +12,7 @@ once; then time each item from its approval record to its archive (the editorial
 (a) embedded: Airflow on SQLite with LocalExecutor (parallelism 4), api-server,
     scheduler, dag-processor and triggerer as separate processes (as `make run` has them);
 (b) distributed: PostgreSQL, Redis, S3 (moto), CeleryExecutor with two workers of
-    concurrency 2 (4 task slots, as (a)), FAB logins (warta.topology.DistributedStack).
+    concurrency 2 (4 task slots, as (a)), FAB logins (warta_dev.topology.DistributedStack).
 
 The last line holds the figures as key=value pairs: items per minute (N / first approval
 to last archive) and p50/p95 approval -> archived for each topology.
@@ -31,11 +31,12 @@ import approval_latency
 from common import key_values, paced, percentile
 from sqlalchemy import select
 
-from warta.devstack import Stack, free_port, social_sandbox_connections
-from warta.sandbox.graph import serve_fake_graph
-from warta.sandbox.wordpress import serve_fake_wordpress
-from warta.sandbox.x import serve_fake_x
-from warta.topology import DistributedStack
+from warta.stack import Stack
+from warta_dev.devstack import free_port, social_sandbox_connections
+from warta_dev.sandbox.graph import serve_fake_graph
+from warta_dev.sandbox.wordpress import serve_fake_wordpress
+from warta_dev.sandbox.x import serve_fake_x
+from warta_dev.topology import DistributedStack
 
 CHANNELS = ["website", "facebook", "instagram", "x"]
 WEBSITE_PASSWORD = "bench app pass word"

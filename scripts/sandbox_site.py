@@ -14,8 +14,8 @@ import os
 import signal
 import sys
 
-from warta.sandbox.serving import make_app_server
-from warta.sandbox.wordpress import ROLE_CAPABILITIES, FakeWordPress
+from warta_dev.sandbox.serving import make_app_server
+from warta_dev.sandbox.wordpress import ROLE_CAPABILITIES, FakeWordPress
 
 
 def main(argv: list[str] | None = None) -> int:

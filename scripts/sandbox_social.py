@@ -17,9 +17,9 @@ import signal
 import sys
 import threading
 
-from warta.sandbox.graph import FakeGraphApi
-from warta.sandbox.serving import make_app_server
-from warta.sandbox.x import FakeX
+from warta_dev.sandbox.graph import FakeGraphApi
+from warta_dev.sandbox.serving import make_app_server
+from warta_dev.sandbox.x import FakeX
 
 
 def main(argv: list[str] | None = None) -> int:

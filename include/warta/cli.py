@@ -10,7 +10,9 @@
     warta start 42                       (queue the item's current run again, idempotent)
     warta outbox serve                   (start the runs the editorial DB asks for, forever)
     warta outbox drain                   (the same, once)
-    warta status [--home DIR]            (the `make run` stack: each component's state, uptime, restarts)
+    warta serve [--home DIR] [--port N]  (the whole embedded stack, supervised, until Ctrl-C or SIGTERM)
+    warta status [--home DIR]            (the running stack: each component's state, uptime, restarts)
+    warta env [--home DIR] [--port N]    (shell exports for this CLI against that stack)
 
 Errors are one line on stderr and a non-zero exit; nothing is half-written.
 """
@@ -27,7 +29,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from warta.outbox import CONCURRENCY
-from warta.workflow import WorkflowError
+from warta.workflow import DONE, WorkflowError
 
 
 class CliError(Exception):
@@ -143,7 +145,7 @@ def cmd_start(args) -> dict:
 
     service = _service()
     item = service.get_item(args.item_id)
-    if item["current_step"] == "selesai":
+    if item["current_step"] == DONE:
         raise CliError(f"item {args.item_id} is finished")
     queued = service.request_run(item["id"], item["round"])
     Outbox(service).drain()
@@ -169,9 +171,26 @@ def _stack_home(args) -> Path:
     home = os.environ.get("AIRFLOW_HOME")
     if home and (Path(home) / "supervisor").is_dir():
         return Path(home)
-    from warta.devstack import DEFAULT_HOME
+    from warta.stack import DEFAULT_HOME
 
     return DEFAULT_HOME
+
+
+def _port(args) -> int:
+    return args.port or int(os.environ.get("WARTA_PORT", "8080"))
+
+
+def cmd_serve(args) -> int:
+    """The production stack against the Connections configured for it (no sandboxes)."""
+    from warta.stack import Stack, serve
+
+    return serve(Stack(home=_stack_home(args), port=_port(args)))
+
+
+def cmd_env(args) -> dict:
+    from warta.stack import Stack, cli_env
+
+    return cli_env(Stack(home=_stack_home(args), port=_port(args)))
 
 
 def cmd_status(args) -> list:
@@ -181,12 +200,15 @@ def cmd_status(args) -> list:
     try:
         rows = status(home / "supervisor")
     except OSError:
-        raise CliError(f"Warta is not running in {home} (start it with `make run`)") from None
+        raise CliError(f"Warta is not running in {home} (start it with `warta serve` or `make run`)") from None
     return [vars(row) for row in rows]
 
 
 def _print_human(command: str, result, tz: str) -> None:
-    if command == "inbox":
+    if command == "env":
+        for key, value in result.items():
+            print(f"export {key}='{value}'")
+    elif command == "inbox":
         if not result:
             print("Tidak ada yang menunggu. (Nothing waits.)")
         for row in result:
@@ -283,6 +305,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("item_id", type=int)
     p.set_defaults(func=cmd_start)
 
+    p = sub.add_parser("serve", help="run the whole embedded stack, supervised, until Ctrl-C or SIGTERM")
+    p.add_argument("--home", help="the stack's data (default $AIRFLOW_HOME if a stack lives there, else .dev/airflow)")
+    p.add_argument("--port", type=int, help="the api-server's port (default $WARTA_PORT, else 8080)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("env", help="shell exports for this CLI against the stack: eval \"$(warta env)\"")
+    p.add_argument("--home", help="the stack's data (default as for serve)")
+    p.add_argument("--port", type=int, help="the api-server's port (default as for serve)")
+    p.set_defaults(func=cmd_env)
+
     p = sub.add_parser("status", help="the running stack's components: state, uptime, restarts")
     p.add_argument("--home", help="the stack's home (default $AIRFLOW_HOME, else .dev/airflow)")
     p.set_defaults(func=cmd_status)
@@ -303,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     from warta.config import ConfigError, get_config
     from warta.storage import StorageError
 
+    if args.command == "serve":  # runs until stopped; its exit code is the answer
+        return cmd_serve(args)
     try:
         result = args.func(args)
     except (CliError, WorkflowError, AirflowApiError, ConfigError, StorageError) as exc:

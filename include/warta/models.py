@@ -6,6 +6,7 @@ presentation concern.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -71,7 +72,7 @@ class NewsItem(Base):
     service: Mapped[str] = mapped_column(String(64), default="lainnya")
     notes: Mapped[str] = mapped_column(Text, default="")
     channels: Mapped[list[str]] = mapped_column(default=list)
-    # Where the item waits now: a step id, or "selesai" when archived.
+    # Where the item waits now: a step id, or workflow.DONE when archived.
     current_step: Mapped[str] = mapped_column(String(64), index=True)
     round: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(32), default="in_progress", index=True)
@@ -113,6 +114,15 @@ class NewsItem(Base):
 def run_id_for(item_id: int, round_number: int) -> str:
     """The Airflow run id of one revision round of one item: readable, unique, stable."""
     return f"item-{item_id}-round-{round_number}"
+
+
+RUN_ID = re.compile(r"^item-(\d+)-round-(\d+)$")
+
+
+def parse_run_id(run_id: str) -> tuple[int, int] | None:
+    """(item id, round) of a run id ``run_id_for`` built; None for any other run id."""
+    match = RUN_ID.match(run_id)
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 class Manuscript(Base):

@@ -25,7 +25,7 @@ from warta.channels.base import (
 from warta.content import build_post_content
 from warta.service import EditorialService
 from warta.storage import archive_prefix
-from warta.workflow import Conflict
+from warta.workflow import DONE, Conflict
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +260,7 @@ def archive(service: EditorialService, item_id: int, round_number: int) -> dict:
     try:
         _complete(service, item_id, round_number, archive_step.id, archive_key=prefix)
     except Conflict:
-        if service.get_item(item_id)["current_step"] != "selesai":
+        if service.get_item(item_id)["current_step"] != DONE:
             raise
     return {"archive": prefix, "files": len(files) + 1}
 

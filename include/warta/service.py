@@ -534,14 +534,6 @@ class EditorialService:
                 )
             )
 
-    def begin_automatic_step(self, item_id: int, round_number: int, step_id: str) -> None:
-        """Mark an automatic step started (idempotent: a retry keeps the first start)."""
-        step = self.config.step(step_id)
-        with self._session() as session:
-            self._item(session, item_id)
-            self._start_timing(session, item_id, round_number, step)
-            session.commit()
-
     def complete_automatic_step(self, item_id: int, round_number: int, step_id: str, **details) -> None:
         """Record an automatic step done and move the item on (idempotent)."""
         step = self.config.step(step_id)
@@ -1016,26 +1008,6 @@ class EditorialService:
             previews.append({"channel": channel_id, "name": channel.name_id, "text": caption(content, rules.caption),
                              "link": link if rules.caption.link == "attach" else None})
         return previews
-
-    def new_records_since(self, last_id: int, limit: int = 5000) -> list[tuple[int, int, int, str]]:
-        """Step records with id > last_id as (id, item_id, round, step_id): the triggerer's feed."""
-        with self._session() as session:
-            return [
-                tuple(row)
-                for row in session.execute(
-                    select(StepRecord.id, StepRecord.item_id, StepRecord.round, StepRecord.step_id)
-                    .where(StepRecord.id > last_id)
-                    .order_by(StepRecord.id)
-                    .limit(limit)
-                )
-            ]
-
-    def max_record_id(self) -> int:
-        with self._session() as session:
-            return session.scalar(select(func.coalesce(func.max(StepRecord.id), 0)))
-
-    def run_id(self, item_id: int, round_number: int) -> str:
-        return run_id_for(item_id, round_number)
 
 
 def default_service(config: WartaConfig | None = None) -> EditorialService:

@@ -68,7 +68,6 @@ def publish_item(service: EditorialService, title: str, published_at: datetime) 
     publication = service.publication_done(publication.id, remote_id=str(item_id),
                                            url=f"https://bsip-babel.example.go.id/berita-{item_id}")
     for step_id in ("updating", "pengecekan", "mendokumentasi"):
-        service.begin_automatic_step(item_id, 1, step_id)
         if step_id == "pengecekan":
             service.record_check(publication, ok=True, http_status=200, evidence={})
         service.complete_automatic_step(item_id, 1, step_id, archive_key=f"archive/items/{item_id}")

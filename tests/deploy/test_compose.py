@@ -1,7 +1,7 @@
 """The production deployment files: docker-compose.yaml, .env.example, the Dockerfile and
 the PostgreSQL init script. No Docker engine needed: Debian's docker-compose renders and
 validates the compose file (`make distributed-deps` installs it), and the Airflow settings
-are checked against warta.topology.DistributedStack, which `make test-distributed` runs."""
+are checked against warta_dev.topology.DistributedStack, which `make test-distributed` runs."""
 
 from __future__ import annotations
 
@@ -300,10 +300,10 @@ def test_dockerfile_builds_on_the_official_image_with_the_pins():
         assert any(re.match(rf"COPY .*\b{folder}/ /opt/airflow/{folder}/?$", i) for i in instructions), folder
 
 
-# (e) the compose file and warta.topology agree
+# (e) the compose file and warta_dev.topology agree
 
 def test_compose_settings_match_the_distributed_topology(rendered, tmp_path):
-    from warta.topology import DistributedStack
+    from warta_dev.topology import DistributedStack
 
     topology = DistributedStack(home=tmp_path).env()
     compose = rendered["services"]["airflow-worker"]["environment"]

@@ -1,5 +1,5 @@
-"""The systemd unit in deploy/ starts what `make run` starts and stops it the way Warta
-stops cleanly."""
+"""The systemd unit in deploy/ starts the product's stack (`warta serve`: what `make run`
+starts, without the sandboxes) and stops it the way Warta stops cleanly."""
 
 from __future__ import annotations
 
@@ -19,12 +19,11 @@ def _unit() -> configparser.RawConfigParser:
     return parser
 
 
-def test_unit_runs_the_make_run_stack_and_stops_it_with_sigterm():
+def test_unit_runs_the_product_stack_and_stops_it_with_sigterm():
     unit = _unit()
     service = unit["Service"]
     command = service["ExecStart"].split()
-    assert command[-3:] == ["-m", "warta.devstack", "run"]
-    assert command[0] == service["WorkingDirectory"] + "/.venv/bin/python"
+    assert command == [service["WorkingDirectory"] + "/.venv/bin/warta", "serve"]
     assert service["KillSignal"] == "SIGTERM" and service["KillMode"] == "mixed"
     assert int(service["TimeoutStopSec"]) >= 60  # an orderly stop takes ~10 s, up to 30 s per component
     assert service["Restart"] == "on-failure"
@@ -32,6 +31,6 @@ def test_unit_runs_the_make_run_stack_and_stops_it_with_sigterm():
 
 
 def test_the_command_it_runs_exists():
-    helped = subprocess.run([sys.executable, "-m", "warta.devstack", "run", "--help"], capture_output=True, text=True,
+    helped = subprocess.run([sys.executable, "-m", "warta.cli", "serve", "--help"], capture_output=True, text=True,
                             timeout=60)
     assert helped.returncode == 0 and "--home" in helped.stdout

@@ -1,4 +1,4 @@
-"""The production topology without Docker (warta.topology.DistributedStack): PostgreSQL and
+"""The production topology without Docker (warta_dev.topology.DistributedStack): PostgreSQL and
 Redis from Debian's packages, moto's S3 server for assets and archives, Airflow's
 components as separate processes with CeleryExecutor and two Celery workers, and the FAB
 auth manager with Warta's users synced into it. The publishing channels are the same
@@ -12,8 +12,8 @@ from tests.fakes.graph import graph_connection_json, serve_fake_graph
 from tests.fakes.wordpress import airflow_connection_json, serve_fake_wordpress
 from tests.fakes.x import serve_fake_x, x_connection_json
 from tests.system.conftest import APP_PASSWORD, GRAPH_TOKEN, X_CLIENT_ID, X_REFRESH_TOKEN, Client
-from warta.devstack import free_port
-from warta.topology import DistributedStack
+from warta_dev.devstack import free_port
+from warta_dev.topology import DistributedStack
 
 
 @pytest.fixture(scope="session")

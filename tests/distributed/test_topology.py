@@ -133,7 +133,7 @@ def test_a_second_scheduler_and_triggerer_take_over_when_the_first_ones_die(clus
     triggerers run active-active; when a host is lost (SIGKILL, no goodbye) the survivors
     carry on, including the wait of an item parked at a human step by the lost triggerer.
     Runs last: it leaves the cluster with the second scheduler and triggerer."""
-    from warta.devstack import free_port
+    from warta_dev.devstack import free_port
 
     reporter, operator, approver = people["pelaksana"], people["operator"], people["subkoor"]
     item_id = reporter.create(title="Uji ketersediaan tinggi", channels=["website"])["id"]

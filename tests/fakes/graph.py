@@ -1,6 +1,6 @@
 """Contract fake of Meta's Graph API (a Facebook Page and an Instagram account) for tests.
 
-The implementation is the sandbox in ``warta.sandbox.graph`` (product code must not
+The implementation is the sandbox in ``warta_dev.sandbox.graph`` (product code must not
 import tests); this module re-exports it and adds what only tests need.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import io
 import json
 
-from warta.sandbox.graph import Container, FakeGraphApi, FeedPost, GraphError, IgMedia, Photo, serve_fake_graph
-from warta.sandbox.serving import RunningApp
+from warta_dev.sandbox.graph import Container, FakeGraphApi, FeedPost, GraphError, IgMedia, Photo, serve_fake_graph
+from warta_dev.sandbox.serving import RunningApp
 
 __all__ = [
     "Container",

@@ -1,6 +1,6 @@
 """Contract fake of a WordPress site for tests.
 
-The implementation is the sandbox site in ``warta.sandbox.wordpress`` (product code must
+The implementation is the sandbox site in ``warta_dev.sandbox.wordpress`` (product code must
 not import tests); this module re-exports it and adds what only tests need.
 """
 
@@ -10,7 +10,7 @@ import json
 import struct
 import zlib
 
-from warta.sandbox.wordpress import FakeWordPress, Media, Post, RunningWordPress, Term, serve_fake_wordpress
+from warta_dev.sandbox.wordpress import FakeWordPress, Media, Post, RunningWordPress, Term, serve_fake_wordpress
 
 __all__ = [
     "FakeWordPress",

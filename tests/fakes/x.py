@@ -1,6 +1,6 @@
 """Contract fake of the X API v2 for tests.
 
-The implementation is the sandbox in ``warta.sandbox.x`` (product code must not import
+The implementation is the sandbox in ``warta_dev.sandbox.x`` (product code must not import
 tests); this module re-exports it and adds what only tests need.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from warta.sandbox.serving import RunningApp
-from warta.sandbox.x import DUPLICATE_MESSAGE, FakeX, Tweet, XProblem, serve_fake_x
+from warta_dev.sandbox.serving import RunningApp
+from warta_dev.sandbox.x import DUPLICATE_MESSAGE, FakeX, Tweet, XProblem, serve_fake_x
 
 __all__ = ["DUPLICATE_MESSAGE", "FakeX", "RunningApp", "Tweet", "XProblem", "serve_fake_x", "x_connection_json"]
 

@@ -25,7 +25,8 @@ from tests.fakes.graph import graph_connection_json, serve_fake_graph
 from tests.fakes.wordpress import airflow_connection_json, serve_fake_wordpress
 from tests.fakes.x import serve_fake_x, x_connection_json
 from warta.config import DEFAULT_CONFIG_DIR
-from warta.devstack import Stack, free_port
+from warta.stack import Stack
+from warta_dev.devstack import free_port
 
 APP_PASSWORD = "sys1 test pass word"
 GRAPH_TOKEN = "system-test-graph-token"

@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from tests.system.conftest import wait_until
-from warta.devstack import airflow_health
+from warta.stack import airflow_health
 from warta.supervision import read_restarts
 
 pytestmark = pytest.mark.system
@@ -136,7 +136,8 @@ def test_status_lists_every_component_and_a_second_start_is_refused(stack):
     import sys
     from pathlib import Path
 
-    from warta.devstack import Stack, StackAlreadyRunning, free_port
+    from warta.stack import Stack, StackAlreadyRunning
+    from warta_dev.devstack import free_port
 
     shown = subprocess.run([str(Path(sys.executable).parent / "warta"), "status", "--home", str(stack.home)],
                            capture_output=True, text=True, timeout=60)

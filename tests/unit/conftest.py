@@ -142,7 +142,6 @@ class Flow:
     def finish(self, item_id: int, round_number: int = 1, archive_key: str = "archive/items/x") -> None:
         for step in self.service.config.automatic_steps:
             details = {"archive_key": archive_key} if step.kind == "archive" else {}
-            self.service.begin_automatic_step(item_id, round_number, step.id)
             self.service.complete_automatic_step(item_id, round_number, step.id, **details)
 
 

@@ -221,7 +221,6 @@ def test_public_holiday_does_not_count(service, desk, sender, flow, clock):
 def test_automatic_steps_breach_on_the_wall_clock_without_reminders(service, desk, sender, flow, clock):
     clock.now = wib("2026-11-28T21:00")  # Saturday night: the pipeline works anyway
     item_id = flow.to_publish()
-    service.begin_automatic_step(item_id, 1, "updating")
     clock.advance(9 * 60)
     desk.scan_steps()
     assert alerts(service) == []
@@ -428,7 +427,6 @@ def test_breach_reaches_a_real_smtp_server_and_the_chat(notifying_service, smtp,
 
     service = notifying_service
     item_id = flow.to_publish()
-    flow.service.begin_automatic_step(item_id, 1, "updating")
     clock.advance(11 * 60)
     item2 = flow.create(title="Bimtek <cabai> & padi {{ 7 * 7 }}")  # Thu 08:11: 1 hari → Fri 08:11
     clock.now = wib("2026-11-27T08:20")
@@ -458,7 +456,6 @@ def test_chat_target_that_is_not_configured_is_a_failed_delivery(notifying_servi
     monkeypatch.setenv("AIRFLOW_CONN_WARTA_CHAT", chat.connection_json({"redaksi": "/group"}))
     service = notifying_service
     item_id = flow.to_publish()
-    service.begin_automatic_step(item_id, 1, "updating")
     clock.advance(11 * 60)
     AlertDesk(service, AirflowNotifierSender.from_config(service.config)).scan_steps()
     breach = alerts(service, kind="breach", item_id=item_id)[0]
@@ -482,8 +479,6 @@ def test_publishing_failures_go_through_the_alert_path(notifying_service, smtp, 
     assert message in failure.message and LINK.format(item_id) in failure.message
     assert len([m for m in smtp.to("admin@warta.localhost") if "Publikasi gagal" in m.subject]) == 1
     assert len([p for p in chat.received if "Publikasi gagal" in p["title"]]) == 1
-
-    service.begin_automatic_step(item_id, 1, "updating")
     service.complete_automatic_step(item_id, 1, "updating")
     pipeline.alert_operator(service, item_id, "Website: online check of https://x/1 failed: image missing")
     [check] = alerts(service, kind="check_failure")

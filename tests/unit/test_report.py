@@ -89,7 +89,6 @@ class Newsroom:
     def publish(self, item_id: int, round_number: int, published_at: datetime, *, channels=("website",),
                 check_ok=True) -> None:
         """Steps 5-7: posts go live at ``published_at`` (one minute apart per channel)."""
-        self.service.begin_automatic_step(item_id, round_number, "updating")
         publications = []
         for index, channel in enumerate(channels):
             self.at(published_at + timedelta(minutes=index))
@@ -98,12 +97,10 @@ class Newsroom:
                 publication.id, remote_id=f"{item_id}-{channel}", url=f"https://{channel}.example.go.id/{item_id}"))
         self.service.complete_automatic_step(item_id, round_number, "updating")
         self.at(published_at + timedelta(minutes=3))
-        self.service.begin_automatic_step(item_id, round_number, "pengecekan")
         for publication in publications:
             self.service.record_check(publication, ok=check_ok, http_status=200 if check_ok else 404, evidence={})
         self.service.complete_automatic_step(item_id, round_number, "pengecekan")
         self.at(published_at + timedelta(minutes=5))
-        self.service.begin_automatic_step(item_id, round_number, "mendokumentasi")
         self.service.complete_automatic_step(item_id, round_number, "mendokumentasi",
                                              archive_key=f"archive/items/{item_id}")
 
@@ -388,7 +385,6 @@ def test_failures_alerts_and_up_to_dateness_are_reported(seeded, newsroom, setti
     # Facebook refused on 14 October (permissions), published the next morning: resolved.
     fixed = room.create("Panen raya jagung hibrida", wib(2026, 10, 14, 8), channels=("website", "facebook"))
     approved = room.human_steps(fixed, wib(2026, 10, 14, 8))
-    service.begin_automatic_step(fixed, 1, "updating")
     room.at(approved + timedelta(minutes=2))
     site = service.publication_intent(fixed, "website")
     service.publication_done(site.id, remote_id="1", url="https://website.example.go.id/fixed")
@@ -399,7 +395,6 @@ def test_failures_alerts_and_up_to_dateness_are_reported(seeded, newsroom, setti
     # Instagram's server failed on 21 October and the item was still stuck at step 5 at month end.
     stuck = room.create("Temu lapang padi amfibi", wib(2026, 10, 21, 8), channels=("website", "instagram"))
     approved = room.human_steps(stuck, wib(2026, 10, 21, 8))
-    service.begin_automatic_step(stuck, 1, "updating")
     room.at(approved + timedelta(minutes=2))
     site = service.publication_intent(stuck, "website")
     service.publication_done(site.id, remote_id="3", url="https://website.example.go.id/stuck")

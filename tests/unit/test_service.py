@@ -530,8 +530,7 @@ def test_automatic_steps_are_idempotent_and_finish_the_item(service, flow, clock
     item_id = flow.to_publish()
     approved_at = clock.now
     clock.advance(60)
-    service.begin_automatic_step(item_id, 1, "updating")
-    service.begin_automatic_step(item_id, 1, "updating")  # a retry keeps the first start
+    # The step's clock started when the item reached it (the approval), not when its task began.
     assert timing_of(service.history(item_id), "updating")["started_at"] == approved_at.isoformat()
 
     with pytest.raises(Conflict, match="waits at updating"):
@@ -548,10 +547,8 @@ def test_automatic_steps_are_idempotent_and_finish_the_item(service, flow, clock
     assert (updating["duration_seconds"], updating["within_standard"]) == (300, True)
 
     clock.advance(60)
-    service.begin_automatic_step(item_id, 1, "pengecekan")
     service.complete_automatic_step(item_id, 1, "pengecekan")
     clock.advance(60)
-    service.begin_automatic_step(item_id, 1, "mendokumentasi")
     service.complete_automatic_step(item_id, 1, "mendokumentasi", archive_key="archive/items/1")
     service.complete_automatic_step(item_id, 1, "mendokumentasi", archive_key="archive/items/other")
 
@@ -579,8 +576,6 @@ def test_automatic_steps_are_idempotent_and_finish_the_item(service, flow, clock
 
 
 def test_automatic_step_on_unknown_item(service):
-    with pytest.raises(NotFound):
-        service.begin_automatic_step(999, 1, "updating")
     with pytest.raises(NotFound):
         service.complete_automatic_step(999, 1, "updating")
 
@@ -626,24 +621,6 @@ def test_publication_done_failed_and_check(service, flow, clock):
     assert history["checks"] == [{"channel": "website", "ok": True, "http_status": 200,
                                   "evidence": {"title_found": True}, "checked_at": clock.now.isoformat()}]
     assert service.item_channels(item_id) == ["website"]
-
-
-# ============================================================== the triggerer's feed
-def test_new_records_since_and_max_record_id(service, flow):
-    assert service.max_record_id() == 0
-    assert service.new_records_since(0) == []
-    first = flow.create()
-    second = flow.create()
-    flow.cover(first)
-    flow.cover(second)
-    mark = service.max_record_id()
-    assert service.new_records_since(0) == [(1, first, 1, "meliput"), (2, second, 1, "meliput")]
-    assert mark == 2
-    flow.write(second)
-    assert service.new_records_since(mark) == [(3, second, 1, "menyusun")]
-    assert service.new_records_since(0, limit=1) == [(1, first, 1, "meliput")]
-    assert service.max_record_id() == 3
-    assert service.new_records_since(3) == []
 
 
 # ============================================================================ uploads

@@ -9,8 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from warta.devstack import Stack, default_parallelism
+from warta.stack import Stack, default_parallelism
 from warta.supervision import REPEAT_LIMIT, Program, Watchdog, format_uptime, read_restarts, render_config
+from warta_dev.devstack import DevStack
 
 
 def _config(tmp_path: Path, programs: list[Program]) -> configparser.RawConfigParser:
@@ -19,8 +20,23 @@ def _config(tmp_path: Path, programs: list[Program]) -> configparser.RawConfigPa
     return parser
 
 
+
+def test_the_product_stack_runs_no_sandbox_and_points_no_channel_anywhere(tmp_path, monkeypatch):
+    """`warta serve` takes the channels' Connections from production's configuration."""
+    for name in ("AIRFLOW_CONN_WARTA_WEBSITE", "AIRFLOW_CONN_WARTA_FACEBOOK", "AIRFLOW_CONN_WARTA_INSTAGRAM",
+                 "AIRFLOW_CONN_WARTA_X"):
+        monkeypatch.delenv(name, raising=False)
+    stack = Stack(home=tmp_path)
+    assert [p.name for p in stack.programs()] == ["postgres", "api-server", "scheduler", "dag-processor",
+                                                   "triggerer", "outbox"]
+    env = stack.env()
+    assert not any(key.startswith("WARTA_SANDBOX") for key in env)
+    assert "AIRFLOW_CONN_WARTA_WEBSITE" not in env and "AIRFLOW_CONN_WARTA_X" not in env
+    printed = "\n".join(stack.describe())  # ends up in the journal
+    assert not any(password in printed for password in stack.passwords().values())
+
 def test_every_component_is_one_program_and_secrets_stay_off_command_lines(tmp_path):
-    stack = Stack(home=tmp_path, sandbox=True)
+    stack = DevStack(home=tmp_path)
     env = stack.env()
     config = _config(tmp_path, stack.programs())
     programs = {s.split(":", 1)[1] for s in config.sections() if s.startswith("program:")}

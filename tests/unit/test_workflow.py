@@ -186,3 +186,12 @@ def test_record_round(config):
     assert [record_round(meliput, r) for r in (1, 2, 5)] == [1, 1, 1]
     menyusun = config.step("menyusun")
     assert [record_round(menyusun, r) for r in (1, 2, 5)] == [1, 2, 5]
+
+
+def test_a_run_id_reads_back_as_the_item_and_round_it_was_built_from():
+    from warta.models import parse_run_id, run_id_for
+
+    assert run_id_for(7, 2) == "item-7-round-2"
+    assert parse_run_id(run_id_for(7, 2)) == (7, 2)
+    assert parse_run_id("manual__2026-11-26T08:00:00+00:00") is None
+    assert parse_run_id("item-7-round-2-again") is None

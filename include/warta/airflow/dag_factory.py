@@ -164,7 +164,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
             return [c for c in channels if c not in configured or not links_to(configured[c], channels)]
 
         @task(
-            task_id="updating",
+            task_id=publish_step.task_id,
             task_display_name=publish_step.display_name,
             map_index_template="{{ channel_name }}",
         )
@@ -172,7 +172,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
             return _run_pipeline_step("publish", item_id, round_number, channel)
 
         @task(
-            task_id="pengecekan",
+            task_id=check_step.task_id,
             task_display_name=check_step.display_name,
             map_index_template="{{ channel_name }}",
         )
@@ -185,11 +185,11 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
               trigger_rule="none_skipped")
         def linked_posts(item_id: int) -> list[dict]:
             """One entry per channel whose posts link to another channel's (the website's)
-            article, with the published addresses (channel → URL) from ``updating``'s XCom."""
+            article, with the published addresses (channel → URL) from the publish step's XCom."""
             from warta.pipeline import links_to
             from warta.service import default_service
 
-            results = get_current_context()["ti"].xcom_pull(task_ids="updating")
+            results = get_current_context()["ti"].xcom_pull(task_ids=publish_step.task_id)
             results = [results] if isinstance(results, dict) else (results or [])
             links = {r["channel"]: r["url"] for r in results if isinstance(r, dict) and r.get("url")}
             service = default_service()
@@ -199,7 +199,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
                     if c in configured and links_to(configured[c], channels)]
 
         @task(
-            task_id="updating_bertautan",
+            task_id=f"{publish_step.task_id}_bertautan",
             task_display_name=f"{publish_step.display_name} (dengan tautan website)",
             map_index_template="{{ channel_name }}",
         )
@@ -207,7 +207,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
             return _run_pipeline_step("publish", item_id, round_number, post["channel"], links=post["links"])
 
         @task(
-            task_id="pengecekan_bertautan",
+            task_id=f"{check_step.task_id}_bertautan",
             task_display_name=f"{check_step.display_name} (dengan tautan website)",
             map_index_template="{{ channel_name }}",
         )
@@ -216,7 +216,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
 
         # Every channel is archived once all are checked; no linking channels at all
         # (an empty, skipped group) is fine.
-        @task(task_id="mendokumentasi", task_display_name=archive_step.display_name,
+        @task(task_id=archive_step.task_id, task_display_name=archive_step.display_name,
               trigger_rule="none_failed_min_one_success")
         def archive(item_id: int, round_number: int) -> dict:
             return _run_pipeline_step("archive", item_id, round_number)
@@ -242,7 +242,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         channel_list = item_channels(ITEM_ID)
         channels_done = per_channel.partial(item_id=ITEM_ID, round_number=ROUND).expand(channel=channel_list)
         posts = linked_posts(ITEM_ID)
-        dag.get_task("updating") >> posts
+        dag.get_task(publish_step.task_id) >> posts
         linked_done = per_linked_channel.partial(item_id=ITEM_ID, round_number=ROUND).expand(post=posts)
         decision >> [channel_list, next_round(ITEM_ID, ROUND)]
         [channels_done, linked_done] >> archive(ITEM_ID, ROUND)

@@ -15,7 +15,6 @@ REST API and the CLI.
 from __future__ import annotations
 
 import html
-import re
 import uuid
 from datetime import date
 from typing import Any
@@ -36,12 +35,12 @@ from warta.airflow.security import (
     unknown_user_message,
 )
 from warta.airflow.uploads import MAX_FILES_PER_REQUEST, file_response, form_files, read_form, read_uploads
+from warta.models import parse_run_id, run_id_for
 from warta.web import STATIC_DIR, file_size, render
 from warta.web.i18n import DEFAULT_LANGUAGE, normalize_language, translate
 from warta.workflow import DONE, Conflict, InvalidInput, NotFound, PermissionDenied, WorkflowError
 
 LANG_COOKIE = "warta_lang"
-RUN_ID = re.compile(r"^item-(\d+)-round-(\d+)$")
 
 
 class LoginRequired(Exception):
@@ -273,7 +272,7 @@ def _item_context(page: Page, item_id: int) -> dict[str, Any]:
     for number in range(1, history["round"] + 1):
         rounds.append({
             "number": number,
-            "run_id": f"item-{item_id}-round-{number}",
+            "run_id": run_id_for(item_id, number),
             "records": [r for r in history["records"] if r["round"] == number],
             "timings": {t["step"]: t for t in history["timings"] if t["round"] == number},
             "manuscripts": [m for m in manuscripts if m["round"] == number],
@@ -543,13 +542,13 @@ def add_desk_pages(app: FastAPI) -> None:
     @router.get("/runs/{run_id}")
     def run_to_item(run_id: str, request: Request, user: BaseUser = Depends(desk_user)) -> Response:
         """The Airflow UI's run and task links land here (plugin external_views)."""
-        match = RUN_ID.match(run_id)
+        parsed = parse_run_id(run_id)
         base = f"{request.scope.get('root_path', '').rstrip('/')}/desk"
-        if not match:
+        if parsed is None:
             page = Page(request, user)
             return _no_store(page.error(404, page.t("error_run_unknown", run_id=run_id)))
         # The item's top: the Airflow UI shows it in a tab, where a jump down would hide the title.
-        return RedirectResponse(f"{base}/items/{match.group(1)}", status_code=303)
+        return RedirectResponse(f"{base}/items/{parsed[0]}", status_code=303)
 
     app.include_router(router)
     app.mount("/desk/static", StaticFiles(directory=str(STATIC_DIR)), name="warta-desk-static")

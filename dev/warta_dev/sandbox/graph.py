@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 from werkzeug.wrappers import Request, Response
 
-from warta.sandbox.serving import RunningApp, drop_connection, json_response
+from warta_dev.sandbox.serving import RunningApp, drop_connection, json_response
 
 # Meta's versions changelog (developers.facebook.com/docs/graph-api/changelog): version ->
 # the last day it is served (None: "TBD", the current version).

@@ -42,7 +42,7 @@ from typing import Any, Callable
 from werkzeug.http import parse_options_header
 from werkzeug.wrappers import Request, Response
 
-from warta.sandbox.serving import RunningApp, drop_connection, json_response
+from warta_dev.sandbox.serving import RunningApp, drop_connection, json_response
 
 API_LINK_REL = "https://api.w.org/"
 POST_STATUSES = ("publish", "future", "draft", "pending", "private")

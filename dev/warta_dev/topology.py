@@ -24,7 +24,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from warta.devstack import Stack, free_port
+from warta.stack import Stack
+from warta_dev.devstack import free_port
 
 FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 CELERY_EXECUTOR = "CeleryExecutor"
@@ -221,7 +222,7 @@ class DistributedStack(Stack):
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.worker_concurrency),
             # A worker takes one task at a time off the queue, so parallel tasks spread out.
             "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
-            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "warta.airflow.hostname.worker_hostname",
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "warta_dev.hostname.worker_hostname",
             "AIRFLOW__LOGGING__TRIGGERER_LOG_SERVER_PORT": str(self._port_for("triggerer-logs")),
             "AIRFLOW_CONN_WARTA_DB": json.dumps({"conn_type": "postgres", "host": "127.0.0.1",
                                                  "port": self.postgres.port, "login": "postgres",

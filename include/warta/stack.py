@@ -1,17 +1,17 @@
 """Start and stop a whole Warta stack on this machine: an embedded PostgreSQL (Airflow's
 metadata DB and Warta's editorial DB, two databases on one server), Airflow's api-server,
-scheduler, dag-processor and triggerer, and for `make run` the sandbox channels, every
-one a program of supervisord (``warta.supervision``), which restarts what dies.
+scheduler, dag-processor and triggerer and Warta's outbox, every one a program of
+supervisord (``warta.supervision``), which restarts what dies.
 
-Used by `make run` and by the system tests and benchmarks, the same way. Airflow is
-stopped with SIGINT, which it handles cleanly. ``DistributedStack`` (warta.topology)
-builds on this with its own PostgreSQL and runs its processes directly
-(``supervised=False``).
+`warta serve` runs it against the Connections production configures (the systemd unit in
+deploy/). `make run`, the system tests and benchmarks run it the same way with the sandbox
+channels added (``warta_dev.devstack``). Airflow is stopped with SIGINT, which it handles
+cleanly. ``DistributedStack`` (warta_dev.topology) builds on this with its own PostgreSQL
+and runs its processes directly (``supervised=False``).
 """
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import hashlib
 import json
@@ -39,12 +39,6 @@ DATABASES = ("airflow", "warta")
 # Airflow logins for the dev users of config/users.yaml (Airflow role; SOP roles are in users.yaml).
 DEV_USERS = {"admin": "admin", "pelaksana": "user", "pelaksana2": "user", "operator": "user", "subkoor": "user",
              "kepala": "viewer"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _restore_sigint() -> None:
@@ -188,15 +182,11 @@ class Stack:
     # The embedded PostgreSQL in home/postgres holds both databases; False: the
     # subclass names its own (DistributedStack).
     embedded_db: bool = True
-    # Also run the sandbox website and social channels (`make run`).
-    sandbox: bool = False
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     restart_crashed: bool = False
     # Restarts per component (supervised: as counted by the watchdog; see check_alive).
     restarts: dict[str, int] = field(default_factory=dict)
     _commands: dict[str, list[str]] = field(default_factory=dict)
-    # Sandbox stand-ins of the publishing channels started with the stack: name -> URL.
-    sandbox_urls: dict[str, str] = field(default_factory=dict)
     _supervisord: subprocess.Popen | None = None
     _lock_file: object | None = None
 
@@ -294,8 +284,6 @@ class Stack:
                 "PATH": f"{self.bin}{os.pathsep}{env.get('PATH', '')}",
             }
         )
-        if self.sandbox:
-            env.update(sandbox_env(self))
         env.update(self.extra_env)
         return env
 
@@ -355,9 +343,15 @@ class Stack:
             Program("triggerer", [airflow, "triggerer", "--skip-serve-logs"]),
         ]
         programs.append(Program("outbox", self.outbox_command))
-        if self.sandbox:
-            programs += _sandbox_programs(self)
         return programs
+
+    def describe(self) -> list[str]:
+        """What `warta serve` prints once the stack is healthy (no secrets: it ends up in
+        the journal)."""
+        return [f"  Airflow UI:      {self.url}",
+                f"  Warta Desk:      {self.url}/warta/desk/",
+                f"  Warta REST API:  {self.url}/warta/api/v1/docs",
+                f"  Logins:          {self.home / 'passwords.json'}"]
 
     def _acquire_lock(self) -> None:
         self.supervisor_dir.mkdir(parents=True, exist_ok=True)
@@ -560,14 +554,14 @@ class Stack:
                 proc.wait()
 
 
-def run_dev(home: Path, port: int) -> int:
-    """`make run`: the whole stack under supervisord, until Ctrl-C or SIGTERM."""
+def serve(stack: Stack) -> int:
+    """`warta serve` (and `make run`): the whole stack under supervisord, until Ctrl-C or SIGTERM."""
     # Ctrl-C and a plain `kill` both stop everything cleanly, even when started from a
     # shell that ignores SIGINT in background jobs.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    stack = Stack(home=home, port=port, sandbox=True)
-    print(f"Starting Warta (embedded PostgreSQL, {stack.slots} task slots, supervised) in {home} ...", flush=True)
+    print(f"Starting Warta (embedded PostgreSQL, {stack.slots} task slots, supervised) in {stack.home} ...",
+          flush=True)
     try:
         stack.start(timeout=180)
     except StackAlreadyRunning as exc:
@@ -578,23 +572,9 @@ def run_dev(home: Path, port: int) -> int:
         stack.stop()
         return 0
     try:
-        passwords = stack.passwords()
         print("\nWarta is running.")
-        print(f"  Airflow UI:      {stack.url}")
-        print(f"  Warta Desk:      {stack.url}/warta/desk/")
-        print(f"  Warta REST API:  {stack.url}/warta/api/v1/docs")
-        for name, url in stack.sandbox_urls.items():
-            print(f"  {name + ':':<23}{url}")
-        print("  Dev logins (user / password / SOP role):")
-        from warta.config import get_config
-
-        config = get_config()
-        for name, password in passwords.items():
-            roles = ", ".join(config.roles[r].name_id for r in config.roles_of(name)) or "- (reads reports)"
-            print(f"    {name:<11} {password:<14} {roles}")
-        print(f"\nStatus: make status   Logs: {stack.log_dir}   Data: {stack.embedded_postgres.data}")
-        print("Try:  .venv/bin/warta create --as pelaksana --title 'Kunjungan agro eduwisata'")
-        print(f"      (with AIRFLOW_HOME={home} and the env printed by `make env`)")
+        print("\n".join(stack.describe()))
+        print(f"\nStatus: warta status   Logs: {stack.log_dir}   Data: {stack.embedded_postgres.data}")
         print("Ctrl-C stops everything.", flush=True)
         while True:
             stack.check_alive()
@@ -613,76 +593,8 @@ def run_dev(home: Path, port: int) -> int:
         print("Stopped.", flush=True)
 
 
-SANDBOX_SITE_PORT = int(os.environ.get("WARTA_SANDBOX_PORT", "8091"))
-SANDBOX_GRAPH_PORT = int(os.environ.get("WARTA_SANDBOX_GRAPH_PORT", "8092"))
-SANDBOX_X_PORT = int(os.environ.get("WARTA_SANDBOX_X_PORT", "8093"))
-
-
-def _sandbox_programs(stack: Stack) -> list[Program]:
-    """The sandbox website (scripts/sandbox_site.py) and the sandbox Facebook Page,
-    Instagram account and X account (scripts/sandbox_social.py). Their secrets reach
-    them through the environment (``sandbox_env``), never the command line."""
-    python, scripts = sys.executable, REPO / "scripts"
-    stack.sandbox_urls.update({"Sandbox website": f"http://127.0.0.1:{SANDBOX_SITE_PORT}/",
-                               "Sandbox Meta (FB, IG)": f"http://127.0.0.1:{SANDBOX_GRAPH_PORT}/",
-                               "Sandbox X": f"http://127.0.0.1:{SANDBOX_X_PORT}/"})
-    return [
-        Program("sandbox-site", [python, str(scripts / "sandbox_site.py"), "--port", str(SANDBOX_SITE_PORT),
-                                 "--user", "warta", "--state", str(stack.home / "sandbox.json")], stopsignal="TERM"),
-        # The sandbox keeps no state: each start accepts the connection's refresh token again.
-        Program("sandbox-social", [python, str(scripts / "sandbox_social.py"), "--graph-port", str(SANDBOX_GRAPH_PORT),
-                                   "--x-port", str(SANDBOX_X_PORT), "--x-client-id", "warta-sandbox"],
-                stopsignal="TERM"),
-    ]
-
-
-def sandbox_env(stack: Stack) -> dict[str, str]:
-    """The sandboxes' secrets (kept in the stack's home) and the Connections to them."""
-    password = stack._secret("sandbox_password", 12)
-    graph_token = stack._secret("sandbox_graph_token", 18)
-    x_refresh_token = stack._secret("sandbox_x_refresh_token", 18)
-    return {
-        "WARTA_SANDBOX_PASSWORD": password,
-        "WARTA_SANDBOX_GRAPH_TOKEN": graph_token,
-        "WARTA_SANDBOX_X_REFRESH_TOKEN": x_refresh_token,
-        "AIRFLOW_CONN_WARTA_WEBSITE": json.dumps(
-            {"conn_type": "http", "host": "127.0.0.1", "port": SANDBOX_SITE_PORT, "schema": "http",
-             "login": "warta", "password": password}),
-        **social_sandbox_connections(SANDBOX_GRAPH_PORT, SANDBOX_X_PORT, graph_token, x_refresh_token),
-    }
-
-
-def social_sandbox_connections(graph_port: int, x_port: int, graph_token: str, x_refresh_token: str,
-                               page_id: str = "1000000001", ig_user_id: str = "17841400000000001") -> dict[str, str]:
-    """``AIRFLOW_CONN_*`` values pointing the social channels at the sandbox Graph API and X."""
-    graph = {"conn_type": "http", "host": "127.0.0.1", "port": graph_port, "schema": "http",
-             "password": graph_token}
-    return {
-        "AIRFLOW_CONN_WARTA_FACEBOOK": json.dumps({**graph, "extra": {"page_id": page_id}}),
-        "AIRFLOW_CONN_WARTA_INSTAGRAM": json.dumps({**graph, "extra": {"ig_user_id": ig_user_id}}),
-        "AIRFLOW_CONN_WARTA_X": json.dumps(
-            {"conn_type": "http", "host": "127.0.0.1", "port": x_port, "schema": "http", "login": "warta-sandbox",
-             "extra": {"refresh_token": x_refresh_token, "public_url": f"http://127.0.0.1:{x_port}"}}
-        ),
-    }
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m warta.devstack")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, help_text in (("run", "start the whole stack until Ctrl-C or SIGTERM"),
-                            ("env", "print the environment for the CLI, as shell exports")):
-        command = sub.add_parser(name, help=help_text)
-        command.add_argument("--home", default=str(DEFAULT_HOME))
-        command.add_argument("--port", type=int, default=int(os.environ.get("WARTA_PORT", "8080")))
-    args = parser.parse_args()
-    if args.command == "run":
-        return run_dev(Path(args.home), args.port)
-    env = Stack(home=Path(args.home), port=args.port).env()
-    for key in ("AIRFLOW_HOME", "AIRFLOW_CONN_WARTA_DB", "AIRFLOW_CONN_WARTA_AIRFLOW_API", "WARTA_STORAGE_URL"):
-        print(f"export {key}='{env[key]}'")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def cli_env(stack: Stack) -> dict[str, str]:
+    """The environment the `warta` CLI needs to work against ``stack`` (`warta env`)."""
+    env = stack.env()
+    return {key: env[key] for key in ("AIRFLOW_HOME", "AIRFLOW_CONN_WARTA_DB", "AIRFLOW_CONN_WARTA_AIRFLOW_API",
+                                      "WARTA_STORAGE_URL")}

@@ -32,7 +32,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from warta.sandbox.serving import RunningApp, drop_connection, json_response
+from warta_dev.sandbox.serving import RunningApp, drop_connection, json_response
 
 DUPLICATE_MESSAGE = "You are not allowed to create a Tweet with duplicate content."
 
