@@ -56,7 +56,7 @@ class DevStack(Stack):
             roles = ", ".join(config.roles[r].name_id for r in config.roles_of(name)) or "- (reads reports)"
             lines.append(f"    {name:<11} {password:<14} {roles}")
         lines += ["Try:  .venv/bin/warta create --as pelaksana --title 'Kunjungan agro eduwisata'",
-                  f"      (with the env printed by `make env`)"]
+                  "      (with the env printed by `make env`)"]
         return lines
 
 
