@@ -34,10 +34,17 @@ class WartaHttpHook(HttpHook):
     # The connection's login and password are HTTP basic auth (WordPress); the other APIs
     # authenticate with their own header.
     basic_auth = False
-    # The Connections page (warta.airflow.provider): extra fields, and how the standard
-    # fields are labelled, hidden and prefilled.
+    # Set from conn_type (warta.airflow.provider): the name on the Connections page, its
+    # extra fields, and how the standard fields are labelled, hidden and prefilled.
     conn_fields: dict[str, dict[str, Any]] = {}
     ui_field_behaviour: dict[str, Any] = {}
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        form = CONNECTION_TYPES[cls.conn_type]
+        cls.hook_name = form["hook-name"]
+        cls.conn_fields = form["conn-fields"]
+        cls.ui_field_behaviour = form["ui-field-behaviour"]
 
     def __init__(self, http_conn_id: str | None = None, **kwargs: Any):
         # Airflow builds a hook as cls(**{conn_name_attr: conn_id}) (the Test button).
@@ -45,7 +52,8 @@ class WartaHttpHook(HttpHook):
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return cls.ui_field_behaviour
+        """The form's behaviour as hooks state it (Airflow reads the provider info's copy)."""
+        return {key.replace("-", "_"): value for key, value in cls.ui_field_behaviour.items()}
 
     def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None) -> Session:
         session = super().get_conn({"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
@@ -76,13 +84,8 @@ class WartaHttpHook(HttpHook):
 
 
 class WordPressHook(WartaHttpHook):
-    conn_name_attr = "http_conn_id"
     default_conn_name = "warta_website"
     conn_type = "warta_wordpress"
-    _form = CONNECTION_TYPES[conn_type]
-    hook_name = _form["hook-name"]
-    conn_fields = _form["conn-fields"]
-    ui_field_behaviour = _form["ui-field-behaviour"]
     channel_kind = "wordpress"
     basic_auth = True
 
@@ -95,13 +98,8 @@ class WordPressHook(WartaHttpHook):
 
 
 class FacebookPageHook(WartaHttpHook):
-    conn_name_attr = "http_conn_id"
     default_conn_name = "warta_facebook"
     conn_type = "warta_facebook_page"
-    _form = CONNECTION_TYPES[conn_type]
-    hook_name = _form["hook-name"]
-    conn_fields = _form["conn-fields"]
-    ui_field_behaviour = _form["ui-field-behaviour"]
     channel_kind = "facebook_page"
     own_extra_keys = ("page_id", "api_version", "access_token")
     default_host = "https://graph.facebook.com"
@@ -120,23 +118,14 @@ class FacebookPageHook(WartaHttpHook):
 class InstagramHook(FacebookPageHook):
     default_conn_name = "warta_instagram"
     conn_type = "warta_instagram"
-    _form = CONNECTION_TYPES[conn_type]
-    hook_name = _form["hook-name"]
-    conn_fields = _form["conn-fields"]
-    ui_field_behaviour = _form["ui-field-behaviour"]
     channel_kind = "instagram"
     own_extra_keys = ("ig_user_id", "api_version", "access_token")
     node_extra, node_meaning = "ig_user_id", "the Instagram account"
 
 
 class XHook(WartaHttpHook):
-    conn_name_attr = "http_conn_id"
     default_conn_name = "warta_x"
     conn_type = "warta_x"
-    _form = CONNECTION_TYPES[conn_type]
-    hook_name = _form["hook-name"]
-    conn_fields = _form["conn-fields"]
-    ui_field_behaviour = _form["ui-field-behaviour"]
     channel_kind = "x"
     own_extra_keys = ("refresh_token", "token_url", "public_url", "username")
     default_host = "https://api.x.com"

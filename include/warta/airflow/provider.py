@@ -14,6 +14,27 @@ from __future__ import annotations
 _TEXT = {"type": ["string", "null"]}
 _SECRET = {"type": ["string", "null"], "format": "password"}
 
+
+
+def _graph_form(hook_class: str, hook_name: str, node_key: str, node_label: str, node_description: str, *,
+                token_label: str, token_placeholder: str) -> dict:
+    """A Graph API connection: a token and the id of the node it publishes to."""
+    return {
+        "hook-class-name": f"warta.airflow.hooks.{hook_class}",
+        "hook-name": hook_name,
+        "conn-fields": {
+            node_key: {"label": node_label, "description": node_description, "schema": _TEXT},
+            "api_version": {"label": "Graph API version",
+                            "description": "Empty: channels.yaml graph_api.default_version.", "schema": _TEXT},
+        },
+        "ui-field-behaviour": {
+            "hidden-fields": ["login"],
+            "relabeling": {"host": "Graph API host", "schema": "Scheme", "password": token_label},
+            "placeholders": {"host": "graph.facebook.com", "schema": "https", "password": token_placeholder},
+        },
+    }
+
+
 CONNECTION_TYPES: dict[str, dict] = {
     "warta_wordpress": {
         "hook-class-name": "warta.airflow.hooks.WordPressHook",
@@ -30,37 +51,13 @@ CONNECTION_TYPES: dict[str, dict] = {
                              "password": "xxxx xxxx xxxx xxxx xxxx xxxx"},
         },
     },
-    "warta_facebook_page": {
-        "hook-class-name": "warta.airflow.hooks.FacebookPageHook",
-        "hook-name": "Facebook Page",
-        "conn-fields": {
-            "page_id": {"label": "Page id", "description": "The Facebook Page's numeric id.", "schema": _TEXT},
-            "api_version": {"label": "Graph API version",
-                            "description": "Empty: channels.yaml graph_api.default_version.", "schema": _TEXT},
-        },
-        "ui-field-behaviour": {
-            "hidden-fields": ["login"],
-            "relabeling": {"host": "Graph API host", "schema": "Scheme", "password": "Page access token"},
-            "placeholders": {"host": "graph.facebook.com", "schema": "https",
-                             "password": "a long-lived Page access token"},
-        },
-    },
-    "warta_instagram": {
-        "hook-class-name": "warta.airflow.hooks.InstagramHook",
-        "hook-name": "Instagram",
-        "conn-fields": {
-            "ig_user_id": {"label": "Instagram account id",
-                           "description": "The Instagram professional account's id (ig-user-id).", "schema": _TEXT},
-            "api_version": {"label": "Graph API version",
-                            "description": "Empty: channels.yaml graph_api.default_version.", "schema": _TEXT},
-        },
-        "ui-field-behaviour": {
-            "hidden-fields": ["login"],
-            "relabeling": {"host": "Graph API host", "schema": "Scheme", "password": "Access token"},
-            "placeholders": {"host": "graph.facebook.com", "schema": "https",
-                             "password": "token of the user who manages the account"},
-        },
-    },
+    "warta_facebook_page": _graph_form(
+        "FacebookPageHook", "Facebook Page", "page_id", "Page id", "The Facebook Page's numeric id.",
+        token_label="Page access token", token_placeholder="a long-lived Page access token"),
+    "warta_instagram": _graph_form(
+        "InstagramHook", "Instagram", "ig_user_id", "Instagram account id",
+        "The Instagram professional account's id (ig-user-id).",
+        token_label="Access token", token_placeholder="token of the user who manages the account"),
     "warta_x": {
         "hook-class-name": "warta.airflow.hooks.XHook",
         "hook-name": "X",
