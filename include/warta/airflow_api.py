@@ -2,8 +2,8 @@
 
 Addressed and logged in only by the Airflow Connection ``warta_airflow_api`` (host,
 port, login, password); the run outbox (warta.outbox) is its caller. Airflow answers
-5xx under load now and then, so calls are retried (tenacity, honouring ``Retry-After``); a run that already exists counts as
-started, so retrying never starts a round twice.
+5xx under load now and then, so calls are retried (tenacity, honouring ``Retry-After``);
+a run that already exists counts as started, so retrying never starts a round twice.
 """
 
 from __future__ import annotations

@@ -94,7 +94,8 @@ class WordPressHook(WartaHttpHook):
 
         user = WordPressPublisher(self._channel()).verify_credentials()
         roles = ", ".join(user.get("roles") or []) or "no role"
-        return f"WordPress accepts {user.get('slug') or user.get('name')!r} ({roles}): may publish posts and upload files"
+        name = user.get("slug") or user.get("name")
+        return f"WordPress accepts {name!r} ({roles}): may publish posts and upload files"
 
 
 class FacebookPageHook(WartaHttpHook):

@@ -1,9 +1,9 @@
 """The X channel (API v2): a post with up to four photos, as the unit's account.
 
-Connection (type ``warta_x``, see ``warta.airflow.hooks``; ``http`` works too): host ``api.x.com`` (the default), schema https; ``login`` is the
-app's OAuth 2.0 client id, ``password`` its client secret (empty for a public client);
-``extra.refresh_token`` is a refresh token of the account, from an authorization with
-the scopes ``tweet.read tweet.write users.read media.write offline.access``.
+Connection (type ``warta_x``, see ``warta.airflow.hooks``; ``http`` works too): host
+``api.x.com`` (the default), schema https; ``login`` is the app's OAuth 2.0 client id,
+``password`` its client secret (empty for a public client); ``extra.refresh_token`` is a
+refresh token of the account, from an authorization with the scopes ``tweet.read tweet.write users.read media.write offline.access``.
 
 Tokens: X's access tokens live two hours and every refresh *rotates* the refresh token
 (the old one stops working). The current pair is therefore kept in an Airflow Variable
@@ -82,8 +82,8 @@ class VariableTokenStore:
         return boundary.secrets().get_json(TOKEN_VARIABLE_PREFIX + conn_id)
 
     def save(self, conn_id: str, tokens: dict[str, Any]) -> None:
-        boundary.secrets().set_json(TOKEN_VARIABLE_PREFIX + conn_id, tokens,
-                                    description=f"X OAuth 2.0 tokens of Airflow Connection {conn_id} (rotated by Warta)")
+        description = f"X OAuth 2.0 tokens of Airflow Connection {conn_id} (rotated by Warta)"
+        boundary.secrets().set_json(TOKEN_VARIABLE_PREFIX + conn_id, tokens, description=description)
 
 
 class MemoryTokenStore:
