@@ -3,7 +3,8 @@
 Connection (type ``warta_x``, see ``warta.airflow.hooks``; ``http`` works too): host
 ``api.x.com`` (the default), schema https; ``login`` is the app's OAuth 2.0 client id,
 ``password`` its client secret (empty for a public client); ``extra.refresh_token`` is a
-refresh token of the account, from an authorization with the scopes ``tweet.read tweet.write users.read media.write offline.access``.
+refresh token of the account, from an authorization with the scopes
+``tweet.read tweet.write users.read media.write offline.access``.
 
 Tokens: X's access tokens live two hours and every refresh *rotates* the refresh token
 (the old one stops working). The current pair is therefore kept in an Airflow Variable
