@@ -88,7 +88,7 @@ def sandbox_env(stack: Stack) -> dict[str, str]:
         "WARTA_SANDBOX_GRAPH_TOKEN": graph_token,
         "WARTA_SANDBOX_X_REFRESH_TOKEN": x_refresh_token,
         "AIRFLOW_CONN_WARTA_WEBSITE": json.dumps(
-            {"conn_type": "http", "host": "127.0.0.1", "port": SANDBOX_SITE_PORT, "schema": "http",
+            {"conn_type": "warta_wordpress", "host": "127.0.0.1", "port": SANDBOX_SITE_PORT, "schema": "http",
              "login": "warta", "password": password}),
         **social_sandbox_connections(SANDBOX_GRAPH_PORT, SANDBOX_X_PORT, graph_token, x_refresh_token),
     }
@@ -97,13 +97,14 @@ def sandbox_env(stack: Stack) -> dict[str, str]:
 def social_sandbox_connections(graph_port: int, x_port: int, graph_token: str, x_refresh_token: str,
                                page_id: str = "1000000001", ig_user_id: str = "17841400000000001") -> dict[str, str]:
     """``AIRFLOW_CONN_*`` values pointing the social channels at the sandbox Graph API and X."""
-    graph = {"conn_type": "http", "host": "127.0.0.1", "port": graph_port, "schema": "http",
-             "password": graph_token}
+    graph = {"host": "127.0.0.1", "port": graph_port, "schema": "http", "password": graph_token}
     return {
-        "AIRFLOW_CONN_WARTA_FACEBOOK": json.dumps({**graph, "extra": {"page_id": page_id}}),
-        "AIRFLOW_CONN_WARTA_INSTAGRAM": json.dumps({**graph, "extra": {"ig_user_id": ig_user_id}}),
+        "AIRFLOW_CONN_WARTA_FACEBOOK": json.dumps(
+            {"conn_type": "warta_facebook_page", **graph, "extra": {"page_id": page_id}}),
+        "AIRFLOW_CONN_WARTA_INSTAGRAM": json.dumps(
+            {"conn_type": "warta_instagram", **graph, "extra": {"ig_user_id": ig_user_id}}),
         "AIRFLOW_CONN_WARTA_X": json.dumps(
-            {"conn_type": "http", "host": "127.0.0.1", "port": x_port, "schema": "http", "login": "warta-sandbox",
+            {"conn_type": "warta_x", "host": "127.0.0.1", "port": x_port, "schema": "http", "login": "warta-sandbox",
              "extra": {"refresh_token": x_refresh_token, "public_url": f"http://127.0.0.1:{x_port}"}}
         ),
     }

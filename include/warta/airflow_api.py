@@ -2,23 +2,45 @@
 
 Addressed and logged in only by the Airflow Connection ``warta_airflow_api`` (host,
 port, login, password); the run outbox (warta.outbox) is its caller. Airflow answers
-5xx under load now and then, so calls are retried; a run that already exists counts as
-started, so retrying never starts a round twice.
+5xx under load now and then, so calls are retried (tenacity, honouring ``Retry-After``);
+a run that already exists counts as started, so retrying never starts a round twice.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import httpx
+import tenacity
+
+from warta import boundary
+from warta.boundary import ConnectionNotFound
+from warta.http_retry import retry_after_seconds
 
 AIRFLOW_API_CONN_ID = "warta_airflow_api"
 
 
 class AirflowApiError(RuntimeError):
     pass
+
+
+class _Unanswered(Exception):
+    """A call Airflow did not answer, or answered with a 5xx: safe to send again (a run
+    that exists already answers 409, so a repeated trigger never starts a round twice)."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+_backoff = tenacity.wait_exponential(multiplier=0.5, max=5)
+
+
+def _told_or_exponential(state: tenacity.RetryCallState) -> float:
+    told = getattr(state.outcome.exception(), "retry_after", None)
+    return min(told, 60.0) if told is not None else _backoff(state)
 
 
 @dataclass
@@ -29,15 +51,15 @@ class AirflowApi:
     token: str | None = None
     timeout: float = 30.0
     attempts: int = 6
+    # Tests give a transport (httpx.MockTransport) and a sleep that only records.
+    transport: httpx.BaseTransport | None = None
+    sleep: Callable[[float], None] = time.sleep
 
     @classmethod
     def from_connection(cls, conn_id: str = AIRFLOW_API_CONN_ID) -> "AirflowApi":
-        from airflow.sdk import BaseHook
-        from airflow.sdk.exceptions import AirflowNotFoundException
-
         try:
-            conn = BaseHook.get_connection(conn_id)
-        except AirflowNotFoundException:
+            conn = boundary.connections().get(conn_id)
+        except ConnectionNotFound:
             raise AirflowApiError(
                 f"Airflow Connection {conn_id!r} is not defined: set AIRFLOW_CONN_{conn_id.upper()} "
                 "to Airflow's API address and a user's login"
@@ -61,26 +83,35 @@ class AirflowApi:
         return {"Authorization": f"Bearer {self.token}"}
 
     def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
-        delay = 0.5
-        last_error = ""
-        with httpx.Client(timeout=self.timeout) as client:
-            for attempt in range(1, self.attempts + 1):
+        """One call; an unreachable Airflow or a 5xx answer is tried again (``attempts`` in
+        all), after its ``Retry-After`` when it sends one, else 0.5 s, 1 s, 2 s, ... up to 5 s."""
+        with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
+            def once() -> httpx.Response:
                 try:
-                    response = client.request(method, f"{self.base_url}{path}", headers=self._headers(client), **kwargs)
+                    response = client.request(method, f"{self.base_url}{path}", headers=self._headers(client),
+                                              **kwargs)
                     if response.status_code == 401 and self.username:  # the token expired: log in again
                         self.token = None
                         response = client.request(method, f"{self.base_url}{path}", headers=self._headers(client),
                                                   **kwargs)
                 except httpx.TransportError as exc:
-                    last_error = f"cannot reach Airflow at {self.base_url}: {exc}"
-                else:
-                    if response.status_code < 500:
-                        return response
-                    last_error = f"Airflow answered HTTP {response.status_code} to {method} {path}"
-                if attempt < self.attempts:
-                    time.sleep(delay)
-                    delay = min(delay * 2, 5)
-        raise AirflowApiError(last_error)
+                    raise _Unanswered(f"cannot reach Airflow at {self.base_url}: {exc}") from None
+                if response.status_code >= 500:
+                    raise _Unanswered(f"Airflow answered HTTP {response.status_code} to {method} {path}",
+                                      retry_after_seconds(response.headers.get("Retry-After")))
+                return response
+
+            retrying = tenacity.Retrying(
+                retry=tenacity.retry_if_exception_type(_Unanswered),
+                stop=tenacity.stop_after_attempt(self.attempts),
+                wait=_told_or_exponential,
+                sleep=self.sleep,
+                reraise=True,
+            )
+            try:
+                return retrying(once)
+            except _Unanswered as exc:
+                raise AirflowApiError(str(exc)) from None
 
     def get_run(self, dag_id: str, run_id: str) -> dict[str, Any] | None:
         response = self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")

@@ -1,6 +1,6 @@
 """Service-level alerts: reminders, breaches, escalations, freshness warnings and
 publishing failures. Plain Python: Airflow's notifiers sit behind ``NotificationSender``
-(see ``warta.airflow.notifiers``), so the scan is tested without Airflow.
+(``warta.boundary``, implemented in ``warta.airflow.notifiers``), so the scan is tested without Airflow.
 
 Every alert is first recorded in the editorial DB under a unique ``dedupe_key`` that
 names the event, then delivered. Recording the same event again (the next scan, a task
@@ -16,12 +16,14 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from warta import boundary
+from warta.boundary import NotificationSender
 from warta.config import Step
 from warta.models import Alert, NewsItem, Publication, StepTiming
 from warta.service import EditorialService
@@ -56,26 +58,10 @@ class Notification:
     link: str
 
 
-class NotificationSender(Protocol):
-    def send(self, notification: Notification) -> None:
-        """Deliver it or raise (the alert keeps the error and is retried later)."""
-
-
-class LoggingSender:
-    """Used where no notifier is available (Airflow not installed): the log is the channel."""
-
-    def send(self, notification: Notification) -> None:
-        log.warning("ALERT (%s) to %s <%s>: %s", notification.kind, ",".join(notification.usernames),
-                    notification.address, notification.subject)
-
-
 def default_sender(config) -> NotificationSender:
-    """Airflow's notifiers (SMTP, Apprise) as configured; the log without Airflow."""
-    try:
-        from warta.airflow.notifiers import AirflowNotifierSender
-    except ImportError:
-        return LoggingSender()
-    return AirflowNotifierSender.from_config(config)
+    """The platform's notifiers (Airflow's SMTP and Apprise notifiers, wired in by
+    ``warta.airflow.boundary``) as configured."""
+    return boundary.notification_sender(config)
 
 
 # ------------------------------------------------------------------ formatting

@@ -17,6 +17,9 @@ from urllib.parse import quote, urlencode
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from warta import boundary
+from warta.boundary import ConnectionNotFound
+
 EDITORIAL_DB_CONN_ID = "warta_db"
 VERSION_TABLE = "warta_alembic_version"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -62,13 +65,8 @@ def url_from_connection(conn) -> str:
 def resolve_database_url() -> str:
     """The editorial DB URL from the Airflow Connection, or the default SQLite file."""
     try:
-        from airflow.sdk import BaseHook
-        from airflow.sdk.exceptions import AirflowNotFoundException
-    except ImportError:  # Airflow not installed: plain library use
-        return default_sqlite_url()
-    try:
-        conn = BaseHook.get_connection(EDITORIAL_DB_CONN_ID)
-    except AirflowNotFoundException:
+        conn = boundary.connections().get(EDITORIAL_DB_CONN_ID)
+    except ConnectionNotFound:
         return default_sqlite_url()
     return url_from_connection(conn)
 
@@ -158,12 +156,7 @@ def dispose_all() -> None:
 async def aresolve_database_url() -> str:
     """Like ``resolve_database_url`` for async code (the triggerer's event loop)."""
     try:
-        from airflow.sdk import BaseHook
-        from airflow.sdk.exceptions import AirflowNotFoundException
-    except ImportError:
-        return default_sqlite_url()
-    try:
-        conn = await BaseHook.aget_connection(EDITORIAL_DB_CONN_ID)
-    except AirflowNotFoundException:
+        conn = await boundary.connections().aget(EDITORIAL_DB_CONN_ID)
+    except ConnectionNotFound:
         return default_sqlite_url()
     return url_from_connection(conn)

@@ -14,6 +14,7 @@ from typing import Callable
 
 from sqlalchemy.exc import IntegrityError
 
+from warta.channels.api import throttle_retrying
 from warta.channels.base import (
     ChannelAuthError,
     ChannelError,
@@ -152,17 +153,14 @@ def publish(
         try:
             publisher = publisher_for(channel)
             content = _content_for(service, item_id, channel_id, links)
-            while True:
-                try:
-                    # A previous attempt may have posted and died before recording it.
-                    post = publisher.find_existing(publication.marker, attempt)
-                    if post is None:
-                        post = publisher.publish(content, publication.marker, attempt)
-                    break
-                except ChannelError as exc:
-                    if exc.retryable and exc.retry_after is not None and attempt.wait(exc.retry_after, str(exc)):
-                        continue
-                    raise
+
+            def find_or_publish() -> RemotePost:
+                # A previous attempt may have posted and died before recording it.
+                return (publisher.find_existing(publication.marker, attempt)
+                        or publisher.publish(content, publication.marker, attempt))
+
+            # A throttle the publisher did not wait out itself: look again, then post, after the wait.
+            post = throttle_retrying(attempt, f"{channel.id}: publishing")(find_or_publish)
             publication = service.publication_done(
                 publication_id, remote_id=post.remote_id, url=post.url, details={**attempt.details, **post.details}
             )

@@ -986,7 +986,7 @@ class EditorialService:
         Until the website article is live its address is shown as a placeholder."""
         from warta.channels.base import PostContent
         from warta.content import excerpt, plain_text
-        from warta.social import caption, rules_for
+        from warta.channels.social import caption, rules_for
 
         published = {
             p.channel: p.url for p in session.scalars(select(Publication).where(Publication.item_id == item.id))

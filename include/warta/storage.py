@@ -1,6 +1,7 @@
 """Where assets and archives are kept: a local folder by default, object storage in
-production (any fsspec URL, e.g. ``s3://bucket/warta``, through Airflow's
-ObjectStoragePath so credentials come from an Airflow Connection).
+production (any fsspec URL, e.g. ``s3://bucket/warta``, through the platform's object
+storage, ``warta.boundary.object_storage()``: Airflow's ObjectStoragePath, so credentials
+come from an Airflow Connection).
 
 Keys are built by Warta, never taken verbatim from users, and can't leave the root.
 """
@@ -14,6 +15,8 @@ import threading
 import unicodedata
 import uuid
 from pathlib import Path, PurePosixPath
+
+from warta import boundary
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -112,9 +115,7 @@ class Storage:
     def _root(self):
         if self._local:
             return Path(self.root_url.removeprefix("file://"))
-        from airflow.sdk import ObjectStoragePath
-
-        return ObjectStoragePath(self.root_url)
+        return boundary.object_storage().path(self.root_url)
 
     def path(self, key: str):
         parts = PurePosixPath(key).parts

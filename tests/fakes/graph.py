@@ -28,7 +28,8 @@ __all__ = [
 
 def graph_connection_json(api: RunningApp, *, token: str, **extra) -> str:
     """The value of an ``AIRFLOW_CONN_<ID>`` environment variable pointing at ``api``."""
-    return json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": api.port, "schema": "http",
+    conn_type = "warta_instagram" if "ig_user_id" in extra else "warta_facebook_page"
+    return json.dumps({"conn_type": conn_type, "host": "127.0.0.1", "port": api.port, "schema": "http",
                        "password": token, "extra": extra})
 
 

@@ -26,7 +26,7 @@ __all__ = [
 
 def airflow_connection_json(site: RunningWordPress, *, login: str, password: str) -> str:
     """The value of an ``AIRFLOW_CONN_<ID>`` environment variable pointing at ``site``."""
-    return json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": site.port, "schema": "http",
+    return json.dumps({"conn_type": "warta_wordpress", "host": "127.0.0.1", "port": site.port, "schema": "http",
                        "login": login, "password": password})
 
 

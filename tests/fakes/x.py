@@ -17,6 +17,6 @@ __all__ = ["DUPLICATE_MESSAGE", "FakeX", "RunningApp", "Tweet", "XProblem", "ser
 def x_connection_json(api: RunningApp, *, client_id: str, refresh_token: str, client_secret: str = "",
                       **extra) -> str:
     """The value of an ``AIRFLOW_CONN_<ID>`` environment variable pointing at ``api``."""
-    return json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": api.port, "schema": "http",
+    return json.dumps({"conn_type": "warta_x", "host": "127.0.0.1", "port": api.port, "schema": "http",
                        "login": client_id, "password": client_secret,
                        "extra": {"refresh_token": refresh_token, "public_url": api.base_url, **extra}})

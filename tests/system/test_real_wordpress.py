@@ -17,7 +17,8 @@ import pytest
 from tests.fakes.graph import image_bytes
 from tests.system.conftest import REAL_WEBSITE_CHANNEL, real_wordpress_connection_json, wait_until
 from warta.channels.base import ChannelAuthError, MediaFile, PostContent
-from warta.channels.wordpress import WordPressPublisher, same_typography
+from warta.channels.typography import same_typography
+from warta.channels.wordpress import WordPressPublisher
 from warta.config import Channel
 from warta.content import build_post_content, text_of_html
 

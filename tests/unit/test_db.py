@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import pytest
@@ -13,6 +12,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
 from warta import db
+from warta.boundary import ConnectionInfo
 from warta.models import AppendOnlyError, AuditEvent, Base, NewsItem, StepRecord
 
 NOW = datetime(2026, 11, 26, 1, 0, tzinfo=timezone.utc)
@@ -189,18 +189,9 @@ def test_engines_are_cached_per_url(editorial_url):
 
 
 # ------------------------------------------------------------- url_from_connection
-@dataclass
-class FakeConnection:
-    """The attributes of airflow.sdk.Connection that url_from_connection reads."""
-
-    conn_id: str = "warta_db"
-    conn_type: str | None = None
-    host: str | None = None
-    login: str | None = None
-    password: str | None = None
-    port: int | None = None
-    schema: str | None = None
-    extra_dejson: dict = field(default_factory=dict)
+def FakeConnection(conn_id: str = "warta_db", extra_dejson: dict | None = None, **fields) -> ConnectionInfo:
+    """A connection as the core reads it (warta.boundary), with the fields given."""
+    return ConnectionInfo(conn_id, extra=extra_dejson or {}, **fields)
 
 
 def test_url_for_sqlite():

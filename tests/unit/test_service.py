@@ -717,7 +717,7 @@ def test_record_step_lost_race_is_a_conflict_and_keeps_no_files(service, flow, s
 
 def test_preview_shows_each_social_channel_caption_as_it_will_be_posted(service):
     """The desk's preview covers every chosen channel, made by the publishers' own adaptation."""
-    from warta.social import x_weighted_length
+    from warta.channels.social import x_weighted_length
 
     title = "Siswa SMAN 1 belajar budidaya cabai di kebun percontohan"
     item_id = service.create_item("pelaksana", title="Kunjungan", channels=["website", "facebook", "x"])["id"]

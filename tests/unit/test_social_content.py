@@ -11,7 +11,7 @@ from PIL import Image
 from tests.fakes.graph import image_bytes
 from warta.channels.base import MediaFile, PostContent
 from warta.config import Channel, ConfigError, get_config
-from warta.social import (
+from warta.channels.social import (
     CaptionRules,
     ImageRules,
     adapt,

@@ -12,7 +12,8 @@ import pytest
 
 from tests.fakes.wordpress import FakeWordPress, Term, airflow_connection_json, png_bytes, serve_fake_wordpress
 from warta.channels.base import ChannelAuthError, ChannelError, MediaFile, PostContent, publisher_for
-from warta.channels.wordpress import WordPressPublisher, _retry_after_seconds
+from warta.channels.wordpress import WordPressPublisher
+from warta.http_retry import retry_after_seconds as _retry_after_seconds
 from warta.config import Channel
 
 CONN_ID = "warta_website"

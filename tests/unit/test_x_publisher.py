@@ -15,7 +15,7 @@ from warta.channels import x as x_channel
 from warta.channels.base import ChannelAuthError, ChannelError, MediaFile, PostContent, PublishAttempt
 from warta.channels.x import MemoryTokenStore, XPublisher
 from warta.config import get_config
-from warta.social import x_weighted_length
+from warta.channels.social import x_weighted_length
 
 CLIENT_ID = "warta-app"
 REFRESH = "first-refresh-token"

@@ -216,7 +216,7 @@ class FakeX:
                                        "image": {"image_type": content_type}}})
 
     def _create_tweet(self, request: Request) -> Response:
-        from warta.social import x_weighted_length
+        from warta.channels.social import x_weighted_length
 
         body = request.get_json(silent=True) or {}
         text = str(body.get("text") or "")

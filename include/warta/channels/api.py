@@ -1,10 +1,12 @@
-"""Transport shared by the social channels: an HTTP session built by the HTTP provider's
-``HttpHook`` from the channel's Airflow Connection, JSON calls, throttling waits within
-the step's budget, and secrets kept out of messages.
+"""The one transport of every channel: an HTTP session from the channel's connection
+(``warta.boundary.http()``: the channel's Airflow Hook), JSON calls, one retry policy,
+and secrets kept out of messages.
 
-``HttpHook.get_conn()`` turns every unknown key of the connection's ``extra`` into an
-HTTP header; the keys Warta reads (page id, tokens, client secrets) are taken out of the
-session's headers again so they are never sent where they do not belong.
+The retry policy (tenacity): a call the channel refused with a throttle that says how
+long to wait (``retry_after``: ``Retry-After``, or the platform's own headers) is sent
+again after that wait, while the wait fits the attempt's time budget, at most
+``MAX_THROTTLE_WAITS`` times. A refused call did nothing on the channel, so sending it
+again never posts twice; every other failure is raised for the publisher to decide.
 """
 
 from __future__ import annotations
@@ -13,19 +15,18 @@ import logging
 from typing import Any
 
 import requests
-from airflow.providers.common.compat.sdk import AirflowNotFoundException
-from airflow.providers.http.hooks.http import HttpHook
+import tenacity
 
+from warta import boundary
+from warta.boundary import ConnectionNotFound
 from warta.channels.base import ChannelAuthError, ChannelError, PublishAttempt
 from warta.config import Channel
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "Warta newsroom automation"
-REQUEST_TIMEOUT_SECONDS = 60.0
+REQUEST_TIMEOUT_SECONDS = 60.0  # media uploads can be large; the connection's extra may say otherwise
 # A throttled call is tried again at most this often within one attempt.
 MAX_THROTTLE_WAITS = 5
-
 
 
 def send_request(session: requests.Session, method: str, url: str, *, channel_id: str, what: str, site: str,
@@ -41,20 +42,19 @@ def send_request(session: requests.Session, method: str, url: str, *, channel_id
         raise ChannelError(f"{channel_id}: {what}: could not reach {site}: "
                            f"{type(exc).__name__}: {redact(str(exc))}") from None
 
-class ApiClient:
-    """One channel's API, reached through its Airflow Connection."""
 
-    # Keys of the connection's extra that Warta reads itself (never sent as headers).
-    OWN_EXTRA_KEYS: tuple[str, ...] = ()
-    # Used when the connection has no host (the public API's address).
-    DEFAULT_HOST = ""
-    # Told in messages about bad credentials: where to get new ones.
+class ApiClient:
+    """One channel's API, reached through its connection."""
+
+    # Told in messages about a missing connection: what it must hold.
     CREDENTIALS_HINT = ""
+    # Told when an answer is not JSON: what the address should be.
+    NOT_JSON_HINT = "the right address"
 
     def __init__(self, channel: Channel):
         self.channel = channel
         self.conn_id = channel.conn_id
-        self._session: requests.Session | None = None
+        self._connection: boundary.HttpConnection | None = None
         self._extra: dict[str, Any] = {}
         self._password = ""
         self._login = ""
@@ -63,29 +63,23 @@ class ApiClient:
 
     # ------------------------------------------------------------ connection
     def session(self) -> requests.Session:
-        """The session from the Airflow Connection, made on first use."""
-        if self._session is None:
-            hook = HttpHook(method="GET", http_conn_id=self.conn_id)
-            if self.DEFAULT_HOST:
-                hook.default_host = f"https://{self.DEFAULT_HOST}"  # for a connection with no host
+        """The session from the channel's connection, made on first use."""
+        if self._connection is None:
             try:
-                connection = hook.get_connection(self.conn_id)
-                session = hook.get_conn(headers={"Accept": "application/json", "User-Agent": USER_AGENT})
-            except AirflowNotFoundException:
+                connection = boundary.http().open(self.channel.kind, self.conn_id)
+            except ConnectionNotFound:
                 raise ChannelAuthError(
                     f"{self.channel.id}: Airflow Connection {self.conn_id!r} is not defined; create it "
                     f"({self.CREDENTIALS_HINT})"
                 ) from None
-            for key in self.OWN_EXTRA_KEYS:
-                session.headers.pop(key, None)
-            session.auth = None  # each API authenticates with its own header
-            self._extra = dict(connection.extra_dejson or {})
-            self._password = connection.password or ""
-            self._login = connection.login or ""
-            self.base_url = hook.base_url.rstrip("/")
-            self.timeout = float(hook.merged_extra.get("timeout") or REQUEST_TIMEOUT_SECONDS)
-            self._session = session
-        return self._session
+            self._extra = dict(connection.extra)
+            self._password = connection.password
+            self._login = connection.login
+            self.base_url = connection.base_url.rstrip("/")
+            # A hung site must not hang the task.
+            self.timeout = float(connection.timeout or REQUEST_TIMEOUT_SECONDS)
+            self._connection = connection
+        return self._connection.session
 
     @property
     def extra(self) -> dict[str, Any]:
@@ -122,21 +116,24 @@ class ApiClient:
     def call(self, method: str, path: str, what: str, *, attempt: PublishAttempt | None = None,
              authenticated: bool = True, **kwargs: Any) -> Any:
         """The JSON answer of one API call; throttled calls wait as told while that fits
-        the attempt's budget, other failures raise ``ChannelError``."""
-        for _ in range(MAX_THROTTLE_WAITS + 1):
+        the attempt's budget (the retry policy above), other failures raise ``ChannelError``."""
+
+        def once() -> Any:
             response = self.send(method, path, what, authenticated=authenticated, **kwargs)
-            if response.status_code < 300:
-                try:
-                    return response.json()
-                except ValueError:
-                    raise ChannelError(f"{self.channel.id}: {what}: HTTP {response.status_code} answer is not JSON "
-                                       f"(is {self.base_url} the right address?)") from None
-            error = self.error_for(response, what)
-            if (error.retryable and error.retry_after is not None and attempt is not None
-                    and attempt.wait(error.retry_after, f"{self.channel.id}: {what}: {error}")):
-                continue
-            raise error
-        raise ChannelError(f"{self.channel.id}: {what}: still throttled after {MAX_THROTTLE_WAITS} waits")
+            if response.status_code >= 300:
+                raise self.error_for(response, what)
+            return self.json_of(response, what)
+
+        if attempt is None:
+            return once()  # no budget to wait in: the caller decides (Airflow's retry)
+        return throttle_retrying(attempt, f"{self.channel.id}: {what}")(once)
+
+    def json_of(self, response: requests.Response, what: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise ChannelError(f"{self.channel.id}: {what}: HTTP {response.status_code} answer is not JSON "
+                               f"(is {self.base_url} {self.NOT_JSON_HINT}?)") from None
 
     def send(self, method: str, path: str, what: str, *, authenticated: bool = True,
              headers: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:
@@ -159,3 +156,23 @@ class ApiClient:
             if secret:
                 text = text.replace(secret, "***")
         return text
+
+
+def throttle_retrying(attempt: PublishAttempt, why: str) -> tenacity.Retrying:
+    """The retry policy: again after the wait a throttle asks for, while it fits ``attempt``."""
+
+    def throttled_within_budget(error: BaseException) -> bool:
+        return (isinstance(error, ChannelError) and error.retryable and error.retry_after is not None
+                and error.retry_after <= attempt.remaining())
+
+    def still_throttled(state: tenacity.RetryCallState) -> Any:
+        raise ChannelError(f"{why}: still throttled after {MAX_THROTTLE_WAITS} waits")
+
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception(throttled_within_budget),
+        wait=lambda state: state.outcome.exception().retry_after,
+        # attempt.wait sleeps on the attempt's clock and extends its lease first.
+        sleep=lambda seconds: attempt.wait(seconds, why),
+        stop=tenacity.stop_after_attempt(MAX_THROTTLE_WAITS + 1),
+        retry_error_callback=still_throttled,
+    )

@@ -2,15 +2,17 @@
 
 A publisher turns the approved manuscript into a post on its channel and can find that
 post again by the marker Warta recorded before calling, so a retry never posts twice.
-Transport (HTTP, credentials) comes from an Airflow Connection through the HTTP
-provider's hook, which the publisher is given; payload building is plain Python.
+Transport (HTTP, credentials) is the channels' one transport (``warta.channels.api``)
+on the channel's connection; payload building is plain Python.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from importlib import import_module
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable, Protocol
 
 from warta.config import Channel
@@ -80,6 +82,11 @@ class CheckResult:
     evidence: dict[str, Any]
 
 
+def utc_timestamp() -> str:
+    """Now, as the ``checked_at`` of an online check's evidence."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 class PublishAttempt:
     """What one publishing attempt knows beyond the content, and the means to leave a trail.
 
@@ -146,22 +153,20 @@ class Publisher(Protocol):
         """Read the live post as the public would and say whether it is right."""
 
 
+# Channel kind -> "module:class" of its publisher, imported on first use (so this module,
+# which every publisher imports, imports none of them).
+PUBLISHERS = {
+    "wordpress": "warta.channels.wordpress:WordPressPublisher",
+    "facebook_page": "warta.channels.facebook:FacebookPagePublisher",
+    "instagram": "warta.channels.instagram:InstagramPublisher",
+    "x": "warta.channels.x:XPublisher",
+}
+
+
 def publisher_for(channel: Channel) -> Publisher:
     """The publisher for a configured channel (by its ``kind``)."""
-    if channel.kind == "wordpress":
-        from warta.channels.wordpress import WordPressPublisher
-
-        return WordPressPublisher(channel)
-    if channel.kind == "facebook_page":
-        from warta.channels.facebook import FacebookPagePublisher
-
-        return FacebookPagePublisher(channel)
-    if channel.kind == "instagram":
-        from warta.channels.instagram import InstagramPublisher
-
-        return InstagramPublisher(channel)
-    if channel.kind == "x":
-        from warta.channels.x import XPublisher
-
-        return XPublisher(channel)
-    raise ValueError(f"channel {channel.id!r}: no publisher for kind {channel.kind!r}")
+    target = PUBLISHERS.get(channel.kind)
+    if target is None:
+        raise ValueError(f"channel {channel.id!r}: no publisher for kind {channel.kind!r}")
+    module, _, name = target.partition(":")
+    return getattr(import_module(module), name)(channel)

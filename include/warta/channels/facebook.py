@@ -26,11 +26,12 @@ from warta.channels.base import (
     PostContent,
     PublishAttempt,
     RemotePost,
+    utc_timestamp,
 )
 from warta.channels.graph import GraphApi, GraphObjectMissing, epoch_now, fingerprint
-from warta.channels.wordpress import _comparable, _utc_now
+from warta.channels.typography import comparable
 from warta.config import Channel
-from warta.social import adapt, rules_for
+from warta.channels.social import adapt, rules_for
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ def graph_check(channel_id: str, read, post: RemotePost, content: PostContent, *
     """Step 6 for a Graph API post: read it back through the API and compare."""
     failures: list[str] = []
     evidence: dict[str, Any] = {"read_through": "graph_api", "remote_id": post.remote_id, "url": post.url,
-                                "checked_at": _utc_now(), "failures": failures}
+                                "checked_at": utc_timestamp(), "failures": failures}
     started = time.monotonic()
     try:
         found = read()
@@ -169,7 +170,7 @@ def graph_check(channel_id: str, read, post: RemotePost, content: PostContent, *
     evidence["permalink"] = found.get(link_field)
     text = found.get(text_field) or ""
     evidence["text_excerpt"] = text[:200]
-    evidence["title_found"] = _comparable(content.title)[:60] in _comparable(text)
+    evidence["title_found"] = comparable(content.title)[:60] in comparable(text)
     if not evidence["title_found"]:
         failures.append(f"the title {content.title!r} is not in the post's text")
     if not found.get(link_field):

@@ -1,7 +1,8 @@
 """Meta's Graph API (Facebook Pages and Instagram content publishing): the connection,
 the error codes, and the usage headers that say how long to wait.
 
-Connection (HTTP type): host ``graph.facebook.com`` (the default), schema https, the
+Connection (type ``warta_facebook_page`` or ``warta_instagram``, see
+``warta.airflow.hooks``; ``http`` works too): host ``graph.facebook.com`` (the default), schema https, the
 access token in ``password`` (a long-lived Page access token for Facebook; for Instagram
 the token of the user or system user that manages the Instagram professional account),
 and in ``extra``: ``page_id`` or ``ig_user_id``, optionally ``api_version`` (default:
@@ -17,8 +18,11 @@ from typing import Any
 
 import requests
 
+from warta import boundary
+from warta.boundary import ConnectionNotFound
 from warta.channels.api import ApiClient
 from warta.channels.base import ChannelAuthError, ChannelDuplicate, ChannelError, PublishAttempt
+from warta.http_retry import retry_after_seconds
 
 # Error codes of the Graph API (developers.facebook.com, "Handling errors").
 EXPIRED_TOKEN_CODES = (190, 102)
@@ -46,16 +50,13 @@ GRAPH_CHANNEL_KINDS = ("facebook_page", "instagram")
 
 def graph_versions_in_use(config) -> dict[str, str]:
     """channel id -> the Graph API version its Connection calls, for every Graph channel."""
-    from airflow.sdk import BaseHook
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
     versions = {}
     for channel in config.channels.values():
         if channel.kind not in GRAPH_CHANNEL_KINDS:
             continue
         try:
-            extra = BaseHook.get_connection(channel.conn_id).extra_dejson
-        except AirflowNotFoundException:
+            extra = boundary.connections().get(channel.conn_id).extra
+        except ConnectionNotFound:
             continue  # a channel without its Connection is not in use
         versions[channel.id] = connection_api_version(extra)
     return versions
@@ -69,8 +70,6 @@ class GraphObjectMissing(ChannelError):
 
 
 class GraphApi(ApiClient):
-    OWN_EXTRA_KEYS = ("page_id", "ig_user_id", "api_version", "access_token")
-    DEFAULT_HOST = "graph.facebook.com"
     CREDENTIALS_HINT = "host graph.facebook.com, the access token as password, the page or account id in extra"
     _verified = False
 
@@ -169,12 +168,9 @@ def throttle_wait_seconds(headers) -> float | None:
     ``estimated_time_to_regain_access`` (minutes) of ``X-Business-Use-Case-Usage``.
     ``X-App-Usage`` and ``X-Page-Usage`` give percentages of a rolling hour and no time:
     None then (Airflow's retry with backoff waits instead)."""
-    retry_after = headers.get("Retry-After")
-    if retry_after:
-        try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            pass
+    retry_after = retry_after_seconds(headers.get("Retry-After"))
+    if retry_after is not None:
+        return retry_after
     usage = _json_header(headers.get("X-Business-Use-Case-Usage"))
     minutes = [
         float(entry.get("estimated_time_to_regain_access") or 0)

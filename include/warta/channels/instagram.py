@@ -25,7 +25,7 @@ from warta.channels.base import ChannelError, CheckResult, PostContent, PublishA
 from warta.channels.facebook import LOOKUP_SLACK_SECONDS, graph_check
 from warta.channels.graph import GraphApi, GraphObjectMissing, epoch_now, fingerprint
 from warta.config import Channel
-from warta.social import adapt, rules_for
+from warta.channels.social import adapt, rules_for
 
 log = logging.getLogger(__name__)
 

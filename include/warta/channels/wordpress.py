@@ -1,8 +1,10 @@
 """The website channel: news posts on a WordPress site through its REST API (wp/v2).
 
-The Airflow Connection (``channel.conn_id``) holds the site address (host, port, schema)
-and a WordPress user with an Application Password (login, password: basic auth). The
-HTTP provider's ``HttpHook`` builds the authenticated session from it.
+The Airflow Connection (``channel.conn_id``, type ``warta_wordpress``; ``http`` works too)
+holds the site address (host, port, schema) and a WordPress user with an Application
+Password (login, password: basic auth). The channels' one transport
+(``warta.channels.api``, through ``warta.airflow.hooks.WordPressHook``) builds the
+authenticated session from it.
 
 Exactly once: the post's slug *is* the publication marker, so ``find_existing`` can ask
 WordPress for that slug after a crash or a lost answer instead of posting again; an
@@ -36,8 +38,6 @@ from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, url
 
 import httpx
 import requests
-from airflow.providers.common.compat.sdk import AirflowNotFoundException
-from airflow.providers.http.hooks.http import HttpHook
 
 from warta.channels.base import (
     ChannelAuthError,
@@ -47,17 +47,19 @@ from warta.channels.base import (
     PostContent,
     PublishAttempt,
     RemotePost,
+    utc_timestamp,
 )
-from warta.channels.api import send_request
+from warta.channels.api import ApiClient
+from warta.channels.typography import comparable, same_typography
 from warta.config import Channel
 from warta.content import text_of_html
+from warta.http_retry import retry_after_seconds
 from warta.storage import safe_filename
 
 log = logging.getLogger(__name__)
 
 API_LINK_REL = "https://api.w.org/"
-USER_AGENT = "Warta newsroom automation"
-REQUEST_TIMEOUT_SECONDS = 60.0  # media uploads can be large; the connection's extra may say otherwise
+USER_AGENT = "Warta newsroom automation"  # the online check's, as an anonymous reader
 CHECK_TIMEOUT_SECONDS = 10.0
 MAX_CHECKED_URLS = 20
 _TERM_KIND = {"categories": "category", "tags": "tag"}
@@ -78,14 +80,49 @@ class _UploadedMedia:
     caption: str
 
 
+class WordPressApi(ApiClient):
+    """The site's REST API through the channel's transport: basic auth with the
+    connection's login and Application Password (the session carries it)."""
+
+    CREDENTIALS_HINT = "with the site's address and a WordPress Application Password"
+    NOT_JSON_HINT = "a WordPress site"
+
+    def error_for(self, response: requests.Response, what: str) -> ChannelError:
+        status = response.status_code
+        code, message, _ = _wp_error(response)
+        reason = self.redact(f"HTTP {status} {code}: {message}" if code else f"HTTP {status}: {message}")
+        conn_id = self.conn_id
+        if status == 401:
+            return ChannelAuthError(
+                f"{self.channel.id}: WordPress did not accept the login of Airflow Connection {conn_id!r} while "
+                f"{what} ({reason}). "
+                + ("The connection has no login: set" if not self.login else "Make sure it has")
+                + " the WordPress user name as its login and a current Application Password "
+                "(WordPress: Users > Profile > Application Passwords) as its password."
+            )
+        if status == 403:
+            return ChannelAuthError(
+                f"{self.channel.id}: the WordPress user of Airflow Connection {conn_id!r} may not do this: "
+                f"{what} ({reason}). Give that user the Author or Editor role, or put another user's "
+                "Application Password in the connection."
+            )
+        if 300 <= status < 400:
+            return ChannelError(
+                f"{self.channel.id}: {what}: the site redirects to {response.headers.get('Location')!r}; "
+                f"point Airflow Connection {conn_id!r} at that address", retryable=False,
+            )
+        if status == 429 or status == 408 or status >= 500:
+            return ChannelError(f"{self.channel.id}: {what}: {reason}", retryable=True,
+                                retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+        return ChannelError(f"{self.channel.id}: {what}: {reason}", retryable=False)
+
+
 class WordPressPublisher:
     """Publishes to one WordPress site; one instance per task is enough (it caches a session)."""
 
-    def __init__(self, channel: Channel):
+    def __init__(self, channel: Channel, api: WordPressApi | None = None):
         self.channel = channel
-        self._session: requests.Session | None = None
-        self._site_url = ""
-        self._timeout = REQUEST_TIMEOUT_SECONDS
+        self.api = api or WordPressApi(channel)
         self._api_root: str | None = None
         self._term_ids: dict[tuple[str, str], int] = {}
         self._user: dict[str, Any] | None = None
@@ -287,75 +324,24 @@ class WordPressPublisher:
         )
 
     # ------------------------------------------------------------- transport
-    def _http(self) -> requests.Session:
-        """The authenticated session from the Airflow Connection, made on first use."""
-        if self._session is None:
-            hook = HttpHook(method="GET", http_conn_id=self.channel.conn_id)
-            try:
-                session = hook.get_conn(headers={"Accept": "application/json", "User-Agent": USER_AGENT})
-            except AirflowNotFoundException:
-                raise ChannelAuthError(
-                    f"{self.channel.id}: Airflow Connection {self.channel.conn_id!r} is not defined; create it "
-                    "with the site's address and a WordPress Application Password"
-                ) from None
-            self._site_url = hook.base_url.rstrip("/") + "/"
-            # The hook has no default timeout; a hung site must not hang the task.
-            self._timeout = float(hook.merged_extra.get("timeout") or REQUEST_TIMEOUT_SECONDS)
-            self._session = session
-        return self._session
+    @property
+    def _site_url(self) -> str:
+        self.api.session()
+        return self.api.base_url + "/"
 
     def _api(self, method: str, route: str, what: str, **kwargs: Any) -> Any:
-        return self._json(self._send(method, self._endpoint(route), what, **kwargs), what)
+        return self.api.call(method, self._endpoint(route), what, **kwargs)
 
     def _send(self, method: str, url: str, what: str, **kwargs: Any) -> requests.Response:
-        return send_request(self._http(), method, url, channel_id=self.channel.id, what=what,
-                            site=self._site_url, timeout=self._timeout, **kwargs)
+        return self.api.send(method, url, what, **kwargs)
 
     def _json(self, response: requests.Response, what: str) -> Any:
         self._check(response, what)
-        try:
-            return response.json()
-        except ValueError:
-            raise ChannelError(f"{self.channel.id}: {what}: HTTP {response.status_code} answer is not JSON "
-                               f"(is {self._site_url} a WordPress site?)") from None
+        return self.api.json_of(response, what)
 
     def _check(self, response: requests.Response, what: str) -> None:
-        status = response.status_code
-        if status < 300:
-            return
-        code, message, _ = _wp_error(response)
-        reason = self._redact(f"HTTP {status} {code}: {message}" if code else f"HTTP {status}: {message}")
-        conn_id = self.channel.conn_id
-        if status == 401:
-            missing = self._session is not None and self._session.auth is None
-            raise ChannelAuthError(
-                f"{self.channel.id}: WordPress did not accept the login of Airflow Connection {conn_id!r} while "
-                f"{what} ({reason}). "
-                + ("The connection has no login: set" if missing else "Make sure it has")
-                + " the WordPress user name as its login and a current Application Password "
-                "(WordPress: Users > Profile > Application Passwords) as its password."
-            )
-        if status == 403:
-            raise ChannelAuthError(
-                f"{self.channel.id}: the WordPress user of Airflow Connection {conn_id!r} may not do this: "
-                f"{what} ({reason}). Give that user the Author or Editor role, or put another user's "
-                "Application Password in the connection."
-            )
-        if 300 <= status < 400:
-            raise ChannelError(
-                f"{self.channel.id}: {what}: the site redirects to {response.headers.get('Location')!r}; "
-                f"point Airflow Connection {conn_id!r} at that address", retryable=False,
-            )
-        if status == 429 or status == 408 or status >= 500:
-            raise ChannelError(f"{self.channel.id}: {what}: {reason}", retryable=True,
-                               retry_after=_retry_after_seconds(response.headers.get("Retry-After")))
-        raise ChannelError(f"{self.channel.id}: {what}: {reason}", retryable=False)
-
-    def _redact(self, text: str) -> str:
-        """Defence in depth: an echoed password never reaches a log or the editorial DB."""
-        auth = self._session.auth if self._session is not None else None
-        password = getattr(auth, "password", None)
-        return text.replace(password, "***") if password else text
+        if response.status_code >= 300:
+            raise self.api.error_for(response, what)
 
     # ----------------------------------------------------------- API address
     def _endpoint(self, route: str) -> str:
@@ -371,7 +357,6 @@ class WordPressPublisher:
     def _discover_api_root(self) -> str:
         """The REST API root the site announces in its ``Link`` header (cached)."""
         if self._api_root is None:
-            self._http()
             response = self._send("GET", self._site_url, "reading the site's home page",
                                   headers={"Accept": "text/html"})
             self._check(response, "reading the site's home page")
@@ -432,7 +417,7 @@ class _OnlineCheck:
         self.content = content
         self.failures: list[str] = []
         self.evidence: dict[str, Any] = {
-            "url": post.url, "status": None, "elapsed_ms": None, "checked_at": _utc_now(),
+            "url": post.url, "status": None, "elapsed_ms": None, "checked_at": utc_timestamp(),
             "title_found": False, "featured_image": post.details.get("featured_image_url"),
             "featured_image_found": None, "images": [], "links_checked": 0, "broken_links": [], "unchecked_urls": 0,
             "failures": self.failures,
@@ -476,7 +461,7 @@ class _OnlineCheck:
             self.failures.append(f"WordPress shows the title as {rendered!r}, not as approved ({approved!r})")
             return
         found = (bool(rendered) and " ".join(rendered.split()) in " ".join(visible.split())) or (
-            _comparable(approved) in _comparable(visible))
+            comparable(approved) in comparable(visible))
         self.evidence["title_found"] = found
         if not found:
             self.failures.append(f"the title {approved!r} is not on the page (retitled or replaced since publishing?)")
@@ -633,44 +618,6 @@ def _wp_error(response: requests.Response) -> tuple[str, str, dict[str, Any]]:
     return "", text[:200] or response.reason or "", {}
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: it is either a number or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
-# What wptexturize() prints for plain characters, mapped back: quotes, primes, dashes,
-# the multiplication sign between numbers, ellipsis, trade mark, no-break space.
-_PLAIN_TYPOGRAPHY = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
-    "\u2013": "-", "\u2014": "-", "\u00a0": " ", "\u2032": "'", "\u2033": '"', "\u00d7": "x",
-})
-
-
-def _comparable(text: str) -> str:
-    """Visible text up to WordPress's typography (wptexturize, capital_P_dangit), for comparing."""
-    text = text.replace("\u2026", "...").replace("\u2122", "(tm)").translate(_PLAIN_TYPOGRAPHY)
-    text = text.replace("``", '"').replace("''", '"')
-    text = re.sub(r"-{2,}", "-", text)
-    return " ".join(text.casefold().split())
-
-
-def same_typography(shown: str, approved: str) -> bool:
-    """Whether ``shown`` (text a platform rendered) is ``approved`` up to WordPress's typography."""
-    return _comparable(shown) == _comparable(approved)
-
-
 def _distinct_urls(urls: list[str], page_url: str) -> list[str]:
     """Absolute http(s) URLs without fragments, each once, in page order."""
     result: dict[str, None] = {}
@@ -688,7 +635,3 @@ def _same_image(src: str, source_url: str) -> bool:
     if not stem or stem not in path:
         return False
     return re.fullmatch(r"(-\d+x\d+)?(-scaled)?\.\w+", path.split(stem, 1)[1]) is not None
-
-
-def _utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")

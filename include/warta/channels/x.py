@@ -1,9 +1,10 @@
 """The X channel (API v2): a post with up to four photos, as the unit's account.
 
-Connection (HTTP type): host ``api.x.com`` (the default), schema https; ``login`` is the
-app's OAuth 2.0 client id, ``password`` its client secret (empty for a public client);
-``extra.refresh_token`` is a refresh token of the account, from an authorization with
-the scopes ``tweet.read tweet.write users.read media.write offline.access``.
+Connection (type ``warta_x``, see ``warta.airflow.hooks``; ``http`` works too): host
+``api.x.com`` (the default), schema https; ``login`` is the app's OAuth 2.0 client id,
+``password`` its client secret (empty for a public client); ``extra.refresh_token`` is a
+refresh token of the account, from an authorization with the scopes
+``tweet.read tweet.write users.read media.write offline.access``.
 
 Tokens: X's access tokens live two hours and every refresh *rotates* the refresh token
 (the old one stops working). The current pair is therefore kept in an Airflow Variable
@@ -35,6 +36,7 @@ from typing import Any, Protocol
 
 import requests
 
+from warta import boundary
 from warta.channels.api import ApiClient
 from warta.channels.base import (
     ChannelAuthError,
@@ -44,11 +46,13 @@ from warta.channels.base import (
     PostContent,
     PublishAttempt,
     RemotePost,
+    utc_timestamp,
 )
 from warta.channels.graph import epoch_now, fingerprint
-from warta.channels.wordpress import _comparable, _utc_now
+from warta.channels.typography import comparable
 from warta.config import Channel
-from warta.social import adapt, rules_for
+from warta.http_retry import retry_after_seconds
+from warta.channels.social import adapt, rules_for
 
 log = logging.getLogger(__name__)
 
@@ -72,22 +76,15 @@ class TokenStore(Protocol):
 
 
 class VariableTokenStore:
-    """Airflow Variables: stored in the metadata DB, Fernet-encrypted, masked in the UI."""
+    """The platform's secrets (Airflow Variables: in the metadata DB, Fernet-encrypted,
+    masked in the UI)."""
 
     def load(self, conn_id: str) -> dict[str, Any] | None:
-        from airflow.sdk import Variable
-
-        try:
-            return Variable.get(TOKEN_VARIABLE_PREFIX + conn_id, default=None, deserialize_json=True)
-        except Exception as exc:  # no Airflow context: the connection's token is the start
-            log.warning("could not read Variable %s%s: %s", TOKEN_VARIABLE_PREFIX, conn_id, type(exc).__name__)
-            return None
+        return boundary.secrets().get_json(TOKEN_VARIABLE_PREFIX + conn_id)
 
     def save(self, conn_id: str, tokens: dict[str, Any]) -> None:
-        from airflow.sdk import Variable
-
-        Variable.set(TOKEN_VARIABLE_PREFIX + conn_id, tokens, serialize_json=True,
-                     description=f"X OAuth 2.0 tokens of Airflow Connection {conn_id} (rotated by Warta)")
+        description = f"X OAuth 2.0 tokens of Airflow Connection {conn_id} (rotated by Warta)"
+        boundary.secrets().set_json(TOKEN_VARIABLE_PREFIX + conn_id, tokens, description=description)
 
 
 class MemoryTokenStore:
@@ -109,8 +106,6 @@ _token_lock = threading.Lock()
 
 
 class XApi(ApiClient):
-    OWN_EXTRA_KEYS = ("refresh_token", "token_url", "public_url", "username")
-    DEFAULT_HOST = "api.x.com"
     CREDENTIALS_HINT = ("host api.x.com, the OAuth 2.0 client id as login, the client secret as password, "
                         "extra.refresh_token")
 
@@ -242,8 +237,8 @@ class XApi(ApiClient):
             wait = None
             if reset and reset.isdigit():
                 wait = max(1.0, float(reset) - time.time())
-            elif response.headers.get("Retry-After", "").isdigit():
-                wait = float(response.headers["Retry-After"])
+            else:
+                wait = retry_after_seconds(response.headers.get("Retry-After"))
             return ChannelError(f"{prefix}: rate limited by X ({reason})", retryable=True, retry_after=wait)
         return ChannelError(f"{prefix}: {reason}", retryable=status >= 500)
 
@@ -297,7 +292,7 @@ class XPublisher:
     def check_online(self, post: RemotePost, content: PostContent) -> CheckResult:
         failures: list[str] = []
         evidence: dict[str, Any] = {"read_through": "x_api_v2", "remote_id": post.remote_id, "url": post.url,
-                                    "checked_at": _utc_now(), "failures": failures}
+                                    "checked_at": utc_timestamp(), "failures": failures}
         started = time.monotonic()
         found = self._read(post.remote_id, None, with_media=True)
         evidence["elapsed_ms"] = round((time.monotonic() - started) * 1000)
@@ -306,7 +301,7 @@ class XPublisher:
             return CheckResult(ok=False, http_status=404, evidence=evidence)
         text = _plain_text(found)
         evidence["text_excerpt"] = text[:280]
-        evidence["title_found"] = _comparable(content.title)[:60] in _comparable(text)
+        evidence["title_found"] = comparable(content.title)[:60] in comparable(text)
         if not evidence["title_found"]:
             failures.append(f"the title {content.title!r} is not in the post's text")
         expected_media = len(post.details.get("media_ids") or [])
@@ -380,13 +375,9 @@ class XPublisher:
 
 
 def _mask(*secrets: str) -> None:
-    """Have Airflow's log masker hide the new tokens wherever they might be printed."""
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:
-        return
+    """Have the platform's log masker hide the new tokens wherever they might be printed."""
     for secret in secrets:
-        mask_secret(secret)
+        boundary.secrets().mask(secret)
 
 
 def _plain_text(tweet: dict[str, Any]) -> str:
