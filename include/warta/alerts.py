@@ -349,7 +349,7 @@ class AlertDesk:
         recipients = self.config.holders_of(self.levels.freshness_role)
         drafts, stale = [], []
         for channel in self.config.channels.values():
-            days = int(channel.options.get("freshness_days", self.levels.freshness_days))
+            days = channel.options.freshness_days if channel.options.freshness_days is not None else self.levels.freshness_days
             last = last_published.get(channel.id)
             if last is not None and last.tzinfo is None:
                 last = last.replace(tzinfo=timezone.utc)
