@@ -83,7 +83,8 @@ class WordPressOptions(ChannelOptions):
 class SocialOptions(ChannelOptions):
     """A social channel's adaptation of the approved manuscript (warta.social)."""
 
-    caption: CaptionRules
+    # Required to publish (warta.social.rules_for says so); a channel only reported on may omit it.
+    caption: CaptionRules | None = None
     images: ImageRules = ImageRules()
     # The channel whose published address the posts point at (usually the website).
     link_from: str | None = "website"

@@ -159,6 +159,15 @@ class Formatter:
     def percent(self, share: float | None) -> str:
         return "–" if share is None else f"{self.number(share * 100, 1)}%"
 
+    def file_size(self, size: int | None) -> str:
+        """12 B, 1,5 KB, 50,0 MB (en 1.5 KB)."""
+        size = size or 0
+        for unit in ("B", "KB", "MB", "GB"):
+            if size < 1024 or unit == "GB":
+                return f"{size} {unit}" if unit == "B" else f"{self.number(size, 1)} {unit}"
+            size /= 1024
+        raise AssertionError("unreachable")
+
     # ------------------------------------------------------------------ durations
     def duration(self, value: float | int | timedelta | None, *, parts: int | None = 2,
                  smallest: str = "minute") -> str:

@@ -54,6 +54,8 @@ def rules_for(channel: Channel) -> SocialRules:
     options = channel.options
     if not isinstance(options, SocialOptions):
         raise ConfigError(f"channels.yaml {channel.id}: kind {channel.kind!r} has no caption and images rules")
+    if options.caption is None:
+        raise ConfigError(f"channels.yaml {channel.id} caption: missing field 'max_chars'")
     return SocialRules(options.caption, options.images, link_from=options.link_from or None)
 
 

@@ -77,3 +77,8 @@ def test_a_pattern_field_the_compiler_does_not_know_falls_back_to_babel():
 
     render = _compile("QQQQ y", Locale.parse("en_GB"), timezone.utc)
     assert render(MOMENT) == "4th quarter 2026"
+
+
+def test_file_sizes_follow_the_language():
+    assert formatter("id", "UTC").file_size(52428800) == "50,0 MB" and formatter("id", "UTC").file_size(12) == "12 B"
+    assert formatter("en", "UTC").file_size(1536) == "1.5 KB" and formatter("en", "UTC").file_size(None) == "0 B"

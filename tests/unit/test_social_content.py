@@ -139,3 +139,10 @@ def test_every_configured_channel_has_a_publisher_and_valid_rules():
         assert publisher.channel is channel
         if channel.kind != "wordpress":
             assert rules_for(channel).link_from == "website"
+
+
+def test_a_social_channel_without_caption_rules_loads_but_does_not_publish():
+    # A channel only reported on may omit them; publishing to it needs them.
+    channel = channel_from_spec("fb", {"name_id": "Facebook", "kind": "facebook_page", "conn_id": "c"})
+    with pytest.raises(ConfigError, match=r"channels.yaml fb caption: missing field 'max_chars'"):
+        rules_for(channel)

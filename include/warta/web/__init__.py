@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from warta.config import get_config
 from warta.formatting import formatter
@@ -21,13 +21,13 @@ TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
 
 
-def file_size(size: int | None) -> str:
-    size = size or 0
-    for unit in ("B", "KB", "MB"):
-        if size < 1024 or unit == "MB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
+def file_size(size: int | None, lang: str) -> str:
+    return formatter(lang, "UTC").file_size(size)
+
+
+@pass_context
+def _file_size_filter(context, size: int | None) -> str:
+    return file_size(size, context.get("lang", "id"))
 
 
 @lru_cache(maxsize=1)
@@ -39,7 +39,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["LANGUAGES"] = LANGUAGES
-    env.filters["filesize"] = file_size
+    env.filters["filesize"] = _file_size_filter
     return env
 
 
