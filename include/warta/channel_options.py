@@ -45,8 +45,8 @@ class CaptionRules(_Options):
     """``caption``: the platform's limit and where the website's link and hashtags go."""
 
     max_chars: PositiveInt
-    counting: Literal["chars", "x_weighted"] = "chars"
-    link: Literal["attach", "text", "bio", "none"] = "text"
+    counting: Literal[COUNTINGS] = "chars"
+    link: Literal[LINK_PLACEMENTS] = "text"
     # Shown instead of the address where links are not clickable (Instagram).
     link_text: str = "Selengkapnya di website kami (link di bio)."
     hashtags: tuple[str, ...] = ()
@@ -59,7 +59,7 @@ class ImageRules(_Options):
     """``images``: what the platform takes; photos that break a rule are converted."""
 
     max_count: PositiveInt = 10
-    formats: Annotated[tuple[Literal["JPEG", "PNG", "GIF", "WEBP"], ...], BeforeValidator(_upper)] = ("JPEG", "PNG")
+    formats: Annotated[tuple[Literal[IMAGE_FORMATS], ...], BeforeValidator(_upper)] = ("JPEG", "PNG")
     min_aspect: AspectRatio = None
     max_aspect: AspectRatio = None
     max_side: PositiveInt | None = None

@@ -90,7 +90,11 @@ def _graph_version(value: str) -> str:
 
 Duration = Annotated[timedelta, BeforeValidator(_duration_value)]
 WholeNumber = Annotated[int, Field(strict=True, ge=0)]
-BaseRole = Literal["Admin", "Op", "User", "Viewer"]
+BaseRole = Literal[AIRFLOW_BASE_ROLES]
+StepKind = Literal[HUMAN_KINDS + AUTOMATIC_KINDS]
+Clock = Literal[CLOCKS]
+NotifyChannel = Literal[NOTIFY_CHANNELS]
+ChannelKind = Literal[CHANNEL_KINDS]
 GraphVersion = Annotated[str, AfterValidator(_graph_version)]
 
 
@@ -109,14 +113,14 @@ class Step:
     name_id: str
     name_en: str
     role: str
-    kind: Literal["coverage", "manuscript", "correction", "decision", "publish", "online_check", "archive"]
+    kind: StepKind
     standard_time: Duration
     input: str = ""
     output: str = ""
     once_per_item: bool = False
     on_reject: str | None = None
     # "working_hours" or "wall" (see ServiceLevels and warta.service_clock).
-    clock: Literal["working_hours", "wall"] = "working_hours"
+    clock: Clock = "working_hours"
     # How long before the due time the role's holders are reminded; None = the
     # service_levels default, zero = no reminder.
     reminder_before: Duration | None = None
@@ -150,7 +154,7 @@ class Channel:
     id: str
     name_id: str
     name_en: str
-    kind: Literal["wordpress", "facebook_page", "instagram", "x"]
+    kind: ChannelKind
     conn_id: str
     default: bool = False
     # The kind's typed options (warta.channel_options); a mapping is validated into them.
@@ -192,7 +196,7 @@ class User:
     email: str = ""
     # Where alerts reach this user: "email", "chat" (the warta_chat connection's target
     # tagged ``chat_tag``) or "none".
-    notify: Literal["email", "chat", "none"] = "none"
+    notify: NotifyChannel = "none"
     chat_tag: str = ""
 
 
@@ -423,14 +427,15 @@ def _path(file: str, loc: tuple) -> str:
     # A channel's options are its own keys in the file (the kind tags their model).
     if len(parts) >= 2 and parts[1] == "options" and file == "channels.yaml":
         parts = [parts[0], *parts[3 if len(parts) > 2 and parts[2] in CHANNEL_KINDS else 2:]]
+    # The section and its first key are words; deeper keys are dotted, list indexes bracketed.
     text = file
     for index, part in enumerate(parts):
         if isinstance(part, int):
             text += f"[{part}]"
-        elif index <= 1 and not (index == 1 and isinstance(parts[0], int)):
+        elif index <= 1:
             text += f" {part}"
         else:
-            text += f".{part}" if not text.endswith("]") or index > 1 else f" {part}"
+            text += f".{part}"
     return text
 
 
