@@ -33,9 +33,9 @@ from warta.config import Channel, WartaConfig, get_config
 
 CHANNELS = {
     "website": ("Website", "wordpress"),
-    "facebook": ("Facebook", "facebook"),
+    "facebook": ("Facebook", "facebook_page"),
     "instagram": ("Instagram", "instagram"),
-    "youtube": ("YouTube", "youtube"),
+    "x": ("X", "x"),
 }
 REPORTERS = ("pelaksana", "pelaksana2")
 CHUNK = 5000
@@ -98,7 +98,7 @@ def seed(url: str, items: int, month_key: str, seed_value: int = 5) -> None:
             rounds = rng.choices((1, 2, 3), weights=(85, 12, 3))[0]
             # About 2% are still waiting somewhere at month end.
             stuck_at = rng.choice([s for s in steps[1:]]) if rng.random() < 0.02 else None
-            channels = ["website"] + [c for c in ("facebook", "instagram", "youtube") if rng.random() < 0.4]
+            channels = ["website"] + [c for c in ("facebook", "instagram", "x") if rng.random() < 0.4]
             moment = created
             current, status, done = None, "in_progress", False
 

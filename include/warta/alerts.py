@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from warta import boundary
 from warta.boundary import NotificationSender
 from warta.config import Step
+from warta.formatting import formatter
 from warta.models import Alert, NewsItem, Publication, StepTiming
 from warta.service import EditorialService
 from warta.service_clock import WALL, StepDeadlines, clock_for, past_due
@@ -38,11 +39,6 @@ KINDS = STEP_ALERT_KINDS + ("freshness",) + FAILURE_KINDS + ("report", "componen
 CLAIM_LEASE = timedelta(minutes=5)
 SOP_WARNING = "Website dan sosial media perlu selalu update untuk memberikan informasi terkini."
 
-_DAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-_MONTH_NAMES = (
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-    "November", "Desember",
-)
 
 
 @dataclass(frozen=True)
@@ -67,17 +63,12 @@ def default_sender(config) -> NotificationSender:
 # ------------------------------------------------------------------ formatting
 def format_local(moment: datetime, timezone_name: str) -> str:
     """'Kamis, 26 November 2026 08.00 WIB': how people in the unit read a time."""
-    local = moment.astimezone(ZoneInfo(timezone_name))
-    return (f"{_DAY_NAMES[local.weekday()]}, {local.day} {_MONTH_NAMES[local.month - 1]} {local.year} "
-            f"{local:%H.%M} {local.tzname()}")
+    return formatter("id", timezone_name).long_datetime(moment)
 
 
 def format_duration(delta: timedelta) -> str:
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, minutes = divmod(minutes, 1440)
-    hours, minutes = divmod(minutes, 60)
-    parts = [f"{days} hari"] * bool(days) + [f"{hours} jam"] * bool(hours) + [f"{minutes} menit"] * bool(minutes)
-    return " ".join(parts) or "kurang dari 1 menit"
+    """Every unit down to minutes: '1 hari 2 jam 5 menit'; 'kurang dari 1 menit'."""
+    return formatter("id", "UTC").duration(max(delta, timedelta(0)), parts=None)
 
 
 def _message_key(message: str) -> str:
@@ -344,7 +335,7 @@ class AlertDesk:
         recipients = self.config.holders_of(self.levels.freshness_role)
         drafts, stale = [], []
         for channel in self.config.channels.values():
-            days = int(channel.options.get("freshness_days", self.levels.freshness_days))
+            days = channel.options.freshness_days if channel.options.freshness_days is not None else self.levels.freshness_days
             last = last_published.get(channel.id)
             if last is not None and last.tzinfo is None:
                 last = last.replace(tzinfo=timezone.utc)

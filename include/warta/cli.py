@@ -24,9 +24,7 @@ import contextlib
 import json
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from warta.outbox import CONCURRENCY
 from warta.workflow import DONE, WorkflowError
@@ -71,9 +69,10 @@ def _uploads(paths: list[str] | None):
 
 
 def _local(iso: str | None, tz: str) -> str:
-    if not iso:
-        return "-"
-    return datetime.fromisoformat(iso).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M WIB")
+    """The CLI speaks Indonesian; its moments read as the report's tables do."""
+    from warta.formatting import formatter
+
+    return formatter("id", tz).datetime(iso) if iso else "-"
 
 
 def cmd_db(args) -> dict:

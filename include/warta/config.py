@@ -1,19 +1,33 @@
 """The SOP and deployment settings, loaded from the YAML files in ``config/``.
 
+Each file has a pydantic model (``SopFile``, ``ChannelsFile``, ``UsersFile``,
+``SettingsFile``) whose parts are the typed objects the rest of Warta reads (``Step``,
+``Channel`` with its kind's typed options, ``Limits``...). A bad file gives one
+``ConfigError`` naming the file and the key; what needs two files (a step's role, a
+user's roles, the deputies) is checked after each file has loaded.
+
 ``WARTA_CONFIG_DIR`` points at another folder (tests use it to prove that editing the
 SOP changes the DAG and the rules with no code change).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
-from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import dataclasses as pydantic_dataclasses
+from pydantic import model_validator
+from pydantic_core import ArgsKwargs
+
+from warta.channel_options import CHANNEL_KINDS, AnyChannelOptions
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
@@ -23,37 +37,93 @@ AUTOMATIC_KINDS = ("publish", "online_check", "archive")
 CLOCKS = ("working_hours", "wall")
 NOTIFY_CHANNELS = ("email", "chat", "none")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+AIRFLOW_BASE_ROLES = ("Admin", "Op", "User", "Viewer")
+GRAPH_VERSION = re.compile(r"^v\d+\.\d+$")
 
 
 class ConfigError(ValueError):
     """The configuration files are inconsistent; the message names the file and field."""
 
 
-@dataclass(frozen=True)
+# Every configuration object is a frozen pydantic dataclass: typed, validated when built
+# (from a file or in code), and still a dataclass (``dataclasses.replace`` works).
+def _config_model(cls):
+    return pydantic_dataclasses.dataclass(frozen=True, config=ConfigDict(extra="forbid"))(cls)
+
+
+# ------------------------------------------------------------------ value types
+_DURATION = re.compile(r"^\s*(\d+)\s*(d|h|m|s)\s*$")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION_HINT = "is not like '1d', '1h', '10m' or '30s'"
+
+
+def _duration_value(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    match = _DURATION.match(str(value)) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"{value!r} {_DURATION_HINT}")
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def parse_duration(text: str | int, where: str) -> timedelta:
+    """Parse '1d', '1h', '10m', '5m' or a number of seconds."""
+    try:
+        return _duration_value(text)
+    except ValueError:
+        raise ConfigError(f"{where}: standard_time {text!r} {_DURATION_HINT}") from None
+
+
+def _step_id(value: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
+        raise ValueError(f"{value!r} must be lower-case letters, digits and _")
+    return value
+
+
+def _graph_version(value: str) -> str:
+    if not GRAPH_VERSION.match(value):
+        raise ValueError(f"{value!r} is not a version like v26.0")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration_value)]
+WholeNumber = Annotated[int, Field(strict=True, ge=0)]
+BaseRole = Literal[AIRFLOW_BASE_ROLES]
+StepKind = Literal[HUMAN_KINDS + AUTOMATIC_KINDS]
+Clock = Literal[CLOCKS]
+NotifyChannel = Literal[NOTIFY_CHANNELS]
+ChannelKind = Literal[CHANNEL_KINDS]
+GraphVersion = Annotated[str, AfterValidator(_graph_version)]
+
+
+# ------------------------------------------------------------------ sop.yaml
+@_config_model
 class Role:
     id: str
     name_id: str
     name_en: str
 
 
-@dataclass(frozen=True)
+@_config_model
 class Step:
-    id: str
+    id: Annotated[str, AfterValidator(_step_id)]
     number: int
     name_id: str
     name_en: str
     role: str
-    kind: str
-    standard_time: timedelta
+    kind: StepKind
+    standard_time: Duration
     input: str = ""
     output: str = ""
     once_per_item: bool = False
     on_reject: str | None = None
     # "working_hours" or "wall" (see ServiceLevels and warta.service_clock).
-    clock: str = "working_hours"
+    clock: Clock = "working_hours"
     # How long before the due time the role's holders are reminded; None = the
     # service_levels default, zero = no reminder.
-    reminder_before: timedelta | None = None
+    reminder_before: Duration | None = None
 
     @property
     def is_human(self) -> bool:
@@ -68,18 +138,57 @@ class Step:
         return f"{self.number}. {self.name_id}"
 
 
-@dataclass(frozen=True)
+@_config_model
+class SeparationOfDuties:
+    """Who may not act on whose work (sop.yaml ``separation_of_duties``)."""
+
+    # The checker (correction step) of a round is not the author of that round's manuscript.
+    checker_not_author: Annotated[bool, Field(strict=True)] = True
+    # Nobody decides on a manuscript holding text they wrote or corrected in any round.
+    decider_not_author: Annotated[bool, Field(strict=True)] = True
+
+
+# ------------------------------------------------------------------ channels.yaml
+@_config_model
 class Channel:
     id: str
     name_id: str
     name_en: str
-    kind: str
+    kind: ChannelKind
     conn_id: str
     default: bool = False
-    options: dict = field(default_factory=dict)
+    # The kind's typed options (warta.channel_options); a mapping is validated into them.
+    options: AnyChannelOptions = Field(default=None, validate_default=True)
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _options_of_kind(cls, value, info):
+        if value is None:
+            value = {}
+        if isinstance(value, dict) and "kind" in info.data:
+            value = {**value, "kind": info.data["kind"]}
+        return value
 
 
-@dataclass(frozen=True)
+@_config_model
+class GraphApiVersions:
+    """Meta Graph API versions (channels.yaml ``graph_api``): the one Warta calls unless a
+    Connection's extra ``api_version`` says otherwise, and when each stops working."""
+
+    default_version: GraphVersion = "v26.0"
+    # Warn the Operator this long before the version in use expires, once per threshold.
+    warn_before: tuple[Duration, ...] = (timedelta(days=90), timedelta(days=30), timedelta(days=7))
+    # version -> the last day Meta serves it (its changelog's "Available until").
+    expires: dict[GraphVersion, date] = Field(default_factory=dict)
+
+    @field_validator("warn_before")
+    @classmethod
+    def _longest_first(cls, value):
+        return tuple(sorted(value, reverse=True))
+
+
+# ------------------------------------------------------------------ users.yaml
+@_config_model
 class User:
     username: str
     full_name: str
@@ -87,16 +196,38 @@ class User:
     email: str = ""
     # Where alerts reach this user: "email", "chat" (the warta_chat connection's target
     # tagged ``chat_tag``) or "none".
-    notify: str = "none"
+    notify: NotifyChannel = "none"
     chat_tag: str = ""
 
 
-@dataclass(frozen=True)
+# ------------------------------------------------------------------ warta.yaml
+def _working_hours(value):
+    """``{mon: "07:30-16:00", ...}`` -> {0: (07:30, 16:00), ...} (weekday 0 = Monday)."""
+    if not isinstance(value, dict) or all(isinstance(day, int) for day in value):
+        return value
+    hours = {}
+    for day, window in value.items():
+        if str(day).lower() not in WEEKDAYS:
+            raise ValueError(f"{day!r} is not one of {WEEKDAYS}")
+        start_text, _, end_text = str(window).partition("-")
+        try:
+            start, end = time.fromisoformat(start_text.strip()), time.fromisoformat(end_text.strip())
+        except ValueError:
+            raise ValueError(f"{day}: {window!r} is not a time range like 07:30-16:00") from None
+        if end <= start:
+            raise ValueError(f"{day}: the day must end after it starts")
+        hours[WEEKDAYS.index(str(day).lower())] = (start, end)
+    if not hours:
+        raise ValueError("at least one working day is required")
+    return hours
+
+
+@_config_model
 class ServiceLevels:
     """Service clock, reminders, escalation and the freshness warning (warta.yaml)."""
 
     # weekday (0 = Monday) -> (start, end) of the working day in the SOP's timezone.
-    working_hours: dict[int, tuple[time, time]] = field(
+    working_hours: Annotated[dict[int, tuple[time, time]], BeforeValidator(_working_hours)] = Field(
         default_factory=lambda: {
             0: (time(7, 30), time(16, 0)), 1: (time(7, 30), time(16, 0)), 2: (time(7, 30), time(16, 0)),
             3: (time(7, 30), time(16, 0)), 4: (time(7, 30), time(16, 30)),
@@ -105,8 +236,8 @@ class ServiceLevels:
     holiday_country: str = "ID"
     # Days off the holiday library does not know (cuti bersama, local decrees).
     extra_holidays: tuple[date, ...] = ()
-    reminder_before: timedelta = timedelta(minutes=15)
-    escalate_after: timedelta = timedelta(hours=1)
+    reminder_before: Duration = timedelta(minutes=15)
+    escalate_after: Duration = timedelta(hours=1)
     escalation_role: str = "subkoordinator"
     # Plt/Plh: acting officials alerted when the escalation role's own step is overdue.
     deputies: tuple[str, ...] = ()
@@ -127,25 +258,25 @@ class ServiceLevels:
         return f"{self.desk_base_url.rstrip('/')}/warta/items"
 
 
-@dataclass(frozen=True)
+@_config_model
 class Limits:
-    title_max_chars: int = 200
-    manuscript_max_chars: int = 50000
-    notes_max_chars: int = 10000
-    reason_min_chars: int = 5
+    title_max_chars: WholeNumber = 200
+    manuscript_max_chars: WholeNumber = 50000
+    notes_max_chars: WholeNumber = 10000
+    reason_min_chars: WholeNumber = 5
     # A decision's reason is shown on every page of the item: bounded like notes.
-    reason_max_chars: int = 2000
-    upload_max_bytes: int = 50 * 1024 * 1024
+    reason_max_chars: WholeNumber = 2000
+    upload_max_bytes: WholeNumber = 50 * 1024 * 1024
     # Photos beyond this many pixels would trip the social channels' conversion (Pillow's
     # decompression-bomb guard, 89.5 MP); WordPress 6.1 here processed 120 MP. Refused at intake.
-    photo_max_pixels: int = 89_000_000
-    caption_max_chars: int = 1000
+    photo_max_pixels: WholeNumber = 89_000_000
+    caption_max_chars: WholeNumber = 1000
     # Whole request bodies, refused (413) before they are read: a multipart post with
     # files, and any other body (JSON, a form without files).
-    request_max_bytes: int = 250 * 1024 * 1024
-    form_max_bytes: int = 1024 * 1024
+    request_max_bytes: WholeNumber = 250 * 1024 * 1024
+    form_max_bytes: WholeNumber = 1024 * 1024
     # asset kind -> allowed file extensions
-    upload_types: dict = field(
+    upload_types: dict[str, list[str]] = Field(
         default_factory=lambda: {
             "photo": ["jpg", "jpeg", "png", "webp"],
             "video": ["mp4", "mov", "webm"],
@@ -154,30 +285,35 @@ class Limits:
         }
     )
 
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.reason_max_chars < self.reason_min_chars:
+            raise ValueError("reason_max_chars is below reason_min_chars")
+        if self.request_max_bytes < self.upload_max_bytes:
+            raise ValueError("request_max_bytes is below upload_max_bytes (one file would never fit)")
+        return self
 
-AIRFLOW_BASE_ROLES = ("Admin", "Op", "User", "Viewer")
 
-
-@dataclass(frozen=True)
+@_config_model
 class Logins:
     """Production logins (FAB auth manager, ``warta users sync``): each SOP role becomes a
     FAB role of its Indonesian name holding the Airflow permissions of a base role."""
 
     # SOP role -> the built-in Airflow role whose permissions it gets.
-    role_permissions: dict[str, str] = field(default_factory=dict)
+    role_permissions: dict[str, BaseRole] = Field(default_factory=dict)
     # Users without an SOP role (the head of the unit reads the report).
-    reader_role: str = "Viewer"
+    reader_role: BaseRole = "Viewer"
     # users.yaml usernames who administer Airflow and Warta.
     admins: tuple[str, ...] = ()
     # The Airflow Connection whose login Warta's pipeline uses to start the next round.
     service_conn_id: str = "warta_airflow_api"
-    service_role: str = "User"
+    service_role: BaseRole = "User"
     # Password logins on the api-server (warta.airflow.login_throttle): after this many
     # failures within the window, the user at that address (or, across users, the address)
     # waits; 0 turns throttling off.
-    throttle_max_failures: int = 5
-    throttle_address_max_failures: int = 20
-    throttle_window: timedelta = timedelta(minutes=15)
+    throttle_max_failures: WholeNumber = 5
+    throttle_address_max_failures: WholeNumber = 20
+    throttle_window: Duration = timedelta(minutes=15)
 
     def airflow_roles_of(self, username: str, sop_roles: tuple[str, ...], role_names: dict[str, str]) -> list[str]:
         """FAB role names for a user: their SOP roles' FAB roles, Admin for admins."""
@@ -187,32 +323,7 @@ class Logins:
         return names or [self.reader_role]
 
 
-GRAPH_VERSION = re.compile(r"^v\d+\.\d+$")
-
-
-@dataclass(frozen=True)
-class GraphApiVersions:
-    """Meta Graph API versions (channels.yaml ``graph_api``): the one Warta calls unless a
-    Connection's extra ``api_version`` says otherwise, and when each stops working."""
-
-    default_version: str = "v26.0"
-    # Warn the Operator this long before the version in use expires, once per threshold.
-    warn_before: tuple[timedelta, ...] = (timedelta(days=90), timedelta(days=30), timedelta(days=7))
-    # version -> the last day Meta serves it (its changelog's "Available until").
-    expires: dict[str, date] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SeparationOfDuties:
-    """Who may not act on whose work (sop.yaml ``separation_of_duties``)."""
-
-    # The checker (correction step) of a round is not the author of that round's manuscript.
-    checker_not_author: bool = True
-    # Nobody decides on a manuscript holding text they wrote or corrected in any round.
-    decider_not_author: bool = True
-
-
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class WartaConfig:
     sop: dict
     roles: dict[str, Role]
@@ -225,10 +336,10 @@ class WartaConfig:
     record_poll_seconds: float
     limits: Limits
     timezone: str
-    service_levels: ServiceLevels = field(default_factory=ServiceLevels)
-    logins: Logins = field(default_factory=Logins)
-    duties: SeparationOfDuties = field(default_factory=SeparationOfDuties)
-    graph_api: GraphApiVersions = field(default_factory=GraphApiVersions)
+    service_levels: ServiceLevels = dataclasses.field(default_factory=ServiceLevels)
+    logins: Logins = dataclasses.field(default_factory=Logins)
+    duties: SeparationOfDuties = dataclasses.field(default_factory=SeparationOfDuties)
+    graph_api: GraphApiVersions = dataclasses.field(default_factory=GraphApiVersions)
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:
@@ -268,18 +379,104 @@ class WartaConfig:
         return [c.id for c in self.channels.values() if c.default]
 
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(d|h|m|s)\s*$")
-_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+# ------------------------------------------------------------------ the files
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def parse_duration(text: str | int, where: str) -> timedelta:
-    """Parse '1d', '1h', '10m', '5m' or a number of seconds."""
-    if isinstance(text, int):
-        return timedelta(seconds=text)
-    match = _DURATION.match(str(text))
-    if not match:
-        raise ConfigError(f"{where}: standard_time {text!r} is not like '1d', '1h', '10m' or '30s'")
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+class SopFile(_File):
+    sop: dict[str, Any] = Field(default_factory=dict)
+    roles: dict[str, Role] = Field(default_factory=dict)
+    steps: list[Step] = Field(default_factory=list)
+    separation_of_duties: SeparationOfDuties = Field(default_factory=SeparationOfDuties)
+    services: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class ChannelsFile(_File):
+    channels: dict[str, Channel] = Field(default_factory=dict)
+    graph_api: GraphApiVersions = Field(default_factory=GraphApiVersions)
+
+
+class UsersFile(_File):
+    users: dict[str, User] = Field(default_factory=dict)
+
+
+class SettingsFile(_File):
+    dag_id: str = "warta_berita"
+    max_active_runs: Annotated[int, Field(gt=0)] = 10000
+    record_poll_seconds: Annotated[float, Field(gt=0)] = 0.5
+    limits: Limits = Field(default_factory=Limits)
+    service_levels: ServiceLevels = Field(default_factory=ServiceLevels)
+    logins: Logins = Field(default_factory=Logins)
+    # The monthly report's settings, read by warta.report.settings.
+    report: dict[str, Any] = Field(default_factory=dict)
+
+
+# The record lists whose entries carry their own id: their fields read "<record>: <field> <value>".
+_RECORDS = {"sop.yaml": ("roles", "steps"), "channels.yaml": ("channels",), "users.yaml": ("users",)}
+# Files that are about one kind of record: their paths start at the record's id.
+_RECORD_FILES = {"channels.yaml": "channels", "users.yaml": "users"}
+_UNKNOWN = ("extra_forbidden", "unexpected_keyword_argument")
+
+
+def _path(file: str, loc: tuple) -> str:
+    """'sop.yaml steps[2]', 'warta.yaml logins role_permissions.operator'."""
+    parts = [p for p in loc if p != "[key]"]
+    if parts and parts[0] == _RECORD_FILES.get(file):
+        parts = parts[1:]
+    # A channel's options are its own keys in the file (the kind tags their model).
+    if len(parts) >= 2 and parts[1] == "options" and file == "channels.yaml":
+        parts = [parts[0], *parts[3 if len(parts) > 2 and parts[2] in CHANNEL_KINDS else 2:]]
+    # The section and its first key are words; deeper keys are dotted, list indexes bracketed.
+    text = file
+    for index, part in enumerate(parts):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif index <= 1:
+            text += f" {part}"
+        else:
+            text += f".{part}"
+    return text
+
+
+def _problem(error: dict) -> str:
+    kind = error["type"]
+    if kind == "literal_error":
+        return f"{error['input']!r} is not one of {error['ctx']['expected']}"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    return f"{error['input']!r} is not valid ({error['msg']})"
+
+
+def _message(file: str, error: dict) -> str:
+    loc = tuple(p for p in error["loc"] if p != "[key]")
+    if error["type"] == "missing":
+        return f"{_path(file, loc[:-1])}: missing field {loc[-1]!r}"
+    if error["type"] in _UNKNOWN:
+        return f"{_path(file, loc[:-1])}: unknown settings [{loc[-1]!r}]"
+    if error["type"] == "value_error" and isinstance(error["input"], (dict, ArgsKwargs)):
+        return f"{_path(file, loc)}: {_problem(error)}"  # a check of the whole section
+    is_record_field = len(loc) == 3 and loc[0] in _RECORDS.get(file, ()) and not str(loc[1]).startswith("[")
+    if is_record_field or (file == "channels.yaml" and len(loc) == 5 and loc[2] == "options"):
+        field_name = loc[-1]
+        return f"{_path(file, loc[:-1])}: {field_name} {_problem(error)}"
+    return f"{_path(file, loc)}: {_problem(error)}"
+
+
+def config_error(file: str, exc: ValidationError) -> ConfigError:
+    """One ConfigError naming the file and key of each problem pydantic found."""
+    messages = []
+    unknown: dict[str, list[str]] = {}
+    for error in exc.errors():
+        if error["type"] == "union_tag_not_found":
+            continue  # a channel's options without a valid kind: the kind's own error says it
+        if error["type"] in _UNKNOWN:
+            loc = tuple(p for p in error["loc"] if p != "[key]")
+            unknown.setdefault(_path(file, loc[:-1]), []).append(str(loc[-1]))
+        else:
+            messages.append(_message(file, error))
+    messages += [f"{where}: unknown settings {sorted(names)}" for where, names in unknown.items()]
+    return ConfigError("; ".join(messages))
 
 
 def _read(folder: Path, name: str) -> dict:
@@ -296,57 +493,144 @@ def _read(folder: Path, name: str) -> dict:
     return data
 
 
+def _validated(model: type[BaseModel], file: str, data: dict):
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise config_error(file, exc) from None
+
+
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _sop_document(doc: dict) -> dict:
+    """sop.yaml with each record's id and defaults filled in, as SopFile reads it."""
+    doc = dict(doc)
+    doc["roles"] = {
+        role_id: ({"id": role_id, "name_en": spec.get("name_id"), **spec} if isinstance(spec, dict) else spec)
+        for role_id, spec in _mapping(doc.get("roles")).items()
+    }
+    steps = []
+    for index, spec in enumerate(doc.get("steps") or []):
+        if isinstance(spec, dict):
+            spec = {"number": index + 1, **spec}
+            if "name_id" in spec:
+                spec.setdefault("name_en", spec["name_id"])
+            # People work office hours; the pipeline runs around the clock.
+            if not spec.get("clock") and "kind" in spec:
+                spec["clock"] = "working_hours" if spec["kind"] in HUMAN_KINDS else "wall"
+            if spec.get("reminder_before") is None:
+                spec.pop("reminder_before", None)
+        steps.append(spec)
+    doc["steps"] = steps
+    doc["separation_of_duties"] = _mapping(doc.get("separation_of_duties"))
+    doc["sop"] = _mapping(doc.get("sop"))
+    doc["services"] = _mapping(doc.get("services"))
+    return doc
+
+
+_CHANNEL_FIELDS = ("name_id", "name_en", "kind", "conn_id", "default")
+
+
+def channel_from_spec(channel_id: str, spec: dict) -> Channel:
+    """A channel as channels.yaml writes it (options beside the channel's fields)."""
+    return _validated(ChannelsFile, "channels.yaml", _channels_document({"channels": {channel_id: spec}})).channels[
+        channel_id]
+
+
+def _channels_document(doc: dict) -> dict:
+    doc = dict(doc)
+    channels = {}
+    for channel_id, spec in _mapping(doc.get("channels")).items():
+        if isinstance(spec, dict):
+            fields = {k: v for k, v in spec.items() if k in _CHANNEL_FIELDS}
+            spec = {"id": channel_id, "name_en": channel_id, **fields,
+                    "options": {k: v for k, v in spec.items() if k not in _CHANNEL_FIELDS}}
+        channels[channel_id] = spec
+    doc["channels"] = channels
+    doc["graph_api"] = _mapping(doc.get("graph_api"))
+    return doc
+
+
+def _users_document(doc: dict) -> dict:
+    doc = dict(doc)
+    users = {}
+    for username, spec in _mapping(doc.get("users")).items():
+        if isinstance(spec, dict):
+            email = str(spec.get("email") or "")
+            spec = {**spec, "username": username, "full_name": spec.get("full_name", username),
+                    "roles": spec.get("roles") or (), "email": email,
+                    "notify": spec.get("notify") or ("email" if email else "none"),
+                    "chat_tag": str(spec.get("chat_tag") or username)}
+        users[username] = spec
+    doc["users"] = users
+    return doc
+
+
+def _settings_document(doc: dict) -> dict:
+    doc = dict(doc)
+    for section in ("limits", "service_levels", "logins", "report"):
+        doc[section] = _mapping(doc.get(section))
+    levels = {k: v for k, v in doc["service_levels"].items() if v is not None or k == "email_from"}
+    # A deployment's public address (docker-compose.yaml passes it) wins over the file's.
+    if os.environ.get("WARTA_BASE_URL"):
+        levels["desk_base_url"] = os.environ["WARTA_BASE_URL"]
+    doc["service_levels"] = levels
+    logins = dict(doc["logins"])
+    if "admins" in logins:
+        logins["admins"] = tuple(logins["admins"] or ())
+    doc["logins"] = logins
+    return doc
+
+
 def config_dir() -> Path:
     return Path(os.environ.get("WARTA_CONFIG_DIR") or DEFAULT_CONFIG_DIR)
 
 
 def load_config(folder: Path | str | None = None) -> WartaConfig:
     folder = Path(folder) if folder else config_dir()
-    sop_doc = _read(folder, "sop.yaml")
-    settings = _read(folder, "warta.yaml")
-    channels_doc = _read(folder, "channels.yaml")
-    users_doc = _read(folder, "users.yaml")
+    sop = _validated(SopFile, "sop.yaml", _sop_document(_read(folder, "sop.yaml")))
+    settings = _validated(SettingsFile, "warta.yaml", _settings_document(_read(folder, "warta.yaml")))
+    channels = _validated(ChannelsFile, "channels.yaml", _channels_document(_read(folder, "channels.yaml")))
+    users = _validated(UsersFile, "users.yaml", _users_document(_read(folder, "users.yaml")))
 
-    roles = {}
-    for role_id, spec in (sop_doc.get("roles") or {}).items():
-        if not isinstance(spec, dict) or "name_id" not in spec:
-            raise ConfigError(f"sop.yaml roles {role_id}: missing field 'name_id'")
-        roles[role_id] = Role(role_id, spec["name_id"], spec.get("name_en", spec["name_id"]))
-    steps: list[Step] = []
-    for index, spec in enumerate(sop_doc.get("steps") or []):
-        where = f"sop.yaml steps[{index}]"
-        try:
-            step = Step(
-                id=spec["id"],
-                number=int(spec.get("number", index + 1)),
-                name_id=spec["name_id"],
-                name_en=spec.get("name_en", spec["name_id"]),
-                role=spec["role"],
-                kind=spec["kind"],
-                standard_time=parse_duration(spec["standard_time"], where),
-                input=spec.get("input", ""),
-                output=spec.get("output", ""),
-                once_per_item=bool(spec.get("once_per_item", False)),
-                on_reject=spec.get("on_reject"),
-                # People work office hours; the pipeline runs around the clock.
-                clock=spec.get("clock") or ("working_hours" if spec["kind"] in HUMAN_KINDS else "wall"),
-                reminder_before=(
-                    parse_duration(spec["reminder_before"], f"{where} reminder_before")
-                    if spec.get("reminder_before") is not None else None
-                ),
-            )
-        except KeyError as exc:
-            raise ConfigError(f"{where}: missing field {exc.args[0]!r}") from exc
-        if step.clock not in CLOCKS:
-            raise ConfigError(f"{where}: clock {step.clock!r} is not one of {CLOCKS}")
+    roles = sop.roles
+    _check_steps(sop.steps, roles)
+    timezone_name = str(sop.sop.get("timezone", "Asia/Jakarta"))
+    try:
+        ZoneInfo(timezone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"sop.yaml sop timezone: {timezone_name!r} is not a timezone like Asia/Jakarta") from None
+    for username, user in users.users.items():
+        unknown = set(user.roles) - set(roles)
+        if unknown:
+            raise ConfigError(f"users.yaml {username}: unknown roles {sorted(unknown)}")
+        if user.notify == "email" and not user.email:
+            raise ConfigError(f"users.yaml {username}: notify is email but no email address is given")
+    return WartaConfig(
+        sop=sop.sop,
+        roles=roles,
+        steps=tuple(sop.steps),
+        services=sop.services,
+        channels=channels.channels,
+        users=users.users,
+        dag_id=settings.dag_id,
+        max_active_runs=settings.max_active_runs,
+        record_poll_seconds=settings.record_poll_seconds,
+        limits=settings.limits,
+        timezone=timezone_name,
+        service_levels=_check_service_levels(settings.service_levels, roles, users.users),
+        logins=_check_logins(settings.logins, roles, users.users),
+        duties=sop.separation_of_duties,
+        graph_api=channels.graph_api,
+    )
+
+
+def _check_steps(steps: list[Step], roles: dict[str, Role]) -> None:
+    for index, step in enumerate(steps):
         if step.role not in roles:
-            raise ConfigError(f"{where}: role {step.role!r} is not one of {sorted(roles)}")
-        if step.kind not in HUMAN_KINDS + AUTOMATIC_KINDS:
-            raise ConfigError(f"{where}: kind {step.kind!r} is not one of {HUMAN_KINDS + AUTOMATIC_KINDS}")
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", step.id):
-            raise ConfigError(f"{where}: id {step.id!r} must be lower-case letters, digits and _")
-        steps.append(step)
-
+            raise ConfigError(f"sop.yaml steps[{index}]: role {step.role!r} is not one of {sorted(roles)}")
     ids = [s.id for s in steps]
     if len(set(ids)) != len(ids):
         raise ConfigError("sop.yaml: step ids must be unique")
@@ -361,191 +645,29 @@ def load_config(folder: Path | str | None = None) -> WartaConfig:
     if any(s.is_human for s in steps[first_auto:]):
         raise ConfigError("sop.yaml: human steps must all come before the automatic steps")
 
-    channels = {}
-    for channel_id, spec in (channels_doc.get("channels") or {}).items():
-        spec = dict(spec)
-        try:
-            channels[channel_id] = Channel(
-                id=channel_id,
-                name_id=spec.pop("name_id"),
-                name_en=spec.pop("name_en", channel_id),
-                kind=spec.pop("kind"),
-                conn_id=spec.pop("conn_id"),
-                default=bool(spec.pop("default", False)),
-                options=spec,
-            )
-        except KeyError as exc:
-            raise ConfigError(f"channels.yaml {channel_id}: missing field {exc.args[0]!r}") from exc
 
-    users = {}
-    for username, spec in (users_doc.get("users") or {}).items():
-        user_roles = tuple(spec.get("roles") or ())
-        unknown = set(user_roles) - set(roles)
-        if unknown:
-            raise ConfigError(f"users.yaml {username}: unknown roles {sorted(unknown)}")
-        email = str(spec.get("email") or "")
-        notify = spec.get("notify") or ("email" if email else "none")
-        if notify not in NOTIFY_CHANNELS:
-            raise ConfigError(f"users.yaml {username}: notify {notify!r} is not one of {NOTIFY_CHANNELS}")
-        if notify == "email" and not email:
-            raise ConfigError(f"users.yaml {username}: notify is email but no email address is given")
-        users[username] = User(
-            username, spec.get("full_name", username), user_roles, email=email, notify=notify,
-            chat_tag=str(spec.get("chat_tag") or username),
-        )
-
-    limit_values = settings.get("limits") or {}
-    unknown_limits = set(limit_values) - set(Limits.__dataclass_fields__)
-    if unknown_limits:
-        raise ConfigError(f"warta.yaml limits: unknown settings {sorted(unknown_limits)}")
-    limits = _limits(limit_values)
-    service_levels = _service_levels(settings.get("service_levels") or {}, roles, users)
-    return WartaConfig(
-        sop=sop_doc.get("sop") or {},
-        roles=roles,
-        steps=tuple(steps),
-        services=sop_doc.get("services") or {},
-        channels=channels,
-        users=users,
-        dag_id=settings.get("dag_id", "warta_berita"),
-        max_active_runs=int(settings.get("max_active_runs", 10000)),
-        record_poll_seconds=float(settings.get("record_poll_seconds", 0.5)),
-        limits=limits,
-        timezone=(sop_doc.get("sop") or {}).get("timezone", "Asia/Jakarta"),
-        service_levels=service_levels,
-        logins=_logins(settings.get("logins") or {}, roles, users),
-        duties=_duties(sop_doc.get("separation_of_duties") or {}),
-        graph_api=_graph_api(channels_doc.get("graph_api") or {}),
-    )
-
-
-def _graph_api(spec: dict) -> GraphApiVersions:
-    where = "channels.yaml graph_api"
-    unknown = set(spec) - set(GraphApiVersions.__dataclass_fields__)
-    if unknown:
-        raise ConfigError(f"{where}: unknown settings {sorted(unknown)}")
-    values = dict(spec)
-    expires = {}
-    for version, until in (values.get("expires") or {}).items():
-        if not GRAPH_VERSION.match(str(version)):
-            raise ConfigError(f"{where} expires: {version!r} is not a version like v26.0")
-        try:
-            expires[str(version)] = until if isinstance(until, date) else date.fromisoformat(str(until))
-        except ValueError:
-            raise ConfigError(f"{where} expires.{version}: {until!r} is not a date like 2028-07-29") from None
-    values["expires"] = expires
-    if "default_version" in values and not GRAPH_VERSION.match(str(values["default_version"])):
-        raise ConfigError(f"{where} default_version: {values['default_version']!r} is not a version like v26.0")
-    if "warn_before" in values:
-        values["warn_before"] = tuple(sorted(
-            (parse_duration(d, f"{where} warn_before") for d in values["warn_before"] or ()), reverse=True))
-    return GraphApiVersions(**values)
-
-
-def _duties(spec: dict) -> SeparationOfDuties:
-    where = "sop.yaml separation_of_duties"
-    unknown = set(spec) - set(SeparationOfDuties.__dataclass_fields__)
-    if unknown:
-        raise ConfigError(f"{where}: unknown settings {sorted(unknown)}")
-    for name, value in spec.items():
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where} {name}: {value!r} is not true or false")
-    return SeparationOfDuties(**spec)
-
-
-def _limits(values: dict) -> Limits:
-    where = "warta.yaml limits"
-    limits = Limits(**values)
-    for name, value in vars(limits).items():
-        if name != "upload_types" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-            raise ConfigError(f"{where} {name}: {value!r} is not a whole number >= 0")
-    if limits.reason_max_chars < limits.reason_min_chars:
-        raise ConfigError(f"{where}: reason_max_chars is below reason_min_chars")
-    if limits.request_max_bytes < limits.upload_max_bytes:
-        raise ConfigError(f"{where}: request_max_bytes is below upload_max_bytes (one file would never fit)")
-    return limits
-
-
-def _logins(spec: dict, roles: dict, users: dict) -> Logins:
+def _check_logins(logins: Logins, roles: dict, users: dict) -> Logins:
     where = "warta.yaml logins"
-    unknown = set(spec) - set(Logins.__dataclass_fields__)
-    if unknown:
-        raise ConfigError(f"{where}: unknown settings {sorted(unknown)}")
-    values = dict(spec)
-    permissions = dict(values.get("role_permissions") or {})
-    for role, base in permissions.items():
+    for role in logins.role_permissions:
         if role not in roles:
             raise ConfigError(f"{where} role_permissions: {role!r} is not one of {sorted(roles)}")
-        if base not in AIRFLOW_BASE_ROLES:
-            raise ConfigError(f"{where} role_permissions.{role}: {base!r} is not one of {AIRFLOW_BASE_ROLES}")
-    values["role_permissions"] = {role: permissions.get(role, "Viewer") for role in roles}
-    for name in ("reader_role", "service_role"):
-        if name in values and values[name] not in AIRFLOW_BASE_ROLES:
-            raise ConfigError(f"{where} {name}: {values[name]!r} is not one of {AIRFLOW_BASE_ROLES}")
-    if "throttle_window" in values:
-        values["throttle_window"] = parse_duration(values["throttle_window"], f"{where} throttle_window")
-    for name in ("throttle_max_failures", "throttle_address_max_failures"):
-        if name in values and (not isinstance(values[name], int) or values[name] < 0):
-            raise ConfigError(f"{where} {name}: {values[name]!r} is not a whole number >= 0")
-    values["admins"] = tuple(values.get("admins") or ())
-    missing = [u for u in values["admins"] if u not in users]
+    missing = [u for u in logins.admins if u not in users]
     if missing:
         raise ConfigError(f"{where} admins: {missing} are not in users.yaml")
-    return Logins(**values)
+    # A role left out of the mapping only reads.
+    permissions = {role: logins.role_permissions.get(role, "Viewer") for role in roles}
+    return dataclasses.replace(logins, role_permissions=permissions)
 
 
-def _clock_time(text: str, where: str) -> time:
-    try:
-        return time.fromisoformat(str(text).strip())
-    except ValueError:
-        raise ConfigError(f"{where}: {text!r} is not a time like 07:30") from None
-
-
-def _service_levels(spec: dict, roles: dict, users: dict) -> ServiceLevels:
+def _check_service_levels(levels: ServiceLevels, roles: dict, users: dict) -> ServiceLevels:
     where = "warta.yaml service_levels"
-    known = set(ServiceLevels.__dataclass_fields__)
-    unknown = set(spec) - known
-    if unknown:
-        raise ConfigError(f"{where}: unknown settings {sorted(unknown)}")
-    values = dict(spec)
-    if "working_hours" in values:
-        hours = {}
-        for day, window in (values["working_hours"] or {}).items():
-            if str(day).lower() not in WEEKDAYS:
-                raise ConfigError(f"{where} working_hours: {day!r} is not one of {WEEKDAYS}")
-            start_text, _, end_text = str(window).partition("-")
-            start = _clock_time(start_text, f"{where} working_hours.{day}")
-            end = _clock_time(end_text, f"{where} working_hours.{day}")
-            if end <= start:
-                raise ConfigError(f"{where} working_hours.{day}: the day must end after it starts")
-            hours[WEEKDAYS.index(str(day).lower())] = (start, end)
-        if not hours:
-            raise ConfigError(f"{where} working_hours: at least one working day is required")
-        values["working_hours"] = hours
-    if "extra_holidays" in values:
-        try:
-            values["extra_holidays"] = tuple(
-                d if isinstance(d, date) else date.fromisoformat(str(d)) for d in values["extra_holidays"] or ()
-            )
-        except ValueError as exc:
-            raise ConfigError(f"{where} extra_holidays: {exc}") from None
-    for name in ("reminder_before", "escalate_after"):
-        if name in values:
-            values[name] = parse_duration(values[name], f"{where} {name}")
     for name in ("escalation_role", "freshness_role"):
-        if name in values and values[name] not in roles:
-            raise ConfigError(f"{where} {name}: {values[name]!r} is not one of {sorted(roles)}")
-    if "deputies" in values:
-        values["deputies"] = tuple(values["deputies"] or ())
-        missing = [u for u in values["deputies"] if u not in users]
-        if missing:
-            raise ConfigError(f"{where} deputies: {missing} are not in users.yaml")
-    if "freshness_days" in values:
-        values["freshness_days"] = int(values["freshness_days"])
-    # A deployment's public address (docker-compose.yaml passes it) wins over the file's.
-    if os.environ.get("WARTA_BASE_URL"):
-        values["desk_base_url"] = os.environ["WARTA_BASE_URL"]
-    return ServiceLevels(**values)
+        if getattr(levels, name) not in roles:
+            raise ConfigError(f"{where} {name}: {getattr(levels, name)!r} is not one of {sorted(roles)}")
+    missing = [u for u in levels.deputies if u not in users]
+    if missing:
+        raise ConfigError(f"{where} deputies: {missing} are not in users.yaml")
+    return levels
 
 
 @lru_cache(maxsize=8)

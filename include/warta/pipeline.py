@@ -69,7 +69,7 @@ def links_to(channel, item_channels: list[str]) -> str | None:
     website), when the item is published there too; else None."""
     if channel.kind == "wordpress":
         return None
-    link_from = channel.options.get("link_from", "website")
+    link_from = channel.options.link_from
     return link_from if link_from and link_from in item_channels else None
 
 
@@ -81,12 +81,13 @@ LEASE_SECONDS = 180.0
 def _content_for(service: EditorialService, item_id: int, channel_id: str, links: dict[str, str] | None = None):
     channel = service.config.channels[channel_id]
     manuscript = service.approved_manuscript(item_id)
+    wordpress = channel.options if channel.kind == "wordpress" else None
     return build_post_content(
         manuscript,
         service.assets(item_id),
         service.storage,
-        category=channel.options.get("category"),
-        tags=tuple(channel.options.get("tags", ())),
+        category=wordpress.category if wordpress else None,
+        tags=wordpress.tags if wordpress else (),
         link=_link_for(service, item_id, channel, links),
     )
 

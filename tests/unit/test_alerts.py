@@ -366,7 +366,7 @@ def test_freshness_warns_the_operator_once_per_stale_stretch(service, desk, send
 
 def test_freshness_watches_a_channel_once_it_is_in_use(config_copy, make_service, sender, flow, clock):
     edit(config_copy, "channels.yaml", lambda d: d["channels"].update(
-        facebook={"name_id": "Facebook", "kind": "facebook", "conn_id": "warta_facebook"},
+        facebook={"name_id": "Facebook", "kind": "facebook_page", "conn_id": "warta_facebook"},
         instagram={"name_id": "Instagram", "kind": "instagram", "conn_id": "warta_instagram", "freshness_days": 7},
     ))
     service = make_service(load_config(config_copy))
@@ -385,7 +385,7 @@ def test_freshness_watches_a_channel_once_it_is_in_use(config_copy, make_service
 
 def test_configured_but_unused_channel_is_not_watched(config_copy, make_service, sender, flow, clock):
     edit(config_copy, "channels.yaml", lambda d: d["channels"].update(
-        facebook={"name_id": "Facebook", "kind": "facebook", "conn_id": "warta_facebook"},
+        facebook={"name_id": "Facebook", "kind": "facebook_page", "conn_id": "warta_facebook"},
     ))
     service = make_service(load_config(config_copy))
     flow.service = service

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from warta import workflow
+from warta.channel_options import WordPressOptions
 from warta.config import ConfigError, get_config, load_config, parse_duration
 from warta.workflow import PermissionDenied, Position
 
@@ -76,7 +77,7 @@ def test_users_services_channels_settings(config):
     assert "bimtek" in config.services and "lainnya" in config.services
     assert config.default_channels == ["website"]
     assert config.channels["website"].conn_id == "warta_website"
-    assert config.channels["website"].options == {"category": "Berita"}
+    assert config.channels["website"].options == WordPressOptions(category="Berita")
     assert config.dag_id == "warta_berita"
     assert config.timezone == "Asia/Jakarta"
     assert config.limits.reason_min_chars == 5
@@ -314,3 +315,61 @@ def test_separation_of_duties_and_reason_limits_are_validated(tmp_path):
     (folder / "warta.yaml").write_text(yaml.safe_dump(settings))
     with pytest.raises(ConfigError, match="reason_max_chars"):
         load_config(folder)
+
+
+# ------------------------------------------------------------------ typed models: errors name the file and key
+@pytest.mark.parametrize("name, edit, message", [
+    ("channels.yaml", lambda d: d["channels"]["website"].update(categori="Berita"),
+     r"channels.yaml website: unknown settings \['categori'\]"),
+    ("channels.yaml", lambda d: d["channels"]["instagram"].update(status_poll_seconds=-1),
+     r"channels.yaml instagram: status_poll_seconds -1 is not valid"),
+    ("channels.yaml", lambda d: d["channels"]["x"]["caption"].update(max_chars="banyak"),
+     r"channels.yaml x caption.max_chars: 'banyak' is not valid"),
+    ("channels.yaml", lambda d: d["channels"]["facebook"]["images"].update(formats=["BMP"]),
+     r"channels.yaml facebook images.formats\[0\]: 'BMP' is not one of 'JPEG', 'PNG', 'GIF' or 'WEBP'"),
+    ("channels.yaml", lambda d: d["channels"]["instagram"]["images"].update(min_aspect="4:0"),
+     r"channels.yaml instagram images.min_aspect: '4:0' is not a ratio like 4:5"),
+    ("channels.yaml", lambda d: d["channels"]["website"].update(kind="youtube"),
+     r"^channels.yaml website: kind 'youtube' is not one of 'wordpress', 'facebook_page', 'instagram' or 'x'$"),
+    ("channels.yaml", lambda d: d["graph_api"]["expires"].update({"v27": "2029-01-01"}),
+     r"channels.yaml graph_api expires.v27: 'v27' is not a version like v26.0"),
+    ("sop.yaml", lambda d: d["sop"].update(timezone="Asia/Jakarta_Selatan"),
+     r"sop.yaml sop timezone: 'Asia/Jakarta_Selatan' is not a timezone"),
+    ("sop.yaml", lambda d: d["steps"][0].update(once_per_item="kadang"), r"sop.yaml steps\[0\]: once_per_item 'kadang'"),
+    ("warta.yaml", lambda d: d["limits"].update(upload_max_bytes=True, title_max_chars=-1),
+     r"warta.yaml limits title_max_chars: -1 is not valid.*; warta.yaml limits upload_max_bytes: True is not valid"),
+    ("warta.yaml", lambda d: d.update(servis_levels={}), r"^warta.yaml: unknown settings \['servis_levels'\]$"),
+    ("warta.yaml", lambda d: d["logins"].update(throttle_window="lama"),
+     r"warta.yaml logins throttle_window: 'lama' is not like '1d', '1h', '10m' or '30s'"),
+    ("warta.yaml", lambda d: d.update(max_active_runs=0), r"warta.yaml max_active_runs: 0 is not valid"),
+    ("users.yaml", lambda d: d["users"]["operator"].update(roles="operator"), r"users.yaml operator: roles 'operator'"),
+    ("users.yaml", lambda d: d["users"]["operator"].update(telepon="0812"),
+     r"users.yaml operator: unknown settings \['telepon'\]"),
+])
+def test_bad_config_names_the_file_and_the_key(config_copy, name, edit, message):
+    edit_yaml(config_copy, name, edit)
+    with pytest.raises(ConfigError, match=message):
+        load_config(config_copy)
+
+
+def test_channel_options_are_typed_per_kind(config):
+    from warta.channel_options import InstagramOptions, WordPressOptions, XOptions
+
+    website, instagram, x = (config.channels[c].options for c in ("website", "instagram", "x"))
+    assert isinstance(website, WordPressOptions) and website.category == "Berita" and website.tags == ()
+    assert isinstance(instagram, InstagramOptions) and instagram.image_host_conn_id == "warta_website"
+    assert instagram.status_poll_seconds == 5.0 and instagram.images.min_aspect == pytest.approx(0.8)
+    assert isinstance(x, XOptions) and x.caption.counting == "x_weighted" and x.link_from == "website"
+    assert x.freshness_days is None  # the service_levels default applies
+
+
+def test_a_setting_of_another_kind_is_refused(config_copy):
+    # A WordPress category on the X channel is a typo or a misunderstanding, not an option.
+    edit_yaml(config_copy, "channels.yaml", lambda d: d["channels"]["x"].update(category="Berita"))
+    with pytest.raises(ConfigError, match=r"channels.yaml x: unknown settings \['category'\]"):
+        load_config(config_copy)
+
+
+def test_the_deployment_address_comes_from_the_environment(config_copy, monkeypatch):
+    monkeypatch.setenv("WARTA_BASE_URL", "https://warta.example.go.id")
+    assert load_config(config_copy).service_levels.item_link(7) == "https://warta.example.go.id/warta/items/7"

@@ -10,7 +10,7 @@ from PIL import Image
 
 from tests.fakes.graph import image_bytes
 from warta.channels.base import MediaFile, PostContent
-from warta.config import Channel, ConfigError, get_config
+from warta.config import Channel, ConfigError, channel_from_spec, get_config
 from warta.channels.social import (
     CaptionRules,
     ImageRules,
@@ -121,12 +121,12 @@ def test_photo_count_is_capped():
 
 
 def test_bad_rules_are_config_errors():
-    channel = Channel(id="x2", name_id="X", name_en="X", kind="x", conn_id="c",
-                      options={"caption": {"max_chars": 280, "link": "somewhere"}})
+    # Checked when channels.yaml loads (channel_from_spec reads a channel as the file writes it).
     with pytest.raises(ConfigError, match="caption.link"):
-        rules_for(channel)
+        rules_for(channel_from_spec("x2", {"name_id": "X", "kind": "x", "conn_id": "c",
+                                           "caption": {"max_chars": 280, "link": "somewhere"}}))
     with pytest.raises(ConfigError, match="max_chars"):
-        rules_for(Channel(id="x3", name_id="X", name_en="X", kind="x", conn_id="c", options={"caption": {}}))
+        rules_for(channel_from_spec("x3", {"name_id": "X", "kind": "x", "conn_id": "c", "caption": {}}))
 
 
 def test_every_configured_channel_has_a_publisher_and_valid_rules():
@@ -139,3 +139,10 @@ def test_every_configured_channel_has_a_publisher_and_valid_rules():
         assert publisher.channel is channel
         if channel.kind != "wordpress":
             assert rules_for(channel).link_from == "website"
+
+
+def test_a_social_channel_without_caption_rules_loads_but_does_not_publish():
+    # A channel only reported on may omit them; publishing to it needs them.
+    channel = channel_from_spec("fb", {"name_id": "Facebook", "kind": "facebook_page", "conn_id": "c"})
+    with pytest.raises(ConfigError, match=r"channels.yaml fb caption: missing field 'max_chars'"):
+        rules_for(channel)

@@ -24,6 +24,7 @@ from airflow.sdk import DAG, get_current_context, task, task_group
 
 from warta.airflow.sensors import StepRecordSensor
 from warta.config import WartaConfig, get_config
+from warta.formatting import formatter
 
 ITEM_ID = "{{ dag_run.conf['item_id'] }}"
 ROUND = "{{ dag_run.conf.get('round', 1) }}"
@@ -37,12 +38,8 @@ DEFAULT_ARGS = {
 
 
 def _format_duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds % 86400 == 0:
-        return f"{seconds // 86400} hari"
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600} jam"
-    return f"{seconds // 60} menit"
+    """A standard time as the SOP writes it: '1 hari', '1 jam', '10 menit'."""
+    return formatter("id", "UTC").duration(delta, parts=None)
 
 
 def sop_doc_md(config: WartaConfig) -> str:

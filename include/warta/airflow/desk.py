@@ -196,7 +196,7 @@ def _check_files(errors: dict, page: Page, files: list[UploadFile]) -> None:
         if ext not in allowed:
             problems.append(page.t("err_file_type", name=upload.filename, types=", ".join(allowed)))
         elif upload.size is not None and upload.size > limits.upload_max_bytes:
-            problems.append(page.t("err_file_size", name=upload.filename, size=file_size(limits.upload_max_bytes)))
+            problems.append(page.t("err_file_size", name=upload.filename, size=file_size(limits.upload_max_bytes, page.lang)))
         elif upload.size == 0:
             problems.append(page.t("err_file_empty", name=upload.filename))
     if problems:
@@ -431,7 +431,7 @@ def add_desk_pages(app: FastAPI) -> None:
             "new.html", status=status, values=values, errors=errors or {}, problem=problem, files_lost=files_lost,
             upload_types=", ".join(sorted({e for exts in limits.upload_types.values() for e in exts})),
             upload_accept=",".join(sorted({f".{e}" for exts in limits.upload_types.values() for e in exts})),
-            upload_max=file_size(limits.upload_max_bytes),
+            upload_max=file_size(limits.upload_max_bytes, page.lang),
         ))
 
     @router.get("/new", response_class=HTMLResponse)

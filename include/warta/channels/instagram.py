@@ -30,7 +30,6 @@ from warta.channels.social import adapt, rules_for
 log = logging.getLogger(__name__)
 
 MEDIA_FIELDS = "id,caption,permalink,media_type,media_url,timestamp"
-DEFAULT_POLL_SECONDS = 5.0
 CONTAINER_RESTARTS = 2
 
 
@@ -40,7 +39,7 @@ class InstagramPublisher:
         self.api = api or GraphApi(channel)
         self.rules = rules_for(channel)
         self._image_host = image_host
-        self.poll_seconds = float(channel.options.get("status_poll_seconds", DEFAULT_POLL_SECONDS))
+        self.poll_seconds = channel.options.status_poll_seconds
 
     @property
     def ig_user_id(self) -> str:
@@ -49,7 +48,7 @@ class InstagramPublisher:
     def image_host(self):
         """The WordPress site whose media library serves the photos Instagram fetches."""
         if self._image_host is None:
-            conn_id = self.channel.options.get("image_host_conn_id")
+            conn_id = self.channel.options.image_host_conn_id
             if not conn_id:
                 raise ChannelError(f"{self.channel.id}: channels.yaml sets no image_host_conn_id (Instagram takes "
                                    "photos only from a public address)", retryable=False)

@@ -15,11 +15,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from warta.channel_options import CaptionRules, ImageRules, SocialOptions
 from warta.channels.base import MediaFile, PostContent
 from warta.config import Channel, ConfigError
 
-LINK_PLACEMENTS = ("attach", "text", "bio", "none")
-COUNTINGS = ("chars", "x_weighted")
 ELLIPSIS = "\u2026"
 # X: every URL counts as this many characters, whatever its length (t.co wrapping).
 X_URL_WEIGHT = 23
@@ -29,29 +28,6 @@ _HASHTAG = re.compile(r"(?<!\w)#\w+")
 _X_LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
 _PILLOW_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "GIF": ("image/gif", ".gif"),
                    "WEBP": ("image/webp", ".webp")}
-
-
-@dataclass(frozen=True)
-class CaptionRules:
-    max_chars: int
-    counting: str = "chars"
-    link: str = "text"
-    # Shown instead of the address where links are not clickable (Instagram).
-    link_text: str = "Selengkapnya di website kami (link di bio)."
-    hashtags: tuple[str, ...] = ()
-    max_hashtags: int | None = None
-    # Whether the body text follows the title (X's few characters hold the title only).
-    include_body: bool = True
-
-
-@dataclass(frozen=True)
-class ImageRules:
-    max_count: int = 10
-    formats: tuple[str, ...] = ("JPEG", "PNG")
-    min_aspect: float | None = None  # width / height
-    max_aspect: float | None = None
-    max_side: int | None = None
-    max_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -73,56 +49,14 @@ class SocialPost:
 
 
 def rules_for(channel: Channel) -> SocialRules:
-    """The channel's adaptation rules from its ``caption`` and ``images`` options."""
-    where = f"channels.yaml {channel.id}"
-    caption = dict(channel.options.get("caption") or {})
-    images = dict(channel.options.get("images") or {})
-    try:
-        caption_rules = CaptionRules(
-            max_chars=int(caption.pop("max_chars")),
-            counting=str(caption.pop("counting", "chars")),
-            link=str(caption.pop("link", "text")),
-            link_text=str(caption.pop("link_text", CaptionRules.link_text)),
-            hashtags=tuple(str(tag) for tag in caption.pop("hashtags", ()) or ()),
-            max_hashtags=int(caption["max_hashtags"]) if caption.get("max_hashtags") is not None else None,
-            include_body=bool(caption.pop("include_body", True)),
-        )
-        caption.pop("max_hashtags", None)
-        image_rules = ImageRules(
-            max_count=int(images.pop("max_count", 10)),
-            formats=tuple(str(f).upper() for f in images.pop("formats", ("JPEG", "PNG"))),
-            min_aspect=_ratio(images.pop("min_aspect", None)),
-            max_aspect=_ratio(images.pop("max_aspect", None)),
-            max_side=int(images["max_side"]) if images.get("max_side") else None,
-            max_bytes=int(images["max_bytes"]) if images.get("max_bytes") else None,
-        )
-        images.pop("max_side", None)
-        images.pop("max_bytes", None)
-    except KeyError as exc:
-        raise ConfigError(f"{where} caption: missing field {exc.args[0]!r}") from None
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-    if caption or images:
-        raise ConfigError(f"{where}: unknown settings {sorted(caption) + sorted(images)}")
-    if caption_rules.link not in LINK_PLACEMENTS:
-        raise ConfigError(f"{where} caption.link: {caption_rules.link!r} is not one of {LINK_PLACEMENTS}")
-    if caption_rules.counting not in COUNTINGS:
-        raise ConfigError(f"{where} caption.counting: {caption_rules.counting!r} is not one of {COUNTINGS}")
-    unknown_formats = set(image_rules.formats) - set(_PILLOW_FORMATS)
-    if unknown_formats:
-        raise ConfigError(f"{where} images.formats: {sorted(unknown_formats)} not one of {sorted(_PILLOW_FORMATS)}")
-    link_from = channel.options.get("link_from", "website")
-    return SocialRules(caption_rules, image_rules, link_from=link_from or None)
-
-
-def _ratio(value) -> float | None:
-    """An aspect ratio as ``0.8``, ``"4:5"`` or ``"1.91:1"``."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str) and ":" in value:
-        width, height = value.split(":", 1)
-        return float(width) / float(height)
-    return float(value)
+    """The channel's adaptation rules: its ``caption`` and ``images`` options (typed and
+    checked when channels.yaml loads, warta.channel_options)."""
+    options = channel.options
+    if not isinstance(options, SocialOptions):
+        raise ConfigError(f"channels.yaml {channel.id}: kind {channel.kind!r} has no caption and images rules")
+    if options.caption is None:
+        raise ConfigError(f"channels.yaml {channel.id} caption: missing field 'max_chars'")
+    return SocialRules(options.caption, options.images, link_from=options.link_from or None)
 
 
 def adapt(content: PostContent, rules: SocialRules) -> SocialPost:

@@ -148,7 +148,7 @@ class WordPressPublisher:
         slug = marker_slug(marker)
         # Terms first: a category the user may not create stops the attempt before any upload.
         tag_ids = [self._term_id("tags", tag) for tag in _distinct(content.tags)]
-        category = content.category or self.channel.options.get("category")
+        category = content.category or self.channel.options.category
         category_ids = [self._term_id("categories", category)] if category else []
         uploaded = self._upload_media(content, slug)
         featured = next((m for m in uploaded if m.mime_type.startswith("image/")), None)

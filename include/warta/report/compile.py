@@ -659,7 +659,8 @@ def _freshness(
                 gap_end = month_end if after >= len(month.days) else moments[bisect_left(moments, starts[after])]
         longest = gap_end - gap_start
         spec = config.channels.get(channel)
-        watched_days = int(spec.options.get("freshness_days", default_days)) if spec else default_days
+        watched_days = (spec.options.freshness_days if spec and spec.options.freshness_days is not None
+                        else default_days)
         result.append(
             Freshness(
                 channel=channel,

@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
-from babel.numbers import format_decimal
-
-MONTHS = {
-    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-           "November", "Desember"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-}
+from warta.formatting import Formatter
 
 MESSAGES: dict[str, dict[str, str]] = {
     "id": {
@@ -458,79 +448,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-_UNITS = {
-    "id": (("hari", 86400), ("jam", 3600), ("menit", 60), ("detik", 1)),
-    "en": (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)),
-}
-
-
-class Messages:
-    """Words and formats for one language, bound to the SOP's timezone."""
+class Messages(Formatter):
+    """Words for one language, with the formats of ``warta.formatting`` in the SOP's timezone."""
 
     def __init__(self, lang: str, timezone_name: str):
         if lang not in MESSAGES:
             raise ValueError(f"language {lang!r} is not one of {sorted(MESSAGES)}")
-        self.lang = lang
-        self.tz = ZoneInfo(timezone_name)
-        self.timezone_name = timezone_name
+        super().__init__(lang, timezone_name)
 
     def __call__(self, key: str, **values) -> str:
         text = MESSAGES[self.lang][key]
         return text.format(**values) if values else text
-
-    @property
-    def tzname(self) -> str:
-        """The zone's abbreviation, e.g. WIB."""
-        return datetime.now(self.tz).tzname() or self.timezone_name
-
-    def month_name(self, year: int, month: int) -> str:
-        return f"{MONTHS[self.lang][month - 1]} {year}"
-
-    def date(self, value: date | datetime | None) -> str:
-        if value is None:
-            return "–"
-        if isinstance(value, datetime):
-            value = value.astimezone(self.tz).date()
-        return f"{value.day} {MONTHS[self.lang][value.month - 1]} {value.year}"
-
-    def short_date(self, value: date | datetime | None) -> str:
-        if value is None:
-            return "–"
-        if isinstance(value, datetime):
-            value = value.astimezone(self.tz).date()
-        return value.strftime("%d/%m/%Y") if self.lang == "id" else value.isoformat()
-
-    def datetime(self, value: datetime | None) -> str:
-        """Local date and time with the zone, e.g. 31/10/2026 23.30 WIB."""
-        if value is None:
-            return "–"
-        local = value.astimezone(self.tz)
-        clock = local.strftime("%H.%M") if self.lang == "id" else local.strftime("%H:%M")
-        return f"{self.short_date(local)} {clock} {local.tzname()}"
-
-    def local_naive(self, value: datetime | None) -> datetime | None:
-        """Local wall time without tzinfo: what a spreadsheet cell can hold."""
-        return value.astimezone(self.tz).replace(tzinfo=None) if value else None
-
-    @property
-    def locale(self) -> str:
-        return "id_ID" if self.lang == "id" else "en_GB"
-
-    def number(self, value: int | float | None, decimals: int = 0) -> str:
-        """1.234,5 in Indonesian, 1,234.5 in English (Babel's CLDR data)."""
-        if value is None:
-            return "–"
-        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-        return format_decimal(value, format=pattern, locale=self.locale)
-
-    def signed(self, value: int | float | None, decimals: int = 0) -> str:
-        if value is None:
-            return "–"
-        sign = "+" if value > 0 else ("−" if value < 0 else "±")
-        return sign + self.number(abs(value), decimals)
-
-    def percent(self, share: float | None) -> str:
-        return "–" if share is None else f"{self.number(share * 100, 1)}%"
 
     def percent_points(self, change: float | None) -> str:
         if change is None:
@@ -544,19 +472,8 @@ class Messages:
         return self.signed((current - previous) / previous * 100, 1) + "%"
 
     def duration(self, seconds: float | None) -> str:
-        """The two largest units: '1 hari 2 jam', '1 jam 5 menit', '4 menit 10 detik'."""
-        if seconds is None:
-            return "–"
-        remaining = int(round(seconds))
-        parts = []
-        for name, size in _UNITS[self.lang]:
-            amount, remaining = divmod(remaining, size)
-            if amount or parts:
-                parts.append((amount, name))
-            if len(parts) == 2:
-                break
-        parts = [p for p in parts if p[0]] or [(0, _UNITS[self.lang][-1][0])]
-        return " ".join(f"{amount} {name}" for amount, name in parts)
+        """The two largest units down to seconds: '1 hari 2 jam', '4 menit 10 detik'."""
+        return super().duration(seconds, parts=2, smallest="second")
 
     def standard(self, seconds: int) -> str:
         return self.duration(seconds)

@@ -317,11 +317,7 @@ def build_annex(report: MonthlyReport, config: WartaConfig, settings: ReportSett
     sections = []
     if in_annex["items"]:
         sections.append(_items_annex(report, config, names, t, lang, period))
-    short = "%d/%m %H.%M" if lang == "id" else "%m-%d %H:%M"
-    tz = t.tz
-
-    def when(moment):
-        return moment.astimezone(tz).strftime(short) if moment else "–"
+    when = t.compact_datetime
 
     if in_annex["failures"]:
         sections.append(AnnexSection(
@@ -364,8 +360,7 @@ def _items_annex(report: MonthlyReport, config: WartaConfig, names: Names, t: Me
     results = {r: t(f"check_{r}") for r in ("ok", "failed", "unchecked", "publish_failed")}
     service_names: dict[str, str] = {}
     author_names: dict[str, str] = {}
-    tz = t.tz
-    short = "%d/%m %H.%M" if lang == "id" else "%m-%d %H:%M"
+    when = t.compact_datetime
     rows = []
     append = rows.append
     for number, item in enumerate(report.items, start=1):
@@ -377,7 +372,7 @@ def _items_annex(report: MonthlyReport, config: WartaConfig, names: Names, t: Me
             author = author_names[item.author] = names.user(item.author)
         posts = " ".join(letters.get(p.channel, "?") + ("" if p.status == "published" else "!")
                          for p in item.publications)
-        append((str(number), str(item.id), item.first_published_at.astimezone(tz).strftime(short),
+        append((str(number), str(item.id), when(item.first_published_at),
                 posts, str(item.rounds), results[item.check_result], f"{item.title} · {service} · {author}"))
     columns = (
         AnnexColumn(t("running_number"), 34, "right"), AnnexColumn(t("item_id"), 40, "right"),

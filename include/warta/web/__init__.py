@@ -1,4 +1,5 @@
-"""The editorial desk's web pages: templates, static files, language and local time.
+"""The editorial desk's web pages: templates, static files, language and local time
+(formatted by ``warta.formatting`` in the SOP's timezone).
 
 Pages are rendered on the server (Jinja2, autoescaped) and work without JavaScript;
 the routes live in ``warta.airflow.desk``.
@@ -6,60 +7,27 @@ the routes live in ``warta.airflow.desk``.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
-from warta.web.i18n import LANGUAGES, MONTHS, translate
+from warta.config import get_config
+from warta.formatting import formatter
+from warta.web.i18n import LANGUAGES, translate
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
 
 
-def local_datetime(value: str | datetime | None, lang: str, tz: str = "Asia/Jakarta") -> str:
-    """'26 Nov 2026, 08.00 WIB' (Indonesian) or '26 Nov 2026, 08:00 WIB' (English)."""
-    if not value:
-        return "–"
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    local = moment.astimezone(ZoneInfo(tz))
-    clock = local.strftime("%H.%M") if lang == "id" else local.strftime("%H:%M")
-    return f"{local.day} {MONTHS[lang][local.month - 1]} {local.year}, {clock} WIB"
+def file_size(size: int | None, lang: str) -> str:
+    return formatter(lang, "UTC").file_size(size)
 
 
-def local_date(value: str | date | None, lang: str) -> str:
-    if not value:
-        return "–"
-    day = date.fromisoformat(value) if isinstance(value, str) else value
-    return f"{day.day} {MONTHS[lang][day.month - 1]} {day.year}"
-
-
-def duration(seconds: float | int | None, lang: str) -> str:
-    """A span of time in words, largest two units: '1 hari 2 jam', '45 menit'."""
-    if seconds is None:
-        return "–"
-    seconds = abs(int(seconds))
-    units = (("day", 86400), ("hour", 3600), ("minute", 60))
-    parts = []
-    for name, size in units:
-        if seconds >= size:
-            parts.append(translate(lang, f"unit_{name}", n=seconds // size))
-            seconds %= size
-        if len(parts) == 2:
-            break
-    return " ".join(parts) if parts else translate(lang, "unit_less_than_minute")
-
-
-def file_size(size: int | None) -> str:
-    size = size or 0
-    for unit in ("B", "KB", "MB"):
-        if size < 1024 or unit == "MB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
+@pass_context
+def _file_size_filter(context, size: int | None) -> str:
+    return file_size(size, context.get("lang", "id"))
 
 
 @lru_cache(maxsize=1)
@@ -71,7 +39,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["LANGUAGES"] = LANGUAGES
-    env.filters["filesize"] = file_size
+    env.filters["filesize"] = _file_size_filter
     return env
 
 
@@ -79,11 +47,12 @@ def render(template: str, lang: str, **context) -> str:
     """Render a page in ``lang``: ``t``, ``when``, ``day`` and ``span`` are the page's
     translation and local-time helpers."""
     page = environment().get_template(template)
+    formats = formatter(lang, get_config().timezone)
     return page.render(
         lang=lang,
         t=lambda key, **kw: translate(lang, key, **kw),
-        when=lambda value: local_datetime(value, lang),
-        day=lambda value: local_date(value, lang),
-        span=lambda seconds: duration(seconds, lang),
+        when=formats.medium_datetime,
+        day=formats.medium_date,
+        span=formats.duration,
         **context,
     )

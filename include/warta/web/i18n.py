@@ -9,11 +9,6 @@ from __future__ import annotations
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
 
-MONTHS = {
-    "id": ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"),
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-}
-
 MESSAGES: dict[str, tuple[str, str]] = {
     # layout
     "app_name": ("Meja Redaksi Warta", "Warta editorial desk"),
@@ -203,10 +198,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "err_service": ("Pilih layanan dari daftar.", "Choose a service from the list."),
     "err_reason": ("Alasan penolakan minimal {n} karakter.", "A rejection reason needs at least {n} characters."),
     # units
-    "unit_day": ("{n} hari", "{n} d"),
-    "unit_hour": ("{n} jam", "{n} h"),
-    "unit_minute": ("{n} menit", "{n} min"),
-    "unit_less_than_minute": ("< 1 menit", "< 1 min"),
 }
 
 
