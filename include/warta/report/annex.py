@@ -132,11 +132,10 @@ def _pdf_font(pdf: pydyf.PDF, font: _Font) -> pydyf.Dictionary:
     return dictionary
 
 
-_ESCAPES = str.maketrans({"\\": "\\\\", "(": "\\(", ")": "\\)"})
-
-
 def _pdf_string(text: str) -> bytes:
-    return b"(" + text.translate(_ESCAPES).encode(ENCODING, errors="replace") + b")"
+    if "\\" in text or "(" in text or ")" in text:  # rare: most cells need no escape
+        text = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    return b"(" + text.encode(ENCODING, errors="replace") + b")"
 
 
 def wrap(text: str, width: float, font: _Font, size: float, cache: dict | None = None) -> list[str]:
