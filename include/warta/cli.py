@@ -189,7 +189,7 @@ def cmd_status(args) -> list:
 
 def cmd_report(args) -> dict:
     from warta.report import ReportMonth
-    from warta.report.final import finalise
+    from warta.report.final import as_answer, finalise
 
     service = _service()
     try:
@@ -197,10 +197,7 @@ def cmd_report(args) -> dict:
     except ValueError as exc:
         raise CliError(str(exc)) from None
     final, stored = finalise(service, month, _actor(args), lang=args.lang, reason=args.reason or "")
-    return {"month": final.month, "lang": final.lang, "revision": final.revision,
-            "narrative_version": final.narrative_version, "finalised_by": final.finalised_by,
-            "finalised_at": final.finalised_at.isoformat(), "reason": final.reason,
-            "pdf_sha256": final.pdf_sha256, "files": stored.keys, "figures": final.figures}
+    return as_answer(final) | {"files": stored.keys}
 
 
 def _print_human(command: str, result, tz: str) -> None:

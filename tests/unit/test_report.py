@@ -687,3 +687,24 @@ def test_the_xlsx_writer_escapes_text_and_keeps_types(tmp_path):
     assert sheet["E5"].number_format == "0.00%" and sheet["C5"].number_format == "dd/mm/yyyy"
     with pytest.raises(ValueError):
         write_workbook([Sheet("x", [Column("t", "datetime")], [[datetime.now(timezone.utc)]])])
+
+
+def test_a_workbook_written_beside_comes_back_and_a_failed_child_loses_nothing():
+    import os
+
+    from warta.report.render import Beside
+
+    parent = os.getpid()
+
+    def render(text: str) -> bytes:
+        return f"{text} in {'child' if os.getpid() != parent else 'parent'}".encode()
+
+    beside = Beside(render, "workbook")
+    assert beside.result() == b"workbook in child" and beside.peak_rss_kib > 0
+
+    def fails_in_child(text: str) -> bytes:
+        if os.getpid() != parent:
+            raise RuntimeError("the child cannot")
+        return text.encode()
+
+    assert Beside(fails_in_child, "done here").result() == b"done here"

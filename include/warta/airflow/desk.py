@@ -387,6 +387,15 @@ def add_desk_pages(app: FastAPI) -> None:
         except InvalidReportMonth:
             raise PageError(404, page.t("error_not_found")) from None
 
+    async def _operator_report_form(request: Request, page: Page, month_key: str):
+        """(form, lang, month) of a report form only the Operator (SOP step 7) may post."""
+        form = await _form(request, page)
+        lang = _text(form, "lang") or "id"
+        month = _narrative_target(month_key, lang, page)
+        if "operator" not in page.roles:
+            raise PageError(403, page.t("error_forbidden"))
+        return form, lang, month
+
     @router.get("/reports/{month_key}/narrative", response_class=HTMLResponse)
     def narrative_form(month_key: str, request: Request, user: BaseUser = Depends(desk_user)) -> Response:
         page = Page(request, user)
@@ -404,13 +413,9 @@ def add_desk_pages(app: FastAPI) -> None:
 
         page = Page(request, user)
         try:
-            form = await _form(request, page)
-            lang = _text(form, "lang") or "id"
-            month = _narrative_target(month_key, lang, page)
+            form, lang, month = await _operator_report_form(request, page, month_key)
         except PageError as exc:
             return _no_store(page.error(exc.status, exc.message))
-        if "operator" not in page.roles:
-            return _no_store(page.error(403, page.t("error_forbidden")))
         values = {part: _text(form, part) for part in narratives.PARTS}
 
         def save_and_rebuild() -> None:
@@ -431,13 +436,9 @@ def add_desk_pages(app: FastAPI) -> None:
 
         page = Page(request, user)
         try:
-            form = await _form(request, page)
-            lang = _text(form, "lang") or "id"
-            month = _narrative_target(month_key, lang, page)
+            form, lang, month = await _operator_report_form(request, page, month_key)
         except PageError as exc:
             return _no_store(page.error(exc.status, exc.message))
-        if "operator" not in page.roles:
-            return _no_store(page.error(403, page.t("error_forbidden")))
         try:
             await run_in_threadpool(finalise, page.service, month, page.username, lang=lang,
                                     reason=_text(form, "reason"))

@@ -162,7 +162,7 @@ def create_app() -> FastAPI:
         """The Operator makes the month's report final (revision 1); a correction of a final
         report needs ``reason`` and becomes the next revision. Earlier revisions are kept."""
         from warta.report import InvalidReportMonth, ReportMonth
-        from warta.report.final import finalise
+        from warta.report.final import as_answer, finalise
         from warta.workflow import InvalidInput
 
         service = _service()
@@ -171,10 +171,7 @@ def create_app() -> FastAPI:
         except InvalidReportMonth as exc:
             raise InvalidInput(str(exc), field="month") from None
         final, _stored = finalise(service, target, user.get_name(), lang=payload.lang, reason=payload.reason)
-        return {"month": final.month, "lang": final.lang, "revision": final.revision,
-                "narrative_version": final.narrative_version, "finalised_by": final.finalised_by,
-                "finalised_at": final.finalised_at.isoformat(), "reason": final.reason,
-                "pdf_sha256": final.pdf_sha256, "figures": final.figures}
+        return as_answer(final)
 
     @app.get("/api/v1/reports/{month}/{fmt}", response_class=Response,
              responses={200: {"description": "the report file (PDF, XLSX or HTML) as a download",

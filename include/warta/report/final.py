@@ -61,6 +61,14 @@ def mark_of(final: ReportFinal) -> FinalMark:
     return FinalMark(final.revision, final.narrative_version, final.finalised_by, final.finalised_at, final.reason)
 
 
+def as_answer(final: ReportFinal) -> dict:
+    """A final revision as the CLI and the REST API answer it."""
+    return {"month": final.month, "lang": final.lang, "revision": final.revision,
+            "narrative_version": final.narrative_version, "finalised_by": final.finalised_by,
+            "finalised_at": final.finalised_at.isoformat(), "reason": final.reason,
+            "pdf_sha256": final.pdf_sha256, "figures": final.figures}
+
+
 def frozen_figures(report) -> dict:
     """The figures a final revision was made from (JSON): the headline figures, the list
     sizes and the service-level totals, enough to see what a correction changed."""

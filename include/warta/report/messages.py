@@ -344,8 +344,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "definitions": "Definitions",
         "definition_month": "Months are counted in {tz} time ({tzname}): from 00:00 on the 1st to before 00:00 on "
                             "the 1st of the next month.",
-        "definition_published": "Publication = one post of an item on one channel with status published; it "
-                                "belongs to the month its published_at falls in. Item published = an item whose "
+        "definition_published": "Publication = one post of an item on one channel that went live; it "
+                                "belongs to the month in which it went live. Item published = an item whose "
                                 "first publication falls in the month.",
         "definition_author": "Author = who wrote the latest manuscript version (step 2), else who registered "
                              "the item.",
