@@ -708,3 +708,18 @@ def test_a_workbook_written_beside_comes_back_and_a_failed_child_loses_nothing()
         return text.encode()
 
     assert Beside(fails_in_child, "done here").result() == b"done here"
+
+
+def test_the_cli_makes_a_report_final_and_refuses_another_role(seeded, newsroom, settings, monkeypatch, capsys):
+    import json
+
+    from warta import cli
+
+    monkeypatch.setattr(cli, "_service", lambda: newsroom.service)
+    assert cli.main(["report", "finalise", "2026-10", "--as", SUBKOOR]) == 1
+    assert "hanya Operator" in capsys.readouterr().err
+    assert cli.main(["report", "finalise", "2026-13", "--as", OPERATOR]) == 2
+    assert cli.main(["--json", "report", "finalise", "2026-10", "--as", OPERATOR]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert (answer["revision"], answer["narrative_version"]) == (1, 1)
+    assert answer["files"]["pdf"] == "reports/2026-10/laporan-2026-10.pdf"
