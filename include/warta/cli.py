@@ -13,6 +13,8 @@
     warta serve [--home DIR] [--port N]  (the whole embedded stack, supervised, until Ctrl-C or SIGTERM)
     warta status [--home DIR]            (the running stack: each component's state, uptime, restarts)
     warta env [--home DIR] [--port N]    (shell exports for this CLI against that stack)
+    warta report finalise 2026-10 --as operator [--lang en] [--reason "..."]
+                                         (make the month's report final; again with a reason: a new revision)
 
 Errors are one line on stderr and a non-zero exit; nothing is half-written.
 """
@@ -203,6 +205,19 @@ def cmd_status(args) -> list:
     return [vars(row) for row in rows]
 
 
+def cmd_report(args) -> dict:
+    from warta.report import ReportMonth
+    from warta.report.final import as_answer, finalise
+
+    service = _service()
+    try:
+        month = ReportMonth.parse(args.month, service.config.timezone)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    final, stored = finalise(service, month, _actor(args), lang=args.lang, reason=args.reason or "")
+    return as_answer(final) | {"files": stored.keys}
+
+
 def _print_human(command: str, result, tz: str) -> None:
     if command == "env":
         for key, value in result.items():
@@ -225,6 +240,10 @@ def _print_human(command: str, result, tz: str) -> None:
                   f"{record['actor']}{extra}{reason}")
         for pub in result["publications"]:
             print(f"  tayang {pub['channel']}: {pub['status']} {pub['url'] or ''} {pub['error'] or ''}")
+    elif command == "report":
+        print(f"Laporan {result['month']} ({result['lang']}) final: revisi {result['revision']}, "
+              f"uraian versi {result['narrative_version']}, oleh {result['finalised_by']} "
+              f"pada {_local(result['finalised_at'], tz)}; PDF sha256 {result['pdf_sha256']}")
     elif command == "status":
         from warta.supervision import format_uptime
 
@@ -317,6 +336,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="the running stack's components: state, uptime, restarts")
     p.add_argument("--home", help="the stack's home (default $AIRFLOW_HOME, else .dev/airflow)")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("report", help="the monthly report: make a month's report final (the Operator)")
+    p.add_argument("action", choices=["finalise"])
+    p.add_argument("month", help="YYYY-MM")
+    p.add_argument("--as", dest="actor")
+    p.add_argument("--lang", choices=["id", "en"])
+    p.add_argument("--reason", help="required for a correction of a final report (a new revision)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("outbox", help="start the Airflow runs queued in the editorial DB")
     p.add_argument("action", choices=["serve", "drain"], help="serve: forever (a stack component); drain: once")

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -175,7 +176,11 @@ class StepTiming(Base):
     """When a step of a round started and ended, against its SOP standard time."""
 
     __tablename__ = "step_timings"
-    __table_args__ = (UniqueConstraint("item_id", "round", "step_id"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "round", "step_id"),
+        # The monthly report's service levels read one step's month from this index alone.
+        Index("ix_step_timings_step_ended", "step_id", "ended_at", "duration_seconds", "within_standard"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("news_items.id"), index=True)
@@ -344,6 +349,26 @@ class ReportNarrative(Base):
     follow_up: Mapped[str] = mapped_column(Text, default="")
     edited_by: Mapped[str] = mapped_column(String(150))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportFinal(Base):
+    """One final revision of a month's report: the Operator (SOP step 7) made it final,
+    freezing the narrative version it carries and the figures it was made from. A later
+    build never changes it; a correction is a new revision, and every revision is kept."""
+
+    __tablename__ = "report_finals"
+    __table_args__ = (UniqueConstraint("month", "lang", "revision"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)  # 2026-10
+    lang: Mapped[str] = mapped_column(String(8))
+    revision: Mapped[int] = mapped_column(Integer)
+    narrative_version: Mapped[int] = mapped_column(Integer)
+    figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    finalised_by: Mapped[str] = mapped_column(String(150))
+    finalised_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AppendOnlyError(RuntimeError):

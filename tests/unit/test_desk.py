@@ -438,6 +438,27 @@ def test_the_operator_edits_the_report_narrative_and_every_version_is_kept(clien
     assert as_user(client, "operator").get("/warta/desk/reports/2026-13/narrative").status_code == 404
 
 
+def test_the_operator_makes_the_report_final_in_the_desk_and_a_correction_needs_a_reason(client, service):
+    from warta.models import ReportFinal
+
+    url = "/warta/desk/reports/2026-10"
+    page = as_user(client, "operator").get(url + "/narrative?lang=id")
+    assert 'data-testid="final-none"' in page.text and 'data-testid="final-form"' in page.text
+    made = post_form(client, url + "/final", {"lang": "id"})
+    assert made.status_code == 303 and made.headers["location"].endswith("/narrative?lang=id&final=1")
+    page = client.get(url + "/narrative?lang=id")
+    assert "Revisi 1: uraian versi 1, oleh operator" in page.text and 'name="reason"' in page.text
+    again = post_form(client, url + "/final", {"lang": "id"})
+    assert again.status_code == 422 and "memerlukan alasan" in again.text
+    assert post_form(client, url + "/final", {"lang": "id", "reason": "Angka tayang dikoreksi"}).status_code == 303
+    assert post_form(as_user(client, "pelaksana"), url + "/final", {"lang": "id", "reason": "x"}).status_code == 403
+    with service.sessions() as session:
+        kept = [(f.revision, f.reason) for f in session.query(ReportFinal).order_by("revision")]
+    assert kept == [(1, ""), (2, "Angka tayang dikoreksi")]
+    assert service.storage.exists("reports/2026-10/laporan-2026-10-r1.pdf")
+    assert service.storage.exists("reports/2026-10/laporan-2026-10-r2.pdf")
+
+
 def test_the_checker_page_says_the_author_may_not_check_their_own_round(client, service):
     as_user(client, "admin")  # holds every role
     item_id = int(new_item(client).headers["location"].split("/")[-1].split("?")[0])

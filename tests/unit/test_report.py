@@ -10,6 +10,7 @@ still waiting for approval at month end, and one item published in September.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import subprocess
 from dataclasses import replace
@@ -560,6 +561,78 @@ def test_rebuilding_a_month_replaces_its_files(seeded, newsroom, settings):
     assert report_key("2026-10", "xlsx", "en") == "reports/2026-10/laporan-2026-10-en.xlsx"
 
 
+def test_the_operator_makes_a_report_final_and_a_rebuild_never_changes_it(seeded, newsroom, settings, tmp_path):
+    from warta.models import ReportFinal
+    from warta.report import narrative as narratives
+    from warta.report.final import finalise, revisions
+    from warta.workflow import PermissionDenied
+
+    service = newsroom.service
+    generated = wib(2026, 11, 1, 7).astimezone(timezone.utc)
+    _report, draft = build_and_store(service, OCTOBER, settings=settings, generated_at=generated)
+    draft_text = " ".join(pdf_text(service.storage.get_bytes(draft.keys["pdf"]), tmp_path).split())
+    assert "Draf, belum difinalkan Operator" in draft_text and "rancangan uraian dari Warta" in draft_text
+
+    with pytest.raises(PermissionDenied):
+        finalise(service, OCTOBER, SUBKOOR, settings=settings)
+    with service.sessions() as session:
+        narratives.save(session, OCTOBER.key, "id", {"summary": "Ringkasan bulan Oktober.",
+                                                       "problems": "Satu unggahan gagal.",
+                                                       "follow_up": "Periksa token kanal."}, OPERATOR)
+        narratives.save(session, OCTOBER.key, "id", {"summary": "Ringkasan bulan Oktober, versi dua.",
+                                                       "problems": "Satu unggahan gagal.",
+                                                       "follow_up": "Periksa token kanal."}, OPERATOR)
+    newsroom.at(wib(2026, 11, 2, 9))
+    final, stored = finalise(service, OCTOBER, OPERATOR, settings=settings)
+    assert (final.revision, final.narrative_version, final.finalised_by) == (1, 2, OPERATOR)
+    assert final.figures["items_published"] == 4 and final.figures["items_listed"] == 4
+    signed = service.storage.get_bytes(stored.keys["pdf"])
+    assert hashlib.sha256(signed).hexdigest() == final.pdf_sha256
+    assert service.storage.get_bytes("reports/2026-10/laporan-2026-10-r1.pdf") == signed
+    text = " ".join(pdf_text(signed, tmp_path).split())
+    assert "Final, revisi 1; memuat uraian versi 2; difinalkan oleh" in text
+    assert "Ringkasan bulan Oktober, versi dua." in text and "Draf" not in text
+
+    # Later: an item back-dated into October, a newer narrative, the monthly DAG run again.
+    item = newsroom.create("Seminar hasil kajian", wib(2026, 10, 25, 8))
+    newsroom.human_steps(item, wib(2026, 10, 25, 8))
+    newsroom.publish(item, 1, wib(2026, 10, 25, 10))
+    with service.sessions() as session:
+        narratives.save(session, OCTOBER.key, "id", {"summary": "Versi tiga.", "problems": "-",
+                                                       "follow_up": "-"}, OPERATOR)
+    _report, again = build_and_store(service, OCTOBER, settings=settings, generated_at=generated)
+    assert again.final_revision == 1
+    assert service.storage.get_bytes(stored.keys["pdf"]) == signed  # not silently changed
+
+    # A correction is a new numbered revision, with a reason; revision 1 is kept.
+    with pytest.raises(InvalidInput, match="revisi baru"):
+        finalise(service, OCTOBER, OPERATOR, settings=settings)
+    newsroom.at(wib(2026, 11, 3, 10))
+    corrected, _stored = finalise(service, OCTOBER, OPERATOR, settings=settings,
+                                  reason="Berita 25 Oktober tercatat terlambat")
+    assert (corrected.revision, corrected.narrative_version) == (2, 3)
+    assert corrected.figures["items_published"] == 5
+    text = " ".join(pdf_text(service.storage.get_bytes(stored.keys["pdf"]), tmp_path).split())
+    assert "Final, revisi 2; memuat uraian versi 3" in text and "Berita 25 Oktober tercatat terlambat" in text
+    assert service.storage.get_bytes("reports/2026-10/laporan-2026-10-r1.pdf") == signed
+    with service.sessions() as session:
+        assert [f.revision for f in revisions(session, OCTOBER.key, "id")] == [2, 1]
+        assert session.query(ReportFinal).filter_by(revision=1).one().figures["items_published"] == 4
+
+
+def test_finalising_without_a_saved_narrative_freezes_warta_draft_as_version_one(seeded, newsroom, settings,
+                                                                                  tmp_path):
+    from warta.report import narrative as narratives
+    from warta.report.final import finalise
+
+    final, stored = finalise(newsroom.service, OCTOBER, OPERATOR, lang="en", settings=settings)
+    assert final.narrative_version == 1
+    with newsroom.service.sessions() as session:
+        assert narratives.latest(session, OCTOBER.key, "en").edited_by == OPERATOR
+    text = " ".join(pdf_text(newsroom.service.storage.get_bytes(stored.keys["pdf"]), tmp_path).split())
+    assert "Final, revision 1; carries narrative version 1" in text
+
+
 def test_compiling_leaves_nothing_behind_and_can_run_again_on_the_same_connection(seeded, newsroom):
     from sqlalchemy import inspect
 
@@ -609,3 +682,39 @@ def test_the_xlsx_writer_escapes_text_and_keeps_types(tmp_path):
     assert sheet["E5"].number_format == "0.00%" and sheet["C5"].number_format == "dd/mm/yyyy"
     with pytest.raises(ValueError):
         write_workbook([Sheet("x", [Column("t", "datetime")], [[datetime.now(timezone.utc)]])])
+
+
+def test_a_workbook_written_beside_comes_back_and_a_failed_child_loses_nothing():
+    import os
+
+    from warta.report.render import Beside
+
+    parent = os.getpid()
+
+    def render(text: str) -> bytes:
+        return f"{text} in {'child' if os.getpid() != parent else 'parent'}".encode()
+
+    beside = Beside(render, "workbook")
+    assert beside.result() == b"workbook in child" and beside.peak_rss_kib > 0
+
+    def fails_in_child(text: str) -> bytes:
+        if os.getpid() != parent:
+            raise RuntimeError("the child cannot")
+        return text.encode()
+
+    assert Beside(fails_in_child, "done here").result() == b"done here"
+
+
+def test_the_cli_makes_a_report_final_and_refuses_another_role(seeded, newsroom, settings, monkeypatch, capsys):
+    import json
+
+    from warta import cli
+
+    monkeypatch.setattr(cli, "_service", lambda: newsroom.service)
+    assert cli.main(["report", "finalise", "2026-10", "--as", SUBKOOR]) == 1
+    assert "hanya Operator" in capsys.readouterr().err
+    assert cli.main(["report", "finalise", "2026-13", "--as", OPERATOR]) == 2
+    assert cli.main(["--json", "report", "finalise", "2026-10", "--as", OPERATOR]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert (answer["revision"], answer["narrative_version"]) == (1, 1)
+    assert answer["files"]["pdf"] == "reports/2026-10/laporan-2026-10.pdf"

@@ -39,6 +39,11 @@ class StepInput(BaseModel):
     reason: str = ""
 
 
+class ReportFinalise(BaseModel):
+    lang: str = Field("id", description="id atau en")
+    reason: str = Field("", description="Alasan koreksi; wajib bila laporan bulan itu sudah final (revisi baru)")
+
+
 # ------------------------------------------------------------------ answers
 class ErrorBody(BaseModel):
     error: str = Field(description="machine-readable code: invalid_input, forbidden, not_found, conflict, ...")
@@ -165,6 +170,18 @@ class ReportEntry(_Open):
     month: str
     languages: dict[str, list[str]]
     files: dict[str, dict[str, str]]
+
+
+class FinalReport(_Open):
+    month: str
+    lang: str
+    revision: int
+    narrative_version: int
+    finalised_by: str
+    finalised_at: str
+    reason: str
+    pdf_sha256: str
+    figures: dict[str, Any]
 
 
 class VersionRef(BaseModel):

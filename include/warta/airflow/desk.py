@@ -362,15 +362,18 @@ def add_desk_pages(app: FastAPI) -> None:
                         problem: str | None = None) -> Response:
         from warta.report import ReportMonth, narrative_draft
         from warta.report import narrative as narratives
+        from warta.report.final import revisions as final_revisions
 
         month = ReportMonth.parse(month_key, page.config.timezone)
         with page.service.sessions() as session:
             saved = narratives.versions(session, month.key, lang)
             history = [{"version": n.version, "edited_by": n.edited_by, "created_at": n.created_at} for n in saved]
             current = narratives.as_parts(saved[0]) if saved else None
+            finals = [{"revision": f.revision, "version": f.narrative_version, "by": f.finalised_by,
+                       "at": f.finalised_at, "reason": f.reason} for f in final_revisions(session, month.key, lang)]
         values = values or current or narrative_draft(page.service, month, lang)
         return _no_store(page.respond("narrative.html", status=status, month=month.key, report_lang=lang, values=values,
-                                      history=history, drafted=not saved, problem=problem,
+                                      history=history, drafted=not saved, problem=problem, finals=finals,
                                       can_edit="operator" in page.roles))
 
     def _narrative_target(month_key: str, lang: str, page: Page):
@@ -382,6 +385,15 @@ def add_desk_pages(app: FastAPI) -> None:
             return ReportMonth.parse(month_key, page.config.timezone)
         except InvalidReportMonth:
             raise PageError(404, page.t("error_not_found")) from None
+
+    async def _operator_report_form(request: Request, page: Page, month_key: str):
+        """(form, lang, month) of a report form only the Operator (SOP step 7) may post."""
+        form = await _form(request, page)
+        lang = _text(form, "lang") or "id"
+        month = _narrative_target(month_key, lang, page)
+        if "operator" not in page.roles:
+            raise PageError(403, page.t("error_forbidden"))
+        return form, lang, month
 
     @router.get("/reports/{month_key}/narrative", response_class=HTMLResponse)
     def narrative_form(month_key: str, request: Request, user: BaseUser = Depends(desk_user)) -> Response:
@@ -400,13 +412,9 @@ def add_desk_pages(app: FastAPI) -> None:
 
         page = Page(request, user)
         try:
-            form = await _form(request, page)
-            lang = _text(form, "lang") or "id"
-            month = _narrative_target(month_key, lang, page)
+            form, lang, month = await _operator_report_form(request, page, month_key)
         except PageError as exc:
             return _no_store(page.error(exc.status, exc.message))
-        if "operator" not in page.roles:
-            return _no_store(page.error(403, page.t("error_forbidden")))
         values = {part: _text(form, part) for part in narratives.PARTS}
 
         def save_and_rebuild() -> None:
@@ -419,6 +427,25 @@ def add_desk_pages(app: FastAPI) -> None:
         except InvalidInput as exc:
             return _narrative_page(page, month.key, lang, status=422, values=values, problem=exc.message)
         return RedirectResponse(f"{page.base}/reports?saved={month.key}", status_code=303)
+
+    @router.post("/reports/{month_key}/final", response_class=HTMLResponse)
+    async def finalise_report(month_key: str, request: Request, user: BaseUser = Depends(desk_user)) -> Response:
+        """The Operator makes the month's report final (or a corrected revision, with a reason)."""
+        from warta.report.final import finalise
+
+        page = Page(request, user)
+        try:
+            form, lang, month = await _operator_report_form(request, page, month_key)
+        except PageError as exc:
+            return _no_store(page.error(exc.status, exc.message))
+        try:
+            await run_in_threadpool(finalise, page.service, month, page.username, lang=lang,
+                                    reason=_text(form, "reason"))
+        except InvalidInput as exc:
+            return _narrative_page(page, month.key, lang, status=422, problem=exc.message)
+        except Conflict as exc:
+            return _narrative_page(page, month.key, lang, status=409, problem=exc.message)
+        return RedirectResponse(f"{page.base}/reports/{month.key}/narrative?lang={lang}&final=1", status_code=303)
 
     def _intake_page(page: Page, *, status: int = 200, values: dict | None = None, errors: dict | None = None,
                      problem: str | None = None, files_lost: bool = False) -> Response:

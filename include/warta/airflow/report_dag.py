@@ -68,7 +68,7 @@ def build_monthly_report_dag(config: WartaConfig | None = None, settings: Report
     with DAG(
         dag_id=settings.dag_id,
         dag_display_name="Laporan Bulanan Updating Website dan Media Sosial",
-        description="Laporan bulanan SOP: ringkasan, daftar berita, mutu baku, penolakan, kesegaran kanal "
+        description="Laporan bulanan SOP: ringkasan, daftar berita, mutu baku, penolakan, kemutakhiran kanal "
                     "(PDF, XLSX, HTML)",
         # Runs at the cron time in WIB; each run reports the month before its logical date.
         schedule=CronTriggerTimetable(settings.schedule, timezone=config.timezone),
@@ -127,11 +127,13 @@ def build_monthly_report_dag(config: WartaConfig | None = None, settings: Report
                 service, ReportMonth.parse(month_key, service.config.timezone), lang=lang,
                 settings=settings,
             )
-            notify_report_ready(service, stored, settings.recipients, get_current_context()["run_id"])
+            if stored.final_revision is None:  # a final month's files stand as they were: nothing new to send
+                notify_report_ready(service, stored, settings.recipients, get_current_context()["run_id"])
             return {
                 "month": stored.month,
                 "lang": stored.lang,
                 "files": stored.keys,
+                "final_revision": stored.final_revision,
                 "items_published": report.items_published.current,
                 "nothing_published": report.nothing_published,
             }

@@ -18,7 +18,7 @@ from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 # ``api_user`` is Airflow's ``get_user`` (401 without credentials) plus the CSRF check
 # for cookie-authenticated writes; every route depends on it.
 from warta.airflow import api_models as answers
-from warta.airflow.api_models import NewItem, RowId, StepInput
+from warta.airflow.api_models import NewItem, ReportFinalise, RowId, StepInput
 from warta.airflow.security import api_user as get_user
 from warta.workflow import WorkflowError
 
@@ -156,6 +156,22 @@ def create_app() -> FastAPI:
                                       for fmt in formats} for lang, formats in entry["languages"].items()}}
             for entry in list_reports(Storage.default())
         ]
+
+    @app.post("/api/v1/reports/{month}/final", status_code=201, response_model=answers.FinalReport)
+    def finalise_report(month: str, payload: ReportFinalise, user: BaseUser = Depends(get_user)) -> dict[str, Any]:
+        """The Operator makes the month's report final (revision 1); a correction of a final
+        report needs ``reason`` and becomes the next revision. Earlier revisions are kept."""
+        from warta.report import InvalidReportMonth, ReportMonth
+        from warta.report.final import as_answer, finalise
+        from warta.workflow import InvalidInput
+
+        service = _service()
+        try:
+            target = ReportMonth.parse(month, service.config.timezone)
+        except InvalidReportMonth as exc:
+            raise InvalidInput(str(exc), field="month") from None
+        final, _stored = finalise(service, target, user.get_name(), lang=payload.lang, reason=payload.reason)
+        return as_answer(final)
 
     @app.get("/api/v1/reports/{month}/{fmt}", response_class=Response,
              responses={200: {"description": "the report file (PDF, XLSX or HTML) as a download",

@@ -27,9 +27,7 @@ Definitions (also printed in the report's footnote and in README "Monthly report
 
 from __future__ import annotations
 
-import heapq
 from bisect import bisect_left, bisect_right
-from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -37,7 +35,6 @@ from typing import Iterable, NamedTuple
 
 from sqlalchemy import (
     Column,
-    DateTime,
     Integer,
     MetaData,
     String,
@@ -50,7 +47,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    type_coerce,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -421,16 +417,28 @@ def _headline(db: Connection, config: WartaConfig, period: int, month: ReportMon
     )
 
 
-def _step_totals(db: Connection, month: ReportMonth) -> tuple[int, int, int]:
-    """(done, judged, within) over every step that ended in ``month``."""
-    done, judged, within = db.execute(
-        select(
-            func.count(),
-            func.count(StepTiming.within_standard),
-            func.coalesce(func.sum(case((StepTiming.within_standard.is_(true()), 1), else_=0)), 0),
-        ).where(_in(StepTiming.ended_at, month))
-    ).one()
-    return done or 0, judged or 0, int(within or 0)
+def _step_totals(db: Connection, config: WartaConfig, month: ReportMonth) -> tuple[int, int, int]:
+    """(done, judged, within) over the SOP's steps that ended in ``month``."""
+    totals = [0, 0, 0]
+    for counts in _step_counts(db, config, month).values():
+        totals = [a + b for a, b in zip(totals, counts)]
+    return tuple(totals)
+
+
+def _step_counts(db: Connection, config: WartaConfig, month: ReportMonth) -> dict[str, tuple[int, int, int]]:
+    """Per SOP step: (done, judged, within) of the timings that ended in ``month``. One
+    query per step: each reads only the (step, ended_at, …) index."""
+    result = {}
+    for step in config.steps:
+        done, judged, within = db.execute(
+            select(
+                func.count(),
+                func.count(StepTiming.within_standard),
+                func.sum(case((StepTiming.within_standard.is_(true()), 1), else_=0)),
+            ).where(StepTiming.step_id == step.id, _in(StepTiming.ended_at, month))
+        ).one()
+        result[step.id] = (done or 0, judged or 0, int(within or 0))
+    return result
 
 
 def _counts(
@@ -456,85 +464,70 @@ def percentile(ordered, q: float) -> float | None:
     return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
 
 
+def _raw(db: Connection, statement) -> list[tuple]:
+    """The rows of a large scan as the driver gives them. For hundreds of thousands of
+    rows SQLAlchemy's per-row work (Row objects, type processors) costs more than the
+    query; values then need _utc (SQLite gives datetimes as text, PostgreSQL as objects)."""
+    result = db.execute(statement)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def _utc(value) -> datetime | None:
+    """A driver's timestamp (ISO text on SQLite, a datetime elsewhere) as aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
 def _service_levels(
     db: Connection, config: WartaConfig, month: ReportMonth, worst_per_step: int
 ) -> tuple[list[StepLevel], list[WorstCase]]:
     """Per SOP step: done, judged, within standard, median and p90 of the timings that
-    ended in the month, and the ``worst_per_step`` furthest over their standard time."""
-    # Most steps are within their standard: they take the short path (one append).
-    within_durations: dict[str, array] = {}
-    within_append = {}
-    other_durations: dict[str, array] = defaultdict(lambda: array("d"))
-    done: Counter = Counter()  # the steps off the short path
-    judged: Counter = Counter()
-    worst: dict[str, list[tuple[float, int]]] = defaultdict(list)
-    rows = db.execute(
-        select(
-            StepTiming.id,
-            StepTiming.step_id,
-            StepTiming.duration_seconds,
-            # Plain integers: no per-row conversion to bool for hundreds of thousands of rows.
-            type_coerce(StepTiming.within_standard, Integer),
-            StepTiming.standard_seconds,
-        )
-        .where(_in(StepTiming.ended_at, month))
-    )
-    for timing_id, step_id, duration, is_within, standard in rows:
-        if is_within and duration is not None:
-            try:
-                within_append[step_id](duration)
-            except KeyError:
-                within_durations[step_id] = array("d", (duration,))
-                within_append[step_id] = within_durations[step_id].append
-            continue
-        done[step_id] += 1
-        if duration is not None:
-            other_durations[step_id].append(duration)
-        if is_within is None:
-            continue
-        judged[step_id] += 1
-        if not is_within and duration is not None:
-            candidates = worst[step_id]
-            entry = (duration - standard, -timing_id)  # furthest over first; older first on ties
-            if len(candidates) < worst_per_step:
-                heapq.heappush(candidates, entry)
-            elif entry > candidates[0]:
-                heapq.heapreplace(candidates, entry)
-    within = {step_id: len(values) for step_id, values in within_durations.items()}
+    ended in the month, and the ``worst_per_step`` furthest over their standard time.
+    Counts are one GROUP BY; the percentiles read each step's durations sorted by the DB."""
+    ended = _in(StepTiming.ended_at, month)
+    counts = _step_counts(db, config, month)
     levels = []
     for step in config.steps:
-        ordered = sorted([*within_durations.get(step.id, ()), *other_durations.get(step.id, ())])
-        within_count = within.get(step.id, 0)
+        done, judged, within = counts.get(step.id, (0, 0, 0))
+        ordered = [row[0] for row in _raw(db, select(StepTiming.duration_seconds).where(
+            ended, StepTiming.step_id == step.id, StepTiming.duration_seconds.is_not(None)
+        ).order_by(StepTiming.duration_seconds))] if done else []
         levels.append(
             StepLevel(
                 step_id=step.id,
                 number=step.number,
                 standard_seconds=int(step.standard_time.total_seconds()),
-                done=done[step.id] + within_count,
-                judged=judged[step.id] + within_count,
-                within=within_count,
+                done=done,
+                judged=judged,
+                within=within,
                 median_seconds=percentile(ordered, MEDIAN),
                 p90_seconds=percentile(ordered, P90),
             )
         )
-    # Steps no longer in the SOP still count in the totals, not in the per-step table.
-    rank = {(step_id, -negative_id): n for step_id, entries in worst.items()
-            for n, (_over, negative_id) in enumerate(sorted(entries, reverse=True))}
     worst_cases = []
-    if rank:
-        details = db.execute(
-            select(StepTiming.id, StepTiming.step_id, StepTiming.item_id, NewsItem.title, StepTiming.round,
+    over = StepTiming.duration_seconds - StepTiming.standard_seconds
+    for step in config.steps:
+        if not counts.get(step.id, (0, 0, 0))[1] - counts.get(step.id, (0, 0, 0))[2]:
+            continue  # nothing over its standard time
+        for r in db.execute(
+            select(StepTiming.step_id, StepTiming.item_id, NewsItem.title, StepTiming.round,
                    StepTiming.started_at, StepTiming.ended_at, StepTiming.duration_seconds,
                    StepTiming.standard_seconds)
             .join(NewsItem, NewsItem.id == StepTiming.item_id)
-            .where(StepTiming.id.in_([timing_id for _step, timing_id in rank]))
-        )
-        step_order = {step.id: index for index, step in enumerate(config.steps)}
-        worst_cases = [
-            WorstCase(r.step_id, r.item_id, r.title, r.round, r.started_at, r.ended_at, float(r.duration_seconds),
-                      r.standard_seconds)
-            for r in sorted(details, key=lambda r: (step_order.get(r.step_id, 99), rank[(r.step_id, r.id)]))
-        ]
+            .where(ended, StepTiming.step_id == step.id, StepTiming.within_standard.is_(False),
+                   StepTiming.duration_seconds.is_not(None))
+            # Furthest over first; the older timing first on a tie.
+            .order_by(over.desc(), StepTiming.id)
+            .limit(worst_per_step)
+        ):
+            worst_cases.append(WorstCase(r.step_id, r.item_id, r.title, r.round, r.started_at, r.ended_at,
+                                         float(r.duration_seconds), r.standard_seconds))
     return levels, worst_cases
 
 
@@ -567,26 +560,30 @@ def _items(db: Connection) -> list[ItemRow]:
         .scalar_subquery()
     )
     publications: dict[int, list[ItemPublication]] = defaultdict(list)
-    for item_id, channel, status, url, ok in db.execute(
-        select(Publication.item_id, Publication.channel, Publication.status, Publication.url,
-               type_coerce(OnlineCheck.ok, Integer))
+    checked = {None: None, 0: False, 1: True, False: False, True: True}
+    for item_id, channel, status, url, ok in _raw(db, (
+        select(Publication.item_id, Publication.channel, Publication.status, Publication.url, OnlineCheck.ok)
         .join(_month_items, items.item_id == Publication.item_id)
         .outerjoin(OnlineCheck, OnlineCheck.id == latest_check)
         .where(this_month)
         .order_by(Publication.item_id, Publication.id)
-    ):
-        publications[item_id].append(ItemPublication(channel, status, url, None if ok is None else bool(ok)))
-    rows = db.execute(
+    )):
+        publications[item_id].append(ItemPublication(channel, status, url, checked[ok]))
+    rows = _raw(db, (
         select(NewsItem.id, NewsItem.title, NewsItem.activity_date, items.first_published_at, NewsItem.service,
                items.author, NewsItem.round)
         .join(_month_items, items.item_id == NewsItem.id)
         .where(this_month)
         .order_by(items.first_published_at, NewsItem.id)
-    )
+    ))
     result = []
+    append = result.append
+    empty = ()
     for item_id, title, activity, first, service, author, rounds in rows:
-        posts = tuple(publications.get(item_id, ()))
-        result.append(ItemRow(item_id, title, activity, first, service, author, rounds, posts, check_result(posts)))
+        posts = tuple(publications.get(item_id, empty))
+        if isinstance(activity, str):
+            activity = date.fromisoformat(activity)
+        append(ItemRow(item_id, title, activity, _utc(first), service, author, rounds, posts, check_result(posts)))
     return result
 
 
@@ -597,14 +594,17 @@ def _naive_utc(moment: datetime) -> datetime:
 def _publication_times(db: Connection, month: ReportMonth) -> list[tuple[str, datetime]]:
     """(channel, published_at as naive UTC) of the month's posts, oldest first. Naive UTC
     because hundreds of thousands of timestamps only get bucketed and subtracted here."""
-    return [
-        (channel, _naive_utc(moment))
-        for channel, moment in db.execute(
-            select(Publication.channel, type_coerce(Publication.published_at, DateTime()))
-            .where(Publication.status == PUBLISHED, _in(Publication.published_at, month))
-            .order_by(Publication.published_at)
-        )
-    ]
+    result = []
+    append = result.append
+    parse = datetime.fromisoformat
+    for channel, moment in _raw(db, (
+        select(Publication.channel, Publication.published_at)
+        .where(Publication.status == PUBLISHED, _in(Publication.published_at, month))
+        .order_by(Publication.published_at)
+    )):
+        moment = parse(moment) if isinstance(moment, str) else moment
+        append((channel, moment if moment.tzinfo is None else _naive_utc(moment)))
+    return result
 
 
 def _day_starts(month: ReportMonth) -> list[datetime]:
@@ -803,7 +803,7 @@ def _trend(db: Connection, config: WartaConfig, month: ReportMonth, current: Tre
         rejections = db.scalar(select(func.count()).select_from(StepRecord).where(
             StepRecord.step_id == config.decision_step.id, StepRecord.decision == "rejected",
             _in(StepRecord.recorded_at, m))) or 0
-        _done, judged, within = _step_totals(db, m)
+        _done, judged, within = _step_totals(db, config, m)
         result[key] = TrendMonth(key, m.year, m.month, items_by_month.get(key, 0), publications, rejections,
                                  judged, within)
     ytd_rows = [result[m.key] for m in year_months]
@@ -873,7 +873,7 @@ def compile_report(
     done = sum(level.done for level in levels)
     judged = sum(level.judged for level in levels)
     within = sum(level.within for level in levels)
-    previous_done, previous_judged, previous_within = _step_totals(connection, previous_month)
+    previous_done, previous_judged, previous_within = _step_totals(connection, config, previous_month)
     times = _publication_times(connection, month)
     alerts_per_step, alerts_per_person, alerts_total = _alert_counts(connection, month)
     this_month = TrendMonth(month.key, month.year, month.month, current.items_published, current.publications,

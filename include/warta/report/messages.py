@@ -12,6 +12,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sop_name": "Nama SOP",
         "unit": "Unit",
         "generated": "Dibuat",
+        "document_state": "Status dokumen",
+        "state_final": "Final, revisi {revision}; memuat uraian versi {version}; difinalkan oleh {user} pada {at}",
+        "state_correction": "Alasan koreksi: {reason}",
+        "state_draft": "Draf, belum difinalkan Operator; memuat uraian versi {version}",
+        "state_draft_unsaved": "Draf, belum difinalkan Operator; memuat rancangan uraian dari Warta (belum disimpan)",
         "summary": "Ringkasan",
         "figure": "Uraian",
         "this_month": "Bulan ini",
@@ -232,6 +237,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sop_name": "SOP name",
         "unit": "Unit",
         "generated": "Generated",
+        "document_state": "Document status",
+        "state_final": "Final, revision {revision}; carries narrative version {version}; made final by {user} on {at}",
+        "state_correction": "Reason for the correction: {reason}",
+        "state_draft": "Draft, not yet made final by the Operator; carries narrative version {version}",
+        "state_draft_unsaved": "Draft, not yet made final by the Operator; carries Warta's draft narrative (not saved)",
         "summary": "Summary",
         "figure": "Figure",
         "this_month": "This month",
@@ -324,8 +334,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "definitions": "Definitions",
         "definition_month": "Months are counted in {tz} time ({tzname}): from 00:00 on the 1st to before 00:00 on "
                             "the 1st of the next month.",
-        "definition_published": "Publication = one post of an item on one channel with status published; it "
-                                "belongs to the month its published_at falls in. Item published = an item whose "
+        "definition_published": "Publication = one post of an item on one channel that went live; it "
+                                "belongs to the month in which it went live. Item published = an item whose "
                                 "first publication falls in the month.",
         "definition_author": "Author = who wrote the latest manuscript version (step 2), else who registered "
                              "the item.",

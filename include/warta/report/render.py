@@ -4,6 +4,7 @@ and XLSX (one sheet per table)."""
 from __future__ import annotations
 
 import base64
+import os
 import mimetypes
 import re
 from functools import lru_cache
@@ -240,13 +241,27 @@ def annexed(report: MonthlyReport, settings: ReportSettings) -> dict[str, bool]:
     return {name: len(getattr(report, name)) > settings.annex_threshold for name in ANNEXED_LISTS}
 
 
+def document_state(t: Messages, names: "Names", final) -> list[str]:
+    """The lines saying whether the document is final (which revision, which narrative
+    version, who and when) or still a draft."""
+    if final is None or not final.final:
+        version = final.narrative_version if final is not None else None
+        return [t("state_draft", version=version) if version else t("state_draft_unsaved")]
+    lines = [t("state_final", revision=final.revision, version=final.narrative_version,
+               user=names.user(final.finalised_by), at=t.datetime(final.finalised_at))]
+    if final.reason:
+        lines.append(t("state_correction", reason=final.reason))
+    return lines
+
+
 def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSettings, lang: str | None = None,
-                *, for_print: bool = False, narrative: dict[str, str] | None = None) -> str:
+                *, for_print: bool = False, narrative: dict[str, str] | None = None, final=None) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG charts). Printed
     (``for_print``, the PDF) it lists every row; on screen rejections and items in progress
     stop at ``settings.list_limit``. Months above ``settings.annex_threshold`` items list
     them in the PDF's annex (``build_annex``) and the XLSX. ``narrative`` is the Operator's
-    saved version (warta.report.narrative); without it Warta's draft is printed."""
+    saved version (warta.report.narrative); without it Warta's draft is printed. ``final``
+    (warta.report.final.FinalMark) is the document's state printed under its title."""
     lang = lang or settings.language
     t = Messages(lang, report.month.timezone)
     names = Names(config, lang)
@@ -261,6 +276,7 @@ def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSett
             "shown_annex" if in_annex[name] and for_print else "list_limited", shown=t.number(shown),
             total=t.number(total)),
         annexed=in_annex,
+        document_state=document_state(t, names, final),
         stuck=stuck,
         narrative=([(f"narrative_{part}", narrative[part]) for part in ("summary", "problems", "follow_up")]
                    if narrative else draft_narrative(report, config, names, t, stuck)),
@@ -298,6 +314,55 @@ def render_pdf(html: str, annex: Annex | None = None) -> bytes:
             add_annex(pdf, annex)
 
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(finisher=finisher)
+
+
+class Beside:
+    """``render(*args)`` (returning bytes) run in a forked child while this process goes
+    on: on a machine with two cores a large month's workbook and PDF are made at the same
+    time. A forked child shares the compiled report with its parent (nothing is copied or
+    pickled). Should the child fail, ``result()`` does the work here instead: nothing is
+    lost, it only takes longer."""
+
+    TIMEOUT_S = 600
+
+    def __init__(self, render, *args):
+        import tempfile
+
+        self._render, self._args = render, args
+        self.peak_rss_kib = 0  # the child's peak resident memory, once it has ended
+        fd, self._path = tempfile.mkstemp(prefix="warta-report-", suffix=".part")
+        os.close(fd)
+        self._pid = os.fork()
+        if self._pid == 0:  # the child: render, hand the bytes over in the file, leave at once
+            code = 1
+            try:
+                data = render(*args)
+                with open(self._path, "wb") as out:
+                    out.write(data)
+                code = 0
+            finally:
+                os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
+
+    def result(self) -> bytes:
+        import time
+
+        deadline = time.monotonic() + self.TIMEOUT_S
+        try:
+            while True:
+                pid, status, usage = os.wait4(self._pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.monotonic() > deadline:  # stuck (say, on a lock another thread held at fork)
+                    os.kill(self._pid, 9)
+                    pid, status, usage = os.wait4(self._pid, 0)
+                    break
+                time.sleep(0.02)
+            self.peak_rss_kib = usage.ru_maxrss
+            if os.waitstatus_to_exitcode(status) == 0:
+                return Path(self._path).read_bytes()
+            return self._render(*self._args)
+        finally:
+            os.unlink(self._path)
 
 
 _CHANNEL_LETTERS = {"wordpress": "W", "facebook_page": "F", "facebook": "F", "instagram": "I", "x": "X",

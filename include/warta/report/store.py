@@ -5,7 +5,11 @@
     reports/2026-10/laporan-2026-10.html
     reports/2026-10/laporan-2026-10-en.pdf    (English, when built with lang "en")
 
-Rebuilding a month writes the same keys again: the new files replace the old ones.
+Rebuilding a month writes the same keys again: the new files replace the old ones, until
+the month is final (warta.report.final). Each final revision is also kept under its own
+keys, which are never written again:
+
+    reports/2026-10/laporan-2026-10-r1.pdf    (final revision 1; -en-r1 for English)
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class StoredReport:
     month: str
     lang: str
     keys: dict[str, str]  # format → storage key
+    final_revision: int | None = None  # set when the month is final and was left as it was
 
 
 def store_report(storage: Storage, month: str, lang: str, files: dict[str, bytes]) -> StoredReport:
@@ -54,6 +59,19 @@ def store_report(storage: Storage, month: str, lang: str, files: dict[str, bytes
     for fmt, data in files.items():
         keys[fmt] = storage.put_bytes(report_key(month, fmt, lang), data)
     return StoredReport(month, lang, keys)
+
+
+def revision_key(month: str, fmt: str, lang: str, revision: int) -> str:
+    """The storage key of one file of a final revision (kept for good)."""
+    base = report_key(month, fmt, lang)
+    return base.removesuffix(f".{fmt}") + f"-r{int(revision)}.{fmt}"
+
+
+def store_final(storage: Storage, month: str, lang: str, revision: int, files: dict[str, bytes]) -> StoredReport:
+    """A final revision's files: under the revision's own keys and as the month's current files."""
+    for fmt, data in files.items():
+        storage.put_bytes(revision_key(month, fmt, lang, revision), data)
+    return store_report(storage, month, lang, files)
 
 
 def list_reports(storage: Storage) -> list[dict]:

@@ -20,6 +20,10 @@ MAX_CELL_CHARS = 32767  # Excel's limit for one cell
 MAX_URL_CHARS = 2079  # Excel's limit for a link
 MAX_URLS_PER_SHEET = 65530  # Excel's limit; later links are written as plain text
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+# Serial 1 is 1900-01-01 and Excel counts a 29 February 1900: from March 1900 on, the
+# serial is the days since 1899-12-30.
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+_DAY = timedelta(days=1)
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -59,6 +63,8 @@ def _sheet_name(name: str, taken: set[str]) -> str:
 
 
 def _clean(text: str) -> str:
+    if len(text) <= MAX_CELL_CHARS and text.isprintable():  # nearly every cell: nothing to do
+        return text
     text = _ILLEGAL.sub("", text)
     return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
 
@@ -142,9 +148,12 @@ def _write_sheet(book, worksheet, sheet: Sheet, formats: dict) -> None:
                 write_number(row_number, index, float(value), percent_format)
             elif cls is Duration:
                 write_number(row_number, index, float(value) / 86400, duration_format)
-            elif cls is datetime or cls is date:
-                if cls is datetime and value.tzinfo is not None:
+            elif cls is datetime:
+                if value.tzinfo is not None:
                     raise ValueError("spreadsheet cells hold local times: convert aware datetimes first")
+                # Excel's serial day number (what write_datetime computes, without its checks).
+                write_number(row_number, index, (value - _EXCEL_EPOCH) / _DAY, cell_formats[index])
+            elif cls is date:
                 write_datetime(row_number, index, value, cell_formats[index])
             elif cls is timedelta:
                 write_number(row_number, index, value.total_seconds() / 86400, duration_format)

@@ -146,6 +146,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "narrative_versions": ("Versi tersimpan", "Saved versions"),
     "narrative_version": ("Versi {version} oleh {user}, {at}", "Version {version} by {user}, {at}"),
     "narrative_edit": ("Sunting uraian", "Edit narrative"),
+    "final_title": ("Finalisasi laporan", "Making the report final"),
+    "final_intro": ("Operator memfinalkan laporan sebelum ditandatangani Kepala: versi uraian terakhir dan angka "
+                    "bulan ini dibekukan, dan PDF menyebut versi uraiannya. Penyusunan ulang oleh jadwal bulanan "
+                    "tidak mengubah laporan final; koreksi dibuat sebagai revisi bernomor baru dengan alasan.",
+                    "The Operator makes the report final before the Kepala signs it: the latest narrative version "
+                    "and the month's figures are frozen, and the PDF names its narrative version. The monthly "
+                    "rebuild does not change a final report; a correction is a new numbered revision with a reason."),
+    "final_none": ("Belum final.", "Not final yet."),
+    "final_revision": ("Revisi {revision}: uraian versi {version}, oleh {user}, {at}",
+                       "Revision {revision}: narrative version {version}, by {user}, {at}"),
+    "final_reason": ("Alasan koreksi", "Reason for the correction"),
+    "final_submit": ("Finalkan laporan", "Make the report final"),
+    "final_correct": ("Buat revisi koreksi", "Make a corrected revision"),
+    "final_badge": ("Final revisi {revision}", "Final revision {revision}"),
     "report_language_id": ("Bahasa Indonesia", "Indonesian"),
     "report_language_en": ("Bahasa Inggris", "English"),
     "featured_image": ("Gambar utama", "Featured image"),
