@@ -1,5 +1,6 @@
-"""What the REST API answers, as pydantic models: the OpenAPI document describes every
-response (the fuzz test checks each answer against it), and the errors' one shape."""
+"""What the REST API takes and answers, as pydantic models: the OpenAPI document
+describes every request and response (the fuzz test checks each answer against it), and
+the errors' one shape."""
 
 from __future__ import annotations
 
@@ -29,6 +30,18 @@ class NewItem(BaseModel):
     notes: str = ""
     channels: list[str] | None = Field(None, description="Kanal; default dari config")
     submission_key: str | None = Field(None, description="Kunci pengiriman: kirim dua kali = satu berita")
+
+
+class IntakeForm(BaseModel):
+    """The multipart intake's text fields (``POST /api/v1/intake``); the service checks them."""
+
+    title: str = Field("", description="Judul kegiatan (required)")
+    activity_date: str | None = Field(None, description="Tanggal kegiatan (YYYY-MM-DD)")
+    place: str = ""
+    service: str = "lainnya"
+    notes: str = ""
+    channels: list[str] | None = Field(None, description="repeat the field for several channels")
+    submission_key: str | None = Field(None, description="the same key twice creates one item")
 
 
 class StepInput(BaseModel):

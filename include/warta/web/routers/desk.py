@@ -14,38 +14,26 @@ REST API and the CLI.
 
 from __future__ import annotations
 
-import html
 import re
 import uuid
-from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials
-from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
-from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
-from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
-
-from warta.airflow.security import (
-    CSRF_COOKIE, CSRF_FIELD, UnknownUser, check_known_user, csrf_ok, csrf_token_belongs_to, new_csrf_token,
-    unknown_user_message,
-)
-from warta.airflow.uploads import MAX_FILES_PER_REQUEST, file_response, form_files, read_form, read_uploads
-from warta.web import STATIC_DIR, file_size, render
-from warta.web.i18n import DEFAULT_LANGUAGE, normalize_language, translate
+from warta.service import EditorialService
+from warta.web import file_size, render
+from warta.web.csrf import CSRF_COOKIE, CSRF_FIELD, CsrfTokens
+from warta.web.deps import Csrf, PageUser, Service
+from warta.web.i18n import DEFAULT_LANGUAGE, MESSAGES, normalize_language, translate
+from warta.web.uploads import file_response, form_files, read_form, read_uploads
 from warta.workflow import DONE, Conflict, InvalidInput, NotFound, PermissionDenied, WorkflowError
 
 LANG_COOKIE = "warta_lang"
 RUN_ID = re.compile(r"^item-(\d+)-round-(\d+)$")
-
-
-class LoginRequired(Exception):
-    """An anonymous (or expired) visitor of a page: send them to Airflow's login."""
 
 
 class PageError(Exception):
@@ -53,35 +41,6 @@ class PageError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-def _service():
-    from warta.service import default_service
-
-    return default_service()
-
-
-async def desk_user(
-    request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(bearer_scheme)
-) -> BaseUser:
-    """Airflow's user of this request; pages redirect to the login instead of a 401."""
-    try:
-        user = await get_user(request, None, bearer)
-    except HTTPException as exc:
-        if exc.status_code in (401, 403):  # no token, expired, or not valid
-            raise LoginRequired() from None
-        raise
-    return check_known_user(user)  # UnknownUser: a 403 page, not a login loop
-
-
-def _login_url(request: Request) -> str:
-    next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    try:
-        from airflow.api_fastapi.app import get_auth_manager
-
-        return get_auth_manager().get_url_login(next_url=next_url)
-    except Exception:  # no auth manager configured (plain library use)
-        return "/auth/login?" + urlencode({"next": next_url})
 
 
 def _language(request: Request) -> str:
@@ -92,16 +51,16 @@ def _language(request: Request) -> str:
 class Page:
     """What every page needs: the user, their roles, language, CSRF token and links."""
 
-    def __init__(self, request: Request, user: BaseUser):
+    def __init__(self, request: Request, username: str, service: EditorialService, csrf: CsrfTokens):
         self.request = request
-        self.user = user
-        self.username = user.get_name()
-        self.service = _service()
+        self.username = username
+        self.service = service
         self.config = self.service.config
         self.lang = _language(request)
         self.roles = self.config.roles_of(self.username)
+        self.csrf_tokens = csrf
         existing = request.cookies.get(CSRF_COOKIE)
-        self.csrf = existing if csrf_token_belongs_to(existing, self.username) else new_csrf_token(self.username)
+        self.csrf = existing if csrf.belongs_to(existing, self.username) else csrf.new(self.username)
         self.root = request.scope.get("root_path", "").rstrip("/")
         self.base = f"{self.root}/desk"
 
@@ -147,12 +106,31 @@ class Page:
     def error(self, status: int, message: str) -> HTMLResponse:
         return self.respond("error.html", status=status, message=message)
 
+    def field_errors(self, problem: InvalidInput) -> dict[str, str]:
+        """The service's problems as field → message in the page's language."""
+        errors: dict[str, list[str]] = {}
+        for each in problem.problems:
+            params = dict(each.params)
+            if "max_bytes" in params:
+                params["size"] = file_size(params.pop("max_bytes"))
+            key = f"err_{each.reason}"
+            message = self.t(key, **params) if key in MESSAGES else each.message
+            errors.setdefault(each.field or "form", []).append(message)
+        return {field: " ".join(messages) for field, messages in errors.items()}
+
+
+def desk_page(request: Request, username: PageUser, service: Service, csrf: Csrf) -> Page:
+    return Page(request, username, service, csrf)
+
+
+DeskPage = Annotated[Page, Depends(desk_page)]
+
 
 DESK_CSP = ("default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'self'; form-action 'self'; "
             "frame-ancestors 'self'")
 
 
-def _no_store(response: Response) -> Response:
+def no_store(response: Response) -> Response:
     # Pages show people's work in progress: never cached, framed only by Airflow's UI.
     response.headers["Cache-Control"] = "no-store"
     # The desk runs no script at all: script-src 'none' keeps any injected markup inert.
@@ -166,7 +144,7 @@ async def _form(request: Request, page: Page) -> FormData:
     """The posted form, after the CSRF check (403 page if it fails). Oversized bodies were
     refused unread by the request guard."""
     form = await read_form(request)
-    if not csrf_ok(request, page.username, form.get(CSRF_FIELD)):
+    if not page.csrf_tokens.ok(request, page.username, form.get(CSRF_FIELD)):
         raise PageError(403, page.t("error_csrf"))
     return form
 
@@ -174,71 +152,6 @@ async def _form(request: Request, page: Page) -> FormData:
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
-
-
-# ------------------------------------------------------------------ form checks
-def _check_text(errors: dict, page: Page, field: str, value: str, max_chars: int, required: bool = False) -> None:
-    if required and not value.strip():
-        errors[field] = page.t("err_required")
-    elif len(value.strip()) > max_chars:
-        errors[field] = page.t("err_too_long", n=max_chars)
-
-
-def _check_files(errors: dict, page: Page, files: list[UploadFile]) -> None:
-    limits = page.config.limits
-    allowed = sorted({ext for exts in limits.upload_types.values() for ext in exts})
-    chosen = [f for f in files if f.filename]
-    if len(chosen) > MAX_FILES_PER_REQUEST:
-        errors["files"] = page.t("err_too_many_files", n=MAX_FILES_PER_REQUEST)
-        return
-    problems = []
-    for upload in chosen:
-        ext = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
-        if ext not in allowed:
-            problems.append(page.t("err_file_type", name=upload.filename, types=", ".join(allowed)))
-        elif upload.size is not None and upload.size > limits.upload_max_bytes:
-            problems.append(page.t("err_file_size", name=upload.filename, size=file_size(limits.upload_max_bytes)))
-        elif upload.size == 0:
-            problems.append(page.t("err_file_empty", name=upload.filename))
-    if problems:
-        errors["files"] = " ".join(problems)
-
-
-def _intake_errors(page: Page, values: dict, files: list[UploadFile]) -> dict[str, str]:
-    """Field → message in the user's language. The service checks everything again."""
-    limits = page.config.limits
-    errors: dict[str, str] = {}
-    _check_text(errors, page, "title", values["title"], limits.title_max_chars, required=True)
-    if not values["activity_date"].strip():
-        errors["activity_date"] = page.t("err_required")
-    else:
-        try:
-            date.fromisoformat(values["activity_date"].strip())
-        except ValueError:
-            errors["activity_date"] = page.t("err_date")
-    _check_text(errors, page, "place", values["place"], 300)
-    if values["service"] not in page.config.services:
-        errors["service"] = page.t("err_service")
-    _check_text(errors, page, "notes", values["notes"], limits.notes_max_chars)
-    if not values["channels"] or any(c not in page.config.channels for c in values["channels"]):
-        errors["channels"] = page.t("err_channels")
-    _check_files(errors, page, files)
-    return errors
-
-
-def _step_errors(page: Page, step, values: dict, files: list[UploadFile]) -> dict[str, str]:
-    limits = page.config.limits
-    errors: dict[str, str] = {}
-    _check_text(errors, page, "notes", values["notes"], limits.notes_max_chars)
-    if step.kind == "coverage":
-        _check_files(errors, page, files)
-    elif step.kind in ("manuscript", "correction"):
-        _check_text(errors, page, "title", values["title"], limits.title_max_chars, required=True)
-        _check_text(errors, page, "body", values["body"], limits.manuscript_max_chars, required=True)
-    elif step.kind == "decision":
-        if values["decision"] == "reject" and len(values["reason"].strip()) < limits.reason_min_chars:
-            errors["reason"] = page.t("err_reason", n=limits.reason_min_chars)
-    return errors
 
 
 # ------------------------------------------------------------------ item page
@@ -310,259 +223,224 @@ def _render_item(page: Page, item_id: int, *, status: int = 200, errors: dict | 
 
 
 # ------------------------------------------------------------------ routes
-def add_desk_pages(app: FastAPI) -> None:
-    router = APIRouter(prefix="/desk", include_in_schema=False)
+router = APIRouter(prefix="/desk", include_in_schema=False)
 
-    @app.exception_handler(LoginRequired)
-    async def login_required(request: Request, _exc: LoginRequired) -> RedirectResponse:
-        return RedirectResponse(_login_url(request), status_code=303)
 
-    @app.exception_handler(UnknownUser)
-    async def unknown_user(_request: Request, exc: UnknownUser) -> HTMLResponse:
-        return _no_store(HTMLResponse(f"<!doctype html><title>403</title><p>{html.escape(unknown_user_message(exc.username))}</p>",
-                                      status_code=403))
+@router.get("/", response_class=HTMLResponse)
+def inbox(request: Request, page: DeskPage) -> Response:
+    waiting = page.service.waiting_for(username=page.username)
+    mine = page.service.list_items(created_by=page.username, limit=10)["items"]
+    return no_store(page.respond("inbox.html", waiting=waiting, mine=mine))
 
-    @router.get("/", response_class=HTMLResponse)
-    def inbox(request: Request, user: BaseUser = Depends(desk_user)) -> Response:
-        page = Page(request, user)
-        waiting = page.service.waiting_for(username=page.username)
-        mine = page.service.list_items(created_by=page.username, limit=10)["items"]
-        return _no_store(page.respond("inbox.html", waiting=waiting, mine=mine))
 
-    @router.get("/items", response_class=HTMLResponse)
-    def items(request: Request, user: BaseUser = Depends(desk_user)) -> Response:
-        page = Page(request, user)
-        params = request.query_params
-        filters = {name: params.get(name) or None for name in ("status", "step", "service", "q")}
-        try:
-            offset = max(0, int(params.get("offset") or 0))
-        except ValueError:
-            offset = 0
-        try:
-            listing = page.service.list_items(status=filters["status"], step=filters["step"],
-                                              service=filters["service"], search=filters["q"], limit=25,
-                                              offset=offset)
-        except InvalidInput:
-            filters = dict.fromkeys(filters)
-            listing = page.service.list_items(limit=25, offset=0)
-        return _no_store(page.respond("items.html", listing=listing, filters=filters,
-                                      statuses=page.service.ITEM_STATUSES))
+@router.get("/items", response_class=HTMLResponse)
+def items(request: Request, page: DeskPage) -> Response:
+    params = request.query_params
+    filters = {name: params.get(name) or None for name in ("status", "step", "service", "q")}
+    try:
+        offset = max(0, int(params.get("offset") or 0))
+    except ValueError:
+        offset = 0
+    try:
+        listing = page.service.list_items(status=filters["status"], step=filters["step"],
+                                          service=filters["service"], search=filters["q"], limit=25,
+                                          offset=offset)
+    except InvalidInput:
+        filters = dict.fromkeys(filters)
+        listing = page.service.list_items(limit=25, offset=0)
+    return no_store(page.respond("items.html", listing=listing, filters=filters,
+                                  statuses=page.service.ITEM_STATUSES))
 
-    @router.get("/reports", response_class=HTMLResponse)
-    def reports(request: Request, user: BaseUser = Depends(desk_user)) -> Response:
-        """The monthly reports (SOP record "Laporan bulanan"), to read or download."""
-        from warta.report.store import list_reports
-        from warta.storage import Storage
 
-        page = Page(request, user)
-        return _no_store(page.respond("reports.html", reports=list_reports(Storage.default())))
+@router.get("/reports", response_class=HTMLResponse)
+def reports(request: Request, page: DeskPage) -> Response:
+    """The monthly reports (SOP record "Laporan bulanan"), to read or download."""
+    from warta.report.store import list_reports
+    from warta.storage import Storage
 
-    # The report's narrative: the Operator (SOP step 7) edits Warta's draft before the PDF
-    # is final; every save is kept as a version and the month's files are rebuilt.
-    def _narrative_page(page: Page, month_key: str, lang: str, *, status: int = 200, values=None,
-                        problem: str | None = None) -> Response:
-        from warta.report import ReportMonth, narrative_draft
-        from warta.report import narrative as narratives
+    return no_store(page.respond("reports.html", reports=list_reports(Storage.default())))
 
-        month = ReportMonth.parse(month_key, page.config.timezone)
+# The report's narrative: the Operator (SOP step 7) edits Warta's draft before the PDF
+# is final; every save is kept as a version and the month's files are rebuilt.
+def _narrative_page(page: Page, month_key: str, lang: str, *, status: int = 200, values=None,
+                    problem: str | None = None) -> Response:
+    from warta.report import ReportMonth, narrative_draft
+    from warta.report import narrative as narratives
+
+    month = ReportMonth.parse(month_key, page.config.timezone)
+    with page.service.sessions() as session:
+        saved = narratives.versions(session, month.key, lang)
+        history = [{"version": n.version, "edited_by": n.edited_by, "created_at": n.created_at} for n in saved]
+        current = narratives.as_parts(saved[0]) if saved else None
+    values = values or current or narrative_draft(page.service, month, lang)
+    return no_store(page.respond("narrative.html", status=status, month=month.key, report_lang=lang, values=values,
+                                  history=history, drafted=not saved, problem=problem,
+                                  can_edit="operator" in page.roles))
+
+def _narrative_target(month_key: str, lang: str, page: Page):
+    from warta.report import InvalidReportMonth, ReportMonth
+
+    if lang not in ("id", "en"):
+        raise PageError(404, page.t("error_not_found"))
+    try:
+        return ReportMonth.parse(month_key, page.config.timezone)
+    except InvalidReportMonth:
+        raise PageError(404, page.t("error_not_found")) from None
+
+
+@router.get("/reports/{month_key}/narrative", response_class=HTMLResponse)
+def narrative_form(month_key: str, request: Request, page: DeskPage) -> Response:
+    lang = request.query_params.get("lang") or "id"
+    try:
+        month = _narrative_target(month_key, lang, page)
+    except PageError as exc:
+        return no_store(page.error(exc.status, exc.message))
+    return _narrative_page(page, month.key, lang)
+
+
+@router.post("/reports/{month_key}/narrative", response_class=HTMLResponse)
+async def save_narrative(month_key: str, request: Request, page: DeskPage) -> Response:
+    from warta.report import build_and_store
+    from warta.report import narrative as narratives
+
+    try:
+        form = await _form(request, page)
+        lang = _text(form, "lang") or "id"
+        month = _narrative_target(month_key, lang, page)
+    except PageError as exc:
+        return no_store(page.error(exc.status, exc.message))
+    if "operator" not in page.roles:
+        return no_store(page.error(403, page.t("error_forbidden")))
+    values = {part: _text(form, part) for part in narratives.PARTS}
+
+    def save_and_rebuild() -> None:
         with page.service.sessions() as session:
-            saved = narratives.versions(session, month.key, lang)
-            history = [{"version": n.version, "edited_by": n.edited_by, "created_at": n.created_at} for n in saved]
-            current = narratives.as_parts(saved[0]) if saved else None
-        values = values or current or narrative_draft(page.service, month, lang)
-        return _no_store(page.respond("narrative.html", status=status, month=month.key, report_lang=lang, values=values,
-                                      history=history, drafted=not saved, problem=problem,
-                                      can_edit="operator" in page.roles))
+            narratives.save(session, month.key, lang, values, page.username, at=page.service.clock())
+        build_and_store(page.service, month, lang=lang)
 
-    def _narrative_target(month_key: str, lang: str, page: Page):
-        from warta.report import InvalidReportMonth, ReportMonth
+    try:
+        await run_in_threadpool(save_and_rebuild)
+    except InvalidInput as exc:
+        return _narrative_page(page, month.key, lang, status=422, values=values, problem=exc.message)
+    return RedirectResponse(f"{page.base}/reports?saved={month.key}", status_code=303)
 
-        if lang not in ("id", "en"):
-            raise PageError(404, page.t("error_not_found"))
-        try:
-            return ReportMonth.parse(month_key, page.config.timezone)
-        except InvalidReportMonth:
-            raise PageError(404, page.t("error_not_found")) from None
+def _intake_page(page: Page, *, status: int = 200, values: dict | None = None, errors: dict | None = None,
+                 problem: str | None = None, files_lost: bool = False) -> Response:
+    limits = page.config.limits
+    values = values or {
+        "title": "", "activity_date": "", "place": "", "service": "", "notes": "",
+        "channels": page.config.default_channels, "submission_key": str(uuid.uuid4()),
+    }
+    return no_store(page.respond(
+        "new.html", status=status, values=values, errors=errors or {}, problem=problem, files_lost=files_lost,
+        upload_types=", ".join(sorted({e for exts in limits.upload_types.values() for e in exts})),
+        upload_accept=",".join(sorted({f".{e}" for exts in limits.upload_types.values() for e in exts})),
+        upload_max=file_size(limits.upload_max_bytes),
+    ))
 
-    @router.get("/reports/{month_key}/narrative", response_class=HTMLResponse)
-    def narrative_form(month_key: str, request: Request, user: BaseUser = Depends(desk_user)) -> Response:
-        page = Page(request, user)
-        lang = request.query_params.get("lang") or "id"
-        try:
-            month = _narrative_target(month_key, lang, page)
-        except PageError as exc:
-            return _no_store(page.error(exc.status, exc.message))
-        return _narrative_page(page, month.key, lang)
 
-    @router.post("/reports/{month_key}/narrative", response_class=HTMLResponse)
-    async def save_narrative(month_key: str, request: Request, user: BaseUser = Depends(desk_user)) -> Response:
-        from warta.report import build_and_store
-        from warta.report import narrative as narratives
+@router.get("/new", response_class=HTMLResponse)
+def new_item_form(request: Request, page: DeskPage) -> Response:
+    if not page.can_create:
+        return no_store(page.error(403, page.t("error_forbidden")))
+    return _intake_page(page)
 
-        page = Page(request, user)
-        try:
-            form = await _form(request, page)
-            lang = _text(form, "lang") or "id"
-            month = _narrative_target(month_key, lang, page)
-        except PageError as exc:
-            return _no_store(page.error(exc.status, exc.message))
-        if "operator" not in page.roles:
-            return _no_store(page.error(403, page.t("error_forbidden")))
-        values = {part: _text(form, part) for part in narratives.PARTS}
 
-        def save_and_rebuild() -> None:
-            with page.service.sessions() as session:
-                narratives.save(session, month.key, lang, values, page.username, at=page.service.clock())
-            build_and_store(page.service, month, lang=lang)
+@router.post("/new", response_class=HTMLResponse)
+async def new_item(request: Request, page: DeskPage) -> Response:
+    try:
+        form = await _form(request, page)
+    except PageError as exc:
+        return no_store(page.error(exc.status, exc.message))
+    if not page.can_create:
+        return no_store(page.error(403, page.t("error_forbidden")))
+    values = {name: _text(form, name) for name in
+              ("title", "activity_date", "place", "service", "notes", "submission_key")}
+    values["channels"] = [c for c in form.getlist("channels") if isinstance(c, str)]
+    if not values["submission_key"]:
+        values["submission_key"] = str(uuid.uuid4())
+    files = form_files(form)
+    files_lost = bool([f for f in files if f.filename])
+    try:
+        uploads = await read_uploads(files, page.config.limits)
+        created = await run_in_threadpool(
+            page.service.create_item, page.username, title=values["title"],
+            activity_date=values["activity_date"], place=values["place"], service=values["service"],
+            notes=values["notes"], channels=values["channels"], submission_key=values["submission_key"],
+            uploads=uploads, intake_form=True,
+        )
+    except PermissionDenied:
+        return no_store(page.error(403, page.t("error_forbidden")))
+    except InvalidInput as exc:
+        return _intake_page(page, status=422, values=values, errors=page.field_errors(exc),
+                            problem=page.t("form_has_errors"), files_lost=files_lost)
+    except WorkflowError as exc:
+        return _intake_page(page, status=exc.status, values=values, problem=exc.message, files_lost=files_lost)
+    flag = "duplicate" if created.get("duplicate") else "created"
+    return RedirectResponse(f"{page.base}/items/{created['id']}?{flag}=1", status_code=303)
 
-        try:
-            await run_in_threadpool(save_and_rebuild)
-        except InvalidInput as exc:
-            return _narrative_page(page, month.key, lang, status=422, values=values, problem=exc.message)
-        return RedirectResponse(f"{page.base}/reports?saved={month.key}", status_code=303)
 
-    def _intake_page(page: Page, *, status: int = 200, values: dict | None = None, errors: dict | None = None,
-                     problem: str | None = None, files_lost: bool = False) -> Response:
-        limits = page.config.limits
-        values = values or {
-            "title": "", "activity_date": "", "place": "", "service": "", "notes": "",
-            "channels": page.config.default_channels, "submission_key": str(uuid.uuid4()),
-        }
-        return _no_store(page.respond(
-            "new.html", status=status, values=values, errors=errors or {}, problem=problem, files_lost=files_lost,
-            upload_types=", ".join(sorted({e for exts in limits.upload_types.values() for e in exts})),
-            upload_accept=",".join(sorted({f".{e}" for exts in limits.upload_types.values() for e in exts})),
-            upload_max=file_size(limits.upload_max_bytes),
-        ))
+@router.get("/items/{item_id}", response_class=HTMLResponse)
+def item_page(item_id: int, request: Request, page: DeskPage) -> Response:
+    params = request.query_params
+    notice = None
+    if params.get("created"):
+        notice = page.t("item_created")
+    elif params.get("duplicate"):
+        notice = page.t("item_duplicate")
+    elif params.get("done") in {s.id for s in page.config.steps}:
+        notice = page.t("step_recorded", step=page.step_name(params["done"]))
+    return no_store(_render_item(page, item_id, notice=notice))
 
-    @router.get("/new", response_class=HTMLResponse)
-    def new_item_form(request: Request, user: BaseUser = Depends(desk_user)) -> Response:
-        page = Page(request, user)
-        if not page.can_create:
-            return _no_store(page.error(403, page.t("error_forbidden")))
-        return _intake_page(page)
 
-    @router.post("/new", response_class=HTMLResponse)
-    async def new_item(request: Request, user: BaseUser = Depends(desk_user)) -> Response:
-        page = Page(request, user)
-        try:
-            form = await _form(request, page)
-        except PageError as exc:
-            return _no_store(page.error(exc.status, exc.message))
-        if not page.can_create:
-            return _no_store(page.error(403, page.t("error_forbidden")))
-        values = {name: _text(form, name) for name in
-                  ("title", "activity_date", "place", "service", "notes", "submission_key")}
-        values["channels"] = [c for c in form.getlist("channels") if isinstance(c, str)]
-        if not values["submission_key"]:
-            values["submission_key"] = str(uuid.uuid4())
-        files = form_files(form)
-        errors = _intake_errors(page, values, files)
-        if not errors:
-            try:
-                uploads = await read_uploads(files, page.config.limits)
-                created = await run_in_threadpool(
-                    page.service.create_item, page.username, title=values["title"],
-                    activity_date=values["activity_date"], place=values["place"], service=values["service"],
-                    notes=values["notes"], channels=values["channels"], submission_key=values["submission_key"],
-                    uploads=uploads,
-                )
-            except PermissionDenied:
-                return _no_store(page.error(403, page.t("error_forbidden")))
-            except InvalidInput as exc:
-                errors[exc.field or "form"] = exc.message
-            except WorkflowError as exc:
-                return _intake_page(page, status=exc.status, values=values, problem=exc.message,
-                                    files_lost=bool([f for f in files if f.filename]))
-            else:
-                flag = "duplicate" if created.get("duplicate") else "created"
-                return RedirectResponse(f"{page.base}/items/{created['id']}?{flag}=1", status_code=303)
-        return _intake_page(page, status=422, values=values, errors=errors,
-                            problem=page.t("form_has_errors"), files_lost=bool([f for f in files if f.filename]))
+@router.post("/items/{item_id}/steps/{step_id}", response_class=HTMLResponse)
+async def record_step(item_id: int, step_id: str, request: Request, page: DeskPage) -> Response:
+    try:
+        form = await _form(request, page)
+        step = page.config.step(step_id)
+    except PageError as exc:
+        return no_store(page.error(exc.status, exc.message))
+    except KeyError:
+        return no_store(page.error(404, page.t("error_not_found")))
+    if step.role not in page.roles:
+        return no_store(page.error(403, page.t("error_forbidden")))
+    values = {name: _text(form, name) for name in ("title", "body", "notes", "decision", "reason")}
+    try:
+        uploads = await read_uploads(form_files(form), page.config.limits)
+        await run_in_threadpool(
+            page.service.record_step, item_id, step.id, page.username, notes=values["notes"],
+            title=values["title"] if step.kind in ("manuscript", "correction") else None,
+            body=values["body"] if step.kind in ("manuscript", "correction") else None,
+            decision=values["decision"] or None, reason=values["reason"], uploads=uploads,
+        )
+    except PermissionDenied as exc:
+        return no_store(page.error(403, exc.message))
+    except NotFound:
+        return no_store(page.error(404, page.t("error_not_found")))
+    except InvalidInput as exc:
+        return no_store(_render_item(page, item_id, status=422, errors=page.field_errors(exc),
+                                     values=values, problem=page.t("form_has_errors")))
+    except (Conflict, WorkflowError) as exc:
+        return no_store(_render_item(page, item_id, status=exc.status, problem=exc.message))
+    return RedirectResponse(f"{page.base}/items/{item_id}?done={step.id}", status_code=303)
 
-    @router.get("/items/{item_id}", response_class=HTMLResponse)
-    def item_page(item_id: int, request: Request, user: BaseUser = Depends(desk_user)) -> Response:
-        page = Page(request, user)
-        params = request.query_params
-        notice = None
-        if params.get("created"):
-            notice = page.t("item_created")
-        elif params.get("duplicate"):
-            notice = page.t("item_duplicate")
-        elif params.get("done") in {s.id for s in page.config.steps}:
-            notice = page.t("step_recorded", step=page.step_name(params["done"]))
-        return _no_store(_render_item(page, item_id, notice=notice))
 
-    @router.post("/items/{item_id}/steps/{step_id}", response_class=HTMLResponse)
-    async def record_step(item_id: int, step_id: str, request: Request,
-                          user: BaseUser = Depends(desk_user)) -> Response:
-        page = Page(request, user)
-        try:
-            form = await _form(request, page)
-            step = page.config.step(step_id)
-        except PageError as exc:
-            return _no_store(page.error(exc.status, exc.message))
-        except KeyError:
-            return _no_store(page.error(404, page.t("error_not_found")))
-        if step.role not in page.roles:
-            return _no_store(page.error(403, page.t("error_forbidden")))
-        values = {name: _text(form, name) for name in ("title", "body", "notes", "decision", "reason")}
-        files = form_files(form)
-        errors = _step_errors(page, step, values, files)
-        if errors:
-            return _no_store(_render_item(page, item_id, status=422, errors=errors, values=values,
-                                          problem=page.t("form_has_errors")))
-        try:
-            uploads = await read_uploads(files, page.config.limits)
-            await run_in_threadpool(
-                page.service.record_step, item_id, step.id, page.username, notes=values["notes"],
-                title=values["title"] if step.kind in ("manuscript", "correction") else None,
-                body=values["body"] if step.kind in ("manuscript", "correction") else None,
-                decision=values["decision"] or None, reason=values["reason"], uploads=uploads,
-            )
-        except PermissionDenied as exc:
-            return _no_store(page.error(403, exc.message))
-        except NotFound:
-            return _no_store(page.error(404, page.t("error_not_found")))
-        except InvalidInput as exc:
-            return _no_store(_render_item(page, item_id, status=422, errors={exc.field or "form": exc.message},
-                                          values=values, problem=page.t("form_has_errors")))
-        except (Conflict, WorkflowError) as exc:
-            return _no_store(_render_item(page, item_id, status=exc.status, problem=exc.message))
-        return RedirectResponse(f"{page.base}/items/{item_id}?done={step.id}", status_code=303)
+@router.get("/items/{item_id}/files/{asset_id}")
+def item_file(item_id: int, asset_id: int, request: Request, page: DeskPage) -> Response:
+    try:
+        described, data = page.service.asset_file(item_id, asset_id)
+    except NotFound:
+        return no_store(page.error(404, page.t("error_not_found")))
+    return file_response(described, data)
 
-    @router.get("/items/{item_id}/files/{asset_id}")
-    def item_file(item_id: int, asset_id: int, request: Request, user: BaseUser = Depends(desk_user)) -> Response:
-        try:
-            described, data = _service().asset_file(item_id, asset_id)
-        except NotFound:
-            page = Page(request, user)
-            return _no_store(page.error(404, page.t("error_not_found")))
-        return file_response(described, data)
 
-    @router.get("/runs/{run_id}")
-    def run_to_item(run_id: str, request: Request, user: BaseUser = Depends(desk_user)) -> Response:
-        """The Airflow UI's run and task links land here (plugin external_views)."""
-        match = RUN_ID.match(run_id)
-        base = f"{request.scope.get('root_path', '').rstrip('/')}/desk"
-        if not match:
-            page = Page(request, user)
-            return _no_store(page.error(404, page.t("error_run_unknown", run_id=run_id)))
-        # The item's top: the Airflow UI shows it in a tab, where a jump down would hide the title.
-        return RedirectResponse(f"{base}/items/{match.group(1)}", status_code=303)
+@router.get("/runs/{run_id}")
+def run_to_item(run_id: str, request: Request, page: DeskPage) -> Response:
+    """The Airflow UI's run and task links land here (plugin external_views)."""
+    match = RUN_ID.match(run_id)
+    base = f"{request.scope.get('root_path', '').rstrip('/')}/desk"
+    if not match:
+        return no_store(page.error(404, page.t("error_run_unknown", run_id=run_id)))
+    # The item's top: the Airflow UI shows it in a tab, where a jump down would hide the title.
+    return RedirectResponse(f"{base}/items/{match.group(1)}", status_code=303)
 
-    app.include_router(router)
-    app.mount("/desk/static", StaticFiles(directory=str(STATIC_DIR)), name="warta-desk-static")
-
-    # Short links (alerts point at /warta/items/{id}) open the desk.
-    @app.get("/items/{item_id}", include_in_schema=False)
-    def item_short_link(item_id: int, request: Request) -> RedirectResponse:
-        return RedirectResponse(f"{request.scope.get('root_path', '').rstrip('/')}/desk/items/{item_id}", 303)
-
-    @app.get("/items", include_in_schema=False)
-    def items_short_link(request: Request) -> RedirectResponse:
-        return RedirectResponse(f"{request.scope.get('root_path', '').rstrip('/')}/desk/items", 303)
-
-    @app.get("/desk", include_in_schema=False)
-    def desk_root(request: Request) -> RedirectResponse:
-        return RedirectResponse(f"{request.scope.get('root_path', '').rstrip('/')}/desk/", 303)
