@@ -132,18 +132,95 @@ class StepResult(ItemSummary):
     next: StepPosition
 
 
+class AlertOut(_Open):
+    id: int
+    kind: str
+    step: str | None
+    round: int | None
+    recipients: list[str]
+    subject: str
+    created_at: str
+    sent_at: str | None
+
+
+class ManuscriptVersion(_Open):
+    version: int
+    round: int
+    kind: str = Field(description="naskah (the author's) or koreksi (the checker's)")
+    title: str
+    body: str
+    author: str
+    note: str | None
+    created_at: str
+
+
+class StepRecordOut(_Open):
+    step: str
+    round: int
+    actor: str
+    role: str
+    decision: str | None
+    reason: str | None
+    recorded_at: str
+
+
+class StepTiming(_Open):
+    step: str
+    round: int
+    started_at: str
+    ended_at: str | None
+    duration_seconds: float | None
+    standard_seconds: int | None
+    within_standard: bool | None
+
+
+class AssetOut(_Open):
+    id: int
+    kind: str = Field(description="photo, video, audio or document")
+    filename: str
+    size: int
+    content_type: str | None
+    caption: str | None
+
+
+class PublicationOut(_Open):
+    channel: str
+    status: str
+    remote_id: str | None
+    url: str | None
+    error: str | None
+    published_at: str | None
+    attempts: int
+    details: dict[str, Any]
+
+
+class PublicationCheck(_Open):
+    channel: str
+    ok: bool
+    http_status: int | None
+    evidence: dict[str, Any]
+    checked_at: str
+
+
+class AuditEntry(_Open):
+    at: str
+    actor: str
+    action: str
+    details: dict[str, Any] | None
+
+
 class ItemHistory(ItemSummary):
     notes: str
     revision_rounds: int
     rejections: int
-    manuscripts: list[dict[str, Any]]
-    records: list[dict[str, Any]]
-    timings: list[dict[str, Any]]
-    assets: list[dict[str, Any]]
-    publications: list[dict[str, Any]]
-    checks: list[dict[str, Any]]
-    audit: list[dict[str, Any]]
-    alerts: list[dict[str, Any]]
+    manuscripts: list[ManuscriptVersion]
+    records: list[StepRecordOut]
+    timings: list[StepTiming]
+    assets: list[AssetOut]
+    publications: list[PublicationOut]
+    checks: list[PublicationCheck]
+    audit: list[AuditEntry]
+    alerts: list[AlertOut]
 
 
 class ItemList(BaseModel):
@@ -161,17 +238,6 @@ class WaitingItem(ItemSummary):
     step_role: str
     service_due_at: str
     breached: bool
-
-
-class AlertOut(_Open):
-    id: int
-    kind: str
-    step: str | None
-    round: int | None
-    recipients: list[str]
-    subject: str
-    created_at: str
-    sent_at: str | None
 
 
 class ReportEntry(_Open):
@@ -197,6 +263,12 @@ class ManuscriptDiff(BaseModel):
     unified: str
 
 
+class PreviewPhoto(_Open):
+    id: int
+    filename: str
+    caption: str | None
+
+
 class Preview(_Open):
     item_id: int
     ready: bool
@@ -205,5 +277,5 @@ class Preview(_Open):
     title: str
     body_html: str
     excerpt: str
-    photos: list[dict[str, Any]]
+    photos: list[PreviewPhoto]
     channels: list[str]
