@@ -1,6 +1,6 @@
-"""The editorial desk's service layer: every action people or the pipeline take on an item.
+"""The editorial service: every action people or the pipeline take on an item.
 
-The CLI, the REST API (and the web desk) call these methods; each is one transaction
+The CLI, the REST API and the desk (the pages) call these methods; each is one transaction
 that either happens whole, with its audit entry, or not at all.
 """
 
@@ -901,7 +901,7 @@ class EditorialService:
                 "alerts": [alert_summary(a) for a in alerts],
             }
 
-    # ------------------------------------------------------------- desk views
+    # ------------------------------------------------------------- views for people (desk and API)
     ITEM_STATUSES = ("in_progress", "revision", "publishing", "done")
 
     def list_items(

@@ -119,7 +119,7 @@ def create_app(*, auth: Authenticator) -> FastAPI:
     app = FastAPI(
         title="Warta REST API",
         version="1",
-        description="Editorial desk actions for the SOP 'Updating Website dan Media Sosial'.",
+        description="Editorial actions for the SOP 'Updating Website dan Media Sosial'.",
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
