@@ -8,7 +8,7 @@ imported, so a task process never pays for FastAPI and the desk.
 
 from airflow.plugins_manager import AirflowPlugin
 
-from warta.airflow.login_throttle import LoginThrottle
+from warta.web.login_throttle import LoginThrottle
 
 
 class _WebAppOnFirstUse:
@@ -19,9 +19,9 @@ class _WebAppOnFirstUse:
 
     def __get__(self, plugin, owner=None) -> list[dict]:
         if self._apps is None:
-            from warta.airflow.rest_api import create_app
+            from warta.airflow.web_auth import create_airflow_web_app
 
-            self._apps = [{"app": create_app(), "url_prefix": "/warta", "name": "Warta"}]
+            self._apps = [{"app": create_airflow_web_app(), "url_prefix": "/warta", "name": "Warta"}]
         return self._apps
 
 

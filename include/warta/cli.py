@@ -1,4 +1,4 @@
-"""`warta`: the editorial desk on the command line.
+"""`warta`: the editorial workflow on the command line.
 
     warta db upgrade
     warta users sync [--passwords-file F]  (production logins: FAB users and roles from users.yaml)
@@ -270,7 +270,7 @@ def _print_human(command: str, result, tz: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="warta", description="Warta editorial desk (SOP Updating Website dan Media Sosial)")
+    parser = argparse.ArgumentParser(prog="warta", description="Warta editorial workflow (SOP Updating Website dan Media Sosial)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -308,7 +308,7 @@ class Logins:
     # The Airflow Connection whose login Warta's pipeline uses to start the next round.
     service_conn_id: str = "warta_airflow_api"
     service_role: BaseRole = "User"
-    # Password logins on the api-server (warta.airflow.login_throttle): after this many
+    # Password logins on the api-server (warta.web.login_throttle): after this many
     # failures within the window, the user at that address (or, across users, the address)
     # waits; 0 turns throttling off.
     throttle_max_failures: WholeNumber = 5

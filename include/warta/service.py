@@ -1,6 +1,6 @@
-"""The editorial desk's service layer: every action people or the pipeline take on an item.
+"""The editorial service: every action people or the pipeline take on an item.
 
-The CLI, the REST API (and the web desk) call these methods; each is one transaction
+The CLI, the REST API and the desk (the pages) call these methods; each is one transaction
 that either happens whole, with its audit entry, or not at all.
 """
 
@@ -35,7 +35,7 @@ from warta.models import (
 )
 from warta.storage import Storage, asset_key, display_filename, photo_problem
 from warta.text_checks import check_characters
-from warta.workflow import Conflict, InvalidInput, NotFound, Position
+from warta.workflow import Conflict, FieldChecks, InvalidInput, NotFound, Position
 
 PIPELINE_ACTOR = "warta"
 # Row ids are 64-bit in every database Warta runs on: a larger number names nothing.
@@ -50,6 +50,11 @@ class Upload:
     data: bytes
     caption: str = ""
     content_type: str | None = None
+
+
+def too_large(filename: str, max_bytes: int) -> InvalidInput:
+    return InvalidInput(f"{filename!r} is larger than {max_bytes // (1024 * 1024)} MB", field="files",
+                        reason="file_size", params={"name": filename, "max_bytes": max_bytes})
 
 
 class EditorialService:
@@ -156,9 +161,10 @@ class EditorialService:
         value = (value or "").strip()
         check_characters(value, field)
         if required and not value:
-            raise InvalidInput(f"{field} is required", field=field)
+            raise InvalidInput(f"{field} is required", field=field, reason="required")
         if len(value) > max_chars:
-            raise InvalidInput(f"{field} is longer than {max_chars} characters", field=field)
+            raise InvalidInput(f"{field} is longer than {max_chars} characters", field=field, reason="too_long",
+                               params={"n": max_chars})
         return value
 
     def _discard_files(self, keys: list[str]) -> None:
@@ -169,40 +175,50 @@ class EditorialService:
             except Exception:  # the original error is the one to report
                 pass
 
-    def _store_uploads(
-        self, session: Session, item_id: int, actor: str, uploads: Iterable[Upload],
-        new_keys: list[str] | None = None,
-    ) -> list[Asset]:
+    def _check_uploads(self, uploads: list[Upload]) -> dict[int, str | None]:
+        """Every file's problems (InvalidInput naming them all); the photos' real types."""
         limits = self.config.limits
         kinds_by_ext = {ext: kind for kind, exts in limits.upload_types.items() for ext in exts}
-        uploads = list(uploads)
+        allowed = ", ".join(sorted(kinds_by_ext))
         content_types: dict[int, str | None] = {}
-        # Every file is checked before any is stored: a bad second file stores nothing.
+        checks = FieldChecks()
         for upload in uploads:
-            check_characters(upload.filename, "files")
-            check_characters(upload.caption, "caption")
+            checks(check_characters, upload.filename, "files")
+            checks(check_characters, upload.caption, "caption")
             ext = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
             if ext not in kinds_by_ext:
-                raise InvalidInput(
-                    f"{upload.filename!r}: file type not allowed (allowed: {', '.join(sorted(kinds_by_ext))})",
-                    field="files",
-                )
-            if len(upload.data) > limits.upload_max_bytes:
-                raise InvalidInput(
-                    f"{upload.filename!r} is larger than {limits.upload_max_bytes // (1024 * 1024)} MB",
-                    field="files",
-                )
-            if not upload.data:
-                raise InvalidInput(f"{upload.filename!r} is empty", field="files")
-            if len(upload.caption or "") > limits.caption_max_chars:
-                raise InvalidInput(f"the caption of {upload.filename!r} is longer than {limits.caption_max_chars} "
-                                   "characters", field="files")
-            if kinds_by_ext[ext] == "photo":
+                checks.problems.append(InvalidInput(
+                    f"{upload.filename!r}: file type not allowed (allowed: {allowed})",
+                    field="files", reason="file_type", params={"name": upload.filename, "types": allowed},
+                ))
+            elif len(upload.data) > limits.upload_max_bytes:
+                checks.problems.append(too_large(upload.filename, limits.upload_max_bytes))
+            elif not upload.data:
+                checks.problems.append(InvalidInput(f"{upload.filename!r} is empty", field="files",
+                                                    reason="file_empty", params={"name": upload.filename}))
+            elif len(upload.caption or "") > limits.caption_max_chars:
+                checks.problems.append(InvalidInput(
+                    f"the caption of {upload.filename!r} is longer than {limits.caption_max_chars} characters",
+                    field="files"))
+            elif kinds_by_ext[ext] == "photo":
                 # Photos are published: what a channel would refuse is refused here, not at publishing.
                 photo_type, problem = photo_problem(upload.data, limits.photo_max_pixels)
                 if problem:
-                    raise InvalidInput(f"{upload.filename!r} {problem}", field="files")
+                    checks.problems.append(InvalidInput(f"{upload.filename!r} {problem}", field="files"))
                 content_types[id(upload)] = photo_type
+        checks.done()
+        return content_types
+
+    def _store_uploads(
+        self, session: Session, item_id: int, actor: str, uploads: Iterable[Upload],
+        new_keys: list[str] | None = None, photo_types: dict[int, str | None] | None = None,
+    ) -> list[Asset]:
+        """Store the files; ``photo_types`` from ``_check_uploads`` when they were checked."""
+        limits = self.config.limits
+        kinds_by_ext = {ext: kind for kind, exts in limits.upload_types.items() for ext in exts}
+        uploads = list(uploads)
+        # Every file is checked before any is stored: a bad second file stores nothing.
+        content_types = self._check_uploads(uploads) if photo_types is None else photo_types
         assets = []
         for upload in uploads:
             ext = upload.filename.rsplit(".", 1)[-1].lower()
@@ -230,6 +246,36 @@ class EditorialService:
         return assets
 
     # ------------------------------------------------------------- creating
+    @staticmethod
+    def _activity_date(value: date | str | None, required: bool) -> date | None:
+        if isinstance(value, str) and value.strip():
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                raise InvalidInput(f"activity date {value!r} is not a date like 2026-11-26",
+                                   field="activity_date", reason="date") from None
+        if not value and required:
+            raise InvalidInput("activity_date is required", field="activity_date", reason="required")
+        return value or None
+
+    def _check_service(self, service: str) -> None:
+        if service not in self.config.services:
+            raise InvalidInput(f"unknown service {service!r} (one of: {', '.join(self.config.services)})",
+                               field="service", reason="service")
+
+    def _channels(self, channels: list[str] | None, default_when_empty: bool) -> list[str]:
+        config = self.config
+        channels = list(dict.fromkeys(channels or (config.default_channels if default_when_empty else [])))
+        unknown = [c for c in channels if c not in config.channels]
+        if unknown:
+            raise InvalidInput(
+                f"unknown channel(s) {', '.join(unknown)} (configured: {', '.join(config.channels)})",
+                field="channels", reason="channels",
+            )
+        if not channels:
+            raise InvalidInput("choose at least one channel", field="channels", reason="channels")
+        return channels
+
     def create_item(
         self,
         actor: str,
@@ -243,42 +289,29 @@ class EditorialService:
         submission_key: str | None = None,
         uploads: Iterable[Upload] = (),
         start_run: bool = True,
+        intake_form: bool = False,
     ) -> dict[str, Any]:
         """Register a news item (step 1 starts), with the request to start its Airflow run
         (the outbox, ``RunRequest``) in the same transaction: both are saved or neither.
         The same ``submission_key`` again returns the first item (``duplicate``), also
-        when both arrive at once."""
+        when both arrive at once. ``intake_form``: the desk's intake form, which asks for
+        the activity date and at least one channel (the API and CLI default to none and to
+        the configured channels)."""
         config = self.config
         first = config.steps[0]
         workflow.check_role(config, first, actor, config.roles_of(actor))
         limits = config.limits
-        title = self._validate_text(title, "title", limits.title_max_chars)
-        place = self._validate_text(place, "place", 300, required=False)
-        notes = self._validate_text(notes, "notes", limits.notes_max_chars, required=False)
-        submission_key = self._validate_text(submission_key, "submission_key", 128, required=False) or None
-        if isinstance(activity_date, str) and activity_date.strip():
-            try:
-                activity_date = date.fromisoformat(activity_date.strip())
-            except ValueError:
-                raise InvalidInput(
-                    f"activity date {activity_date!r} is not a date like 2026-11-26", field="activity_date"
-                ) from None
-        elif not activity_date:
-            activity_date = None
-        if service not in config.services:
-            raise InvalidInput(
-                f"unknown service {service!r} (one of: {', '.join(config.services)})", field="service"
-            )
-        channels = list(dict.fromkeys(channels if channels else config.default_channels))
-        unknown = [c for c in channels if c not in config.channels]
-        if unknown:
-            raise InvalidInput(
-                f"unknown channel(s) {', '.join(unknown)} (configured: {', '.join(config.channels)})",
-                field="channels",
-            )
-        if not channels:
-            raise InvalidInput("choose at least one channel", field="channels")
+        checks = FieldChecks()  # every field's problem at once, so a form can mark them all
+        title = checks(self._validate_text, title, "title", limits.title_max_chars)
+        place = checks(self._validate_text, place, "place", 300, required=False)
+        notes = checks(self._validate_text, notes, "notes", limits.notes_max_chars, required=False)
+        submission_key = checks(self._validate_text, submission_key, "submission_key", 128, required=False) or None
+        activity_date = checks(self._activity_date, activity_date, required=intake_form)
+        checks(self._check_service, service)
+        channels = checks(self._channels, channels, default_when_empty=not intake_form)
         uploads = list(uploads)
+        photo_types = checks(self._check_uploads, uploads)
+        checks.done()
 
         with self._session() as session:
             if submission_key:
@@ -315,7 +348,7 @@ class EditorialService:
             new_keys: list[str] = []
             try:
                 self._start_timing(session, item.id, 1, first)
-                self._store_uploads(session, item.id, actor, uploads, new_keys)
+                self._store_uploads(session, item.id, actor, uploads, new_keys, photo_types)
                 self._audit(session, item.id, actor, "item_created", title=title, channels=channels)
                 if start_run:
                     self._request_run(session, item, 1)
@@ -422,9 +455,13 @@ class EditorialService:
             )
             limits = config.limits
             new_keys: list[str] = []
+            checks = FieldChecks()
             if step.kind == "coverage":
-                record.reason = self._validate_text(notes, "notes", limits.notes_max_chars, required=False)
-                stored = self._store_uploads(session, item.id, actor, uploads, new_keys)
+                record.reason = checks(self._validate_text, notes, "notes", limits.notes_max_chars, required=False)
+                uploads = list(uploads)
+                photo_types = checks(self._check_uploads, uploads)
+                checks.done()
+                stored = self._store_uploads(session, item.id, actor, uploads, new_keys, photo_types)
                 details = {"assets": [a.filename for a in stored]}
             elif step.kind in ("manuscript", "correction"):
                 latest = self._latest_manuscript(session, item.id)
@@ -437,13 +474,15 @@ class EditorialService:
                             Manuscript.kind == "naskah",
                         )
                     )))
-                new_title = self._validate_text(
-                    title if title is not None else (latest.title if latest else item.title),
+                new_title = checks(
+                    self._validate_text, title if title is not None else (latest.title if latest else item.title),
                     "title", limits.title_max_chars,
                 )
                 if body is None and step.kind == "correction":
                     body = latest.body  # checked, no corrections needed
-                new_body = self._validate_text(body, "body", limits.manuscript_max_chars)
+                new_body = checks(self._validate_text, body, "body", limits.manuscript_max_chars)
+                note = checks(self._validate_text, notes, "notes", limits.notes_max_chars, required=False)
+                checks.done()
                 manuscript = Manuscript(
                     item_id=item.id,
                     round=item.round,
@@ -452,7 +491,7 @@ class EditorialService:
                     title=new_title,
                     body=new_body,
                     author=actor,
-                    note=self._validate_text(notes, "notes", limits.notes_max_chars, required=False),
+                    note=note,
                     created_at=self.clock(),
                 )
                 session.add(manuscript)
@@ -854,7 +893,7 @@ class EditorialService:
                 "alerts": [alert_summary(a) for a in alerts],
             }
 
-    # ------------------------------------------------------------- desk views
+    # ------------------------------------------------------------- views for people (desk and API)
     ITEM_STATUSES = ("in_progress", "revision", "publishing", "done")
 
     def list_items(

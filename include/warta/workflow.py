@@ -25,8 +25,40 @@ class WorkflowError(Exception):
 
 
 class InvalidInput(WorkflowError):
+    """Input the SOP cannot take. ``reason`` (``required``, ``too_long``, ``date``, ...)
+    and ``params`` let the desk's pages say it in the user's language; ``problems`` holds
+    every problem found at once (this one first), so a form can mark all its fields."""
+
     status = 422
     code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str | None = None, reason: str = "invalid",
+                 params: dict | None = None):
+        super().__init__(message, field=field)
+        self.reason = reason
+        self.params = dict(params or {})
+        self.problems: tuple[InvalidInput, ...] = (self,)
+
+
+class FieldChecks:
+    """Runs a form's checks and collects their InvalidInput, so one answer names every
+    field at fault: ``value = checks(check, ...)`` then ``checks.done()``."""
+
+    def __init__(self):
+        self.problems: list[InvalidInput] = []
+
+    def __call__(self, check, *args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except InvalidInput as problem:
+            self.problems.extend(problem.problems)
+            return None
+
+    def done(self) -> None:
+        if self.problems:
+            first = self.problems[0]
+            first.problems = tuple(self.problems)
+            raise first
 
 
 class PermissionDenied(WorkflowError):
@@ -133,20 +165,20 @@ def normalize_decision(
         "reject": "rejected", "rejected": "rejected", "tolak": "rejected", "ditolak": "rejected",
     }
     if value not in aliases:
-        raise InvalidInput("decision must be 'approve' or 'reject'", field="decision")
+        raise InvalidInput("decision must be 'approve' or 'reject'", field="decision", reason="decision")
     decided = aliases[value]
     reason = (reason or "").strip()
     if decided == "rejected" and len(reason) < min_reason_chars:
         raise InvalidInput(
             f"a rejection needs a reason of at least {min_reason_chars} characters, "
             "so the author knows what to revise",
-            field="reason",
+            field="reason", reason="reason_too_short", params={"n": min_reason_chars},
         )
     if max_reason_chars is not None and len(reason) > max_reason_chars:
         raise InvalidInput(
             f"alasan lebih dari {max_reason_chars} karakter / the reason is longer than "
             f"{max_reason_chars} characters",
-            field="reason",
+            field="reason", reason="too_long", params={"n": max_reason_chars},
         )
     return decided, reason
 

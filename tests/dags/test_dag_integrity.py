@@ -104,7 +104,7 @@ def test_the_dag_file_imports_nothing_heavy():
 
     code = ("import sys; sys.path.insert(0, %r); import warta_berita; "
             "heavy = [m for m in ('airflow.providers.standard.operators.trigger_dagrun', 'fastapi', "
-            "'warta.airflow.rest_api', 'warta.service') if m in sys.modules]; print('RESULT', heavy)") % str(REPO / "dags")
+            "'warta.web.app', 'warta.service') if m in sys.modules]; print('RESULT', heavy)") % str(REPO / "dags")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert [line for line in out.splitlines() if line.startswith("RESULT")] == ["RESULT []"]
 
@@ -114,7 +114,7 @@ def test_the_plugin_builds_its_web_app_only_when_the_api_server_reads_it():
     import sys
 
     code = ("import sys; sys.path.insert(0, %r); import warta_plugin; "
-            "print('RESULT', 'fastapi' in sys.modules, 'warta.airflow.rest_api' in sys.modules); "
+            "print('RESULT', 'fastapi' in sys.modules, 'warta.web.app' in sys.modules); "
             "apps = warta_plugin.WartaPlugin.fastapi_apps; "
             "print('RESULT', type(apps[0]['app']).__name__, apps[0]['url_prefix'], apps is warta_plugin.WartaPlugin.fastapi_apps)"
             ) % str(REPO / "plugins")

@@ -211,17 +211,12 @@ def test_a_month_that_is_not_over_fails_without_retrying(dag):
 def api(newsroom):
     from fastapi.testclient import TestClient
 
-    from warta.airflow import rest_api
+    from warta.airflow.web_auth import create_airflow_web_app
+    from warta.web import deps
 
-    class User:
-        def get_name(self) -> str:
-            return "subkoor"
-
-    from warta.airflow import desk
-
-    app = rest_api.create_app()
-    app.dependency_overrides[rest_api.get_user] = User
-    app.dependency_overrides[desk.desk_user] = User
+    app = create_airflow_web_app()
+    app.dependency_overrides[deps.api_user] = lambda: "subkoor"
+    app.dependency_overrides[deps.page_user] = lambda: "subkoor"
     return TestClient(app)
 
 
@@ -252,7 +247,7 @@ def test_the_desk_lists_and_downloads_stored_reports(api, newsroom, dag):
 def test_reports_need_a_login(newsroom):
     from fastapi.testclient import TestClient
 
-    from warta.airflow import rest_api
+    from warta.airflow.web_auth import create_airflow_web_app
 
-    response = TestClient(rest_api.create_app()).get("/api/v1/reports")
+    response = TestClient(create_airflow_web_app()).get("/api/v1/reports")
     assert response.status_code in (401, 403)

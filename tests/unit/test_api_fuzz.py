@@ -63,16 +63,14 @@ def fuzz_service(tmp_path_factory):
 def api_schema(airflow_tokens, fuzz_service):
     from fastapi import FastAPI
 
-    from warta.airflow import desk, desk_api, rest_api
+    from warta.airflow.web_auth import create_airflow_web_app
+    from warta.web import deps
 
-    patch = pytest.MonkeyPatch()
-    for module in (desk, desk_api, rest_api):
-        patch.setattr(module, "_service", lambda: fuzz_service)
+    web = create_airflow_web_app()
+    web.dependency_overrides[deps.editorial_service] = lambda: fuzz_service
     root = FastAPI()
-    root.mount("/warta", rest_api.create_app())
-    schema = schemathesis.openapi.from_asgi("/warta/api/v1/openapi.json", root)
-    yield schema
-    patch.undo()
+    root.mount("/warta", web)
+    yield schemathesis.openapi.from_asgi("/warta/api/v1/openapi.json", root)
 
 
 def _operations(schema):
@@ -142,7 +140,7 @@ def test_no_desk_page_gets_a_5xx(api_schema, airflow_tokens):
     from fastapi.testclient import TestClient
     from hypothesis import given
 
-    from warta.airflow.security import CSRF_COOKIE
+    from warta.web.csrf import CSRF_COOKIE
 
     client = TestClient(api_schema.app, follow_redirects=False, raise_server_exceptions=False)
     csrf = {}

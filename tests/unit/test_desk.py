@@ -1,6 +1,6 @@
 """The desk's pages and desk API routes in-process (FastAPI TestClient): the plugin app
 mounted at /warta as in the api-server, the service on a test DB, Airflow's user
-dependency replaced by a header naming the dev user (the real login is covered by the
+dependency replaced by a Bearer header naming the user (the real login is covered by the
 system and browser tests)."""
 
 from __future__ import annotations
@@ -8,13 +8,15 @@ from __future__ import annotations
 from tests.fakes.wordpress import png_bytes
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.testclient import TestClient
 
-from warta.airflow import desk as desk_pages
-from warta.airflow import desk_api, rest_api, security
+from warta.web import app as web_app
+from warta.web import csrf as security
+from warta.web import deps
 from warta.content import publishable_html
 from warta.manuscript_diff import word_diff_html
 
@@ -58,33 +60,36 @@ def started_runs(service):
     return QueuedRuns(service)
 
 
-@pytest.fixture
-def client(service, monkeypatch):
-    for module in (desk_pages, desk_api, rest_api):
-        monkeypatch.setattr(module, "_service", lambda: service)
-    app = rest_api.create_app()
+class HeaderAuth:
+    """The Authenticator of these tests: ``Authorization: Bearer <username>`` signs that
+    user in (pages still need their CSRF token; the API takes a Bearer call without)."""
 
-    async def header_user(request: Request):
-        name = request.headers.get("x-test-user")
-        if not name:
-            raise desk_pages.LoginRequired()
-        return FakeUser(name)
-
-    async def api_header_user(request: Request):
-        name = request.headers.get("x-test-user")
-        if not name:
+    async def username(self, request: Request, bearer) -> str:
+        if bearer is None:
             raise HTTPException(401, "Not authenticated")
-        return FakeUser(name)
+        return bearer.credentials
 
-    app.dependency_overrides[desk_pages.desk_user] = header_user
-    app.dependency_overrides[security.api_user] = api_header_user
+    def login_url(self, next_url: str) -> str:
+        return "/auth/login?" + urlencode({"next": next_url})
+
+    def secret_key(self) -> bytes:
+        return b"desk-test-secret"
+
+
+CSRF = security.CsrfTokens(HeaderAuth().secret_key())
+
+
+@pytest.fixture
+def client(service):
+    app = web_app.create_app(auth=HeaderAuth())
+    app.dependency_overrides[deps.editorial_service] = lambda: service
     root = FastAPI()
     root.mount("/warta", app)
     return TestClient(root, follow_redirects=False)
 
 
 def as_user(client: TestClient, name: str) -> TestClient:
-    client.headers["x-test-user"] = name
+    client.headers["authorization"] = f"Bearer {name}"
     return client
 
 
@@ -118,11 +123,12 @@ def test_anonymous_pages_redirect_to_airflow_login_and_api_answers_401(client):
 
 
 def test_csrf_token_is_bound_to_the_user():
-    token = security.new_csrf_token("pelaksana")
-    assert security.csrf_token_belongs_to(token, "pelaksana")
-    assert not security.csrf_token_belongs_to(token, "operator")
-    assert not security.csrf_token_belongs_to("forged.0000", "pelaksana")
-    assert not security.csrf_token_belongs_to("", "pelaksana")
+    token = CSRF.new("pelaksana")
+    assert CSRF.belongs_to(token, "pelaksana")
+    assert not CSRF.belongs_to(token, "operator")
+    assert not CSRF.belongs_to("forged.0000", "pelaksana")
+    assert not CSRF.belongs_to("", "pelaksana")
+    assert not security.CsrfTokens(b"another secret").belongs_to(token, "pelaksana")
 
 
 def test_form_posts_without_a_valid_csrf_token_are_refused(client, service):
@@ -133,7 +139,7 @@ def test_form_posts_without_a_valid_csrf_token_are_refused(client, service):
     wrong = client.post("/warta/desk/new", data={"csrf_token": "abc.def", "title": "x"})
     assert wrong.status_code == 403
     # A token issued to another user does not work even with a matching cookie.
-    other = security.new_csrf_token("operator")
+    other = CSRF.new("operator")
     client.cookies.set(security.CSRF_COOKIE, other, path="/warta")
     assert client.post("/warta/desk/new", data={"csrf_token": other, "title": "x"}).status_code == 403
     assert service.list_items()["total"] == 0
@@ -209,7 +215,7 @@ def test_a_saturated_editorial_db_answers_503_with_retry_after(client, service, 
     monkeypatch.setattr(service, "create_item", saturated)
     as_user(client, "pelaksana")
     api = client.post("/warta/api/v1/items", json={"title": "Liputan", "submission_key": "s1"})
-    assert api.status_code == 503 and api.headers["retry-after"] == str(rest_api.RETRY_AFTER_SECONDS)
+    assert api.status_code == 503 and api.headers["retry-after"] == str(web_app.RETRY_AFTER_SECONDS)
     assert api.json()["error"] == "overloaded"
     page = new_item(client)
     assert page.status_code == 503 and "sibuk" in page.text and page.headers["retry-after"]

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.testclient import TestClient
 
-from warta.airflow.login_throttle import LoginThrottle
+from warta.web.login_throttle import LoginThrottle
 from warta.config import Logins
 
 

@@ -11,18 +11,19 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from warta.airflow import desk, desk_api, rest_api
-from warta.airflow.request_guard import RequestGuard
-from warta.airflow.security import CSRF_COOKIE, CSRF_HEADER, new_csrf_token
+from warta.airflow.web_auth import AirflowAuthenticator, create_airflow_web_app
+from warta.web import deps
+from warta.web.csrf import CSRF_COOKIE, CSRF_HEADER, CsrfTokens
+from warta.web.request_guard import RequestGuard
 from warta.config import Limits
 
 
 @pytest.fixture
-def app(service, monkeypatch, airflow_tokens):
-    for module in (desk, desk_api, rest_api):
-        monkeypatch.setattr(module, "_service", lambda: service)
+def app(service, airflow_tokens):
+    web = create_airflow_web_app()
+    web.dependency_overrides[deps.editorial_service] = lambda: service
     root = FastAPI()
-    root.mount("/warta", rest_api.create_app())
+    root.mount("/warta", web)
     return root
 
 
@@ -121,7 +122,7 @@ def test_an_empty_bearer_header_does_not_skip_the_csrf_check(client, airflow_tok
         answer = client.post("/warta/api/v1/items", json=item, cookies=cookie,
                              headers={"Authorization": authorization})
         assert answer.status_code == 403 and CSRF_HEADER in answer.text, authorization
-    token = new_csrf_token("pelaksana")
+    token = CsrfTokens(AirflowAuthenticator().secret_key()).new("pelaksana")
     answer = client.post("/warta/api/v1/items", json=item, cookies=cookie | {CSRF_COOKIE: token},
                          headers={"Authorization": "Bearer ", CSRF_HEADER: token})
     assert answer.status_code == 201, answer.text

@@ -825,3 +825,24 @@ def test_a_truncated_photo_is_refused_even_where_pillow_pads_truncated_images(se
     with pytest.raises(InvalidInput, match="not a readable photo"):
         service.create_item("pelaksana", title="Liputan", uploads=[Upload("a.jpg", image_bytes(640, 480)[:2700])])
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+
+
+def test_every_bad_field_of_an_intake_is_named_at_once_with_a_reason_the_pages_translate(service):
+    with pytest.raises(InvalidInput) as caught:
+        service.create_item(PELAKSANA, title="", activity_date="26/11/2026", service="nope", notes="n" * 10001,
+                            channels=["myspace"], uploads=[Upload("skrip.exe", b"MZ"), Upload("kosong.jpg", b"")])
+    found = [(p.field, p.reason) for p in caught.value.problems]
+    assert found == [("title", "required"), ("notes", "too_long"), ("activity_date", "date"),
+                     ("service", "service"), ("channels", "channels"), ("files", "file_type"),
+                     ("files", "file_empty")]
+    assert caught.value.field == "title"  # the API answers the first
+    assert service.list_items()["total"] == 0
+
+
+def test_the_intake_form_asks_for_a_date_and_a_channel_the_api_may_leave_out(service):
+    with pytest.raises(InvalidInput) as caught:
+        service.create_item(PELAKSANA, title="Liputan", channels=[], intake_form=True)
+    assert [(p.field, p.reason) for p in caught.value.problems] == [("activity_date", "required"),
+                                                                     ("channels", "channels")]
+    created = service.create_item(PELAKSANA, title="Liputan", channels=[])
+    assert created["activity_date"] is None and created["channels"] == list(service.config.default_channels)

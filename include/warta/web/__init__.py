@@ -1,8 +1,10 @@
-"""The editorial desk's web pages: templates, static files, language and local time
-(formatted by ``warta.formatting`` in the SOP's timezone).
+"""Warta's web layer: the REST API and the desk (the pages people work in), one FastAPI
+app (``warta.web.app.create_app``) with a router per resource (``warta.web.routers``),
+shared dependencies (``warta.web.deps``) and the API's pydantic models
+(``warta.web.models``). This module renders the desk's pages: templates, static files,
+language and local time (formatted by ``warta.formatting`` in the SOP's timezone).
 
-Pages are rendered on the server (Jinja2, autoescaped) and work without JavaScript;
-the routes live in ``warta.airflow.desk``.
+Pages are rendered on the server (Jinja2, autoescaped) and work without JavaScript.
 """
 
 from __future__ import annotations

@@ -210,7 +210,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "err_too_many_files": ("Terlalu banyak berkas (maksimal {n}).", "Too many files (at most {n})."),
     "err_channels": ("Pilih minimal satu kanal yang tersedia.", "Choose at least one available channel."),
     "err_service": ("Pilih layanan dari daftar.", "Choose a service from the list."),
-    "err_reason": ("Alasan penolakan minimal {n} karakter.", "A rejection reason needs at least {n} characters."),
+    "err_reason_too_short": ("Alasan penolakan minimal {n} karakter.", "A rejection reason needs at least {n} characters."),
     # units
 }
 

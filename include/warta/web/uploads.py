@@ -1,21 +1,26 @@
-"""Files over HTTP, for the REST API and the desk pages alike: reading uploads within the
-configured size limit, and serving stored files without letting them run as pages."""
+"""Forms and files over HTTP, for the REST API and the desk pages alike: reading posted
+forms and uploads within the configured size limits, describing multipart routes in the
+OpenAPI document, and serving stored files without letting them run as pages."""
 
 from __future__ import annotations
 
 import mimetypes
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, UploadFile as StarletteUploadFile
 
 from warta.config import Limits
-from warta.service import Upload
+from warta.service import Upload, too_large
 from warta.workflow import InvalidInput
 
 MAX_FILES_PER_REQUEST = 30
 _CHUNK = 1024 * 1024
+_FILES = {"type": "array", "items": {"type": "string", "format": "binary"}}
 
 
 async def read_form(request) -> FormData:
@@ -24,6 +29,29 @@ async def read_form(request) -> FormData:
     routes that take files read their form themselves), within the body limits the
     request guard enforces (``limits.request_max_bytes``)."""
     return await request.form(max_files=MAX_FILES_PER_REQUEST + 1, max_fields=200)
+
+
+def multipart_body(model: type[BaseModel], files_description: str) -> dict:
+    """The OpenAPI request body of a multipart route that reads its form itself."""
+    schema = model.model_json_schema()
+    schema["properties"]["files"] = _FILES | {"description": files_description}
+    return {"requestBody": {"required": False, "content": {"multipart/form-data": {
+        "schema": schema, "encoding": {"files": {"contentType": "application/octet-stream"}}}}}}
+
+
+def form_fields(model: type[BaseModel], form: FormData) -> BaseModel:
+    """The form's text fields as ``model`` (422 in FastAPI's shape if they do not fit)."""
+    values: dict[str, Any] = {}
+    for name, spec in model.model_fields.items():
+        given = [v for v in form.getlist(name) if isinstance(v, str)]
+        if not given:
+            continue
+        values[name] = given if "list" in str(spec.annotation) else given[-1]
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [dict(error, loc=("body", *error["loc"])) for error in exc.errors(include_url=False)]) from None
 
 
 def form_files(form: FormData, name: str = "files") -> list[UploadFile]:
@@ -35,16 +63,15 @@ async def read_uploads(files: list[UploadFile] | None, limits: Limits) -> list[U
     reading the rest of it. Types and empty files are checked by the service."""
     chosen = [f for f in files or [] if getattr(f, "filename", None)]  # an empty file input sends no name
     if len(chosen) > MAX_FILES_PER_REQUEST:
-        raise InvalidInput(f"too many files (at most {MAX_FILES_PER_REQUEST})", field="files")
+        raise InvalidInput(f"too many files (at most {MAX_FILES_PER_REQUEST})", field="files",
+                           reason="too_many_files", params={"n": MAX_FILES_PER_REQUEST})
     uploads = []
     for upload in chosen:
         data = bytearray()
         while chunk := await upload.read(_CHUNK):
             data.extend(chunk)
             if len(data) > limits.upload_max_bytes:
-                raise InvalidInput(
-                    f"{upload.filename!r} is larger than {limits.upload_max_bytes // (1024 * 1024)} MB", field="files"
-                )
+                raise too_large(upload.filename, limits.upload_max_bytes)
         # The browser's content type is not trusted: the service derives it from the name.
         uploads.append(Upload(filename=upload.filename, data=bytes(data)))
     return uploads

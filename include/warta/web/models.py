@@ -1,5 +1,6 @@
-"""What the REST API answers, as pydantic models: the OpenAPI document describes every
-response (the fuzz test checks each answer against it), and the errors' one shape."""
+"""What the REST API takes and answers, as pydantic models: the OpenAPI document
+describes every request and response (the fuzz test checks each answer against it), and
+the errors' one shape."""
 
 from __future__ import annotations
 
@@ -29,6 +30,18 @@ class NewItem(BaseModel):
     notes: str = ""
     channels: list[str] | None = Field(None, description="Kanal; default dari config")
     submission_key: str | None = Field(None, description="Kunci pengiriman: kirim dua kali = satu berita")
+
+
+class IntakeForm(BaseModel):
+    """The multipart intake's text fields (``POST /api/v1/intake``); the service checks them."""
+
+    title: str = Field("", description="Judul kegiatan (required)")
+    activity_date: str | None = Field(None, description="Tanggal kegiatan (YYYY-MM-DD)")
+    place: str = ""
+    service: str = "lainnya"
+    notes: str = ""
+    channels: list[str] | None = Field(None, description="repeat the field for several channels")
+    submission_key: str | None = Field(None, description="the same key twice creates one item")
 
 
 class StepInput(BaseModel):
@@ -124,18 +137,95 @@ class StepResult(ItemSummary):
     next: StepPosition
 
 
+class AlertOut(_Open):
+    id: int
+    kind: str
+    step: str | None
+    round: int | None
+    recipients: list[str]
+    subject: str
+    created_at: str
+    sent_at: str | None
+
+
+class ManuscriptVersion(_Open):
+    version: int
+    round: int
+    kind: str = Field(description="naskah (the author's) or koreksi (the checker's)")
+    title: str
+    body: str
+    author: str
+    note: str | None
+    created_at: str
+
+
+class StepRecordOut(_Open):
+    step: str
+    round: int
+    actor: str
+    role: str
+    decision: str | None
+    reason: str | None
+    recorded_at: str
+
+
+class StepTiming(_Open):
+    step: str
+    round: int
+    started_at: str
+    ended_at: str | None
+    duration_seconds: float | None
+    standard_seconds: int | None
+    within_standard: bool | None
+
+
+class AssetOut(_Open):
+    id: int
+    kind: str = Field(description="photo, video, audio or document")
+    filename: str
+    size: int
+    content_type: str | None
+    caption: str | None
+
+
+class PublicationOut(_Open):
+    channel: str
+    status: str
+    remote_id: str | None
+    url: str | None
+    error: str | None
+    published_at: str | None
+    attempts: int
+    details: dict[str, Any]
+
+
+class PublicationCheck(_Open):
+    channel: str
+    ok: bool
+    http_status: int | None
+    evidence: dict[str, Any]
+    checked_at: str
+
+
+class AuditEntry(_Open):
+    at: str
+    actor: str
+    action: str
+    details: dict[str, Any] | None
+
+
 class ItemHistory(ItemSummary):
     notes: str
     revision_rounds: int
     rejections: int
-    manuscripts: list[dict[str, Any]]
-    records: list[dict[str, Any]]
-    timings: list[dict[str, Any]]
-    assets: list[dict[str, Any]]
-    publications: list[dict[str, Any]]
-    checks: list[dict[str, Any]]
-    audit: list[dict[str, Any]]
-    alerts: list[dict[str, Any]]
+    manuscripts: list[ManuscriptVersion]
+    records: list[StepRecordOut]
+    timings: list[StepTiming]
+    assets: list[AssetOut]
+    publications: list[PublicationOut]
+    checks: list[PublicationCheck]
+    audit: list[AuditEntry]
+    alerts: list[AlertOut]
 
 
 class ItemList(BaseModel):
@@ -153,17 +243,6 @@ class WaitingItem(ItemSummary):
     step_role: str
     service_due_at: str
     breached: bool
-
-
-class AlertOut(_Open):
-    id: int
-    kind: str
-    step: str | None
-    round: int | None
-    recipients: list[str]
-    subject: str
-    created_at: str
-    sent_at: str | None
 
 
 class ReportEntry(_Open):
@@ -201,6 +280,12 @@ class ManuscriptDiff(BaseModel):
     unified: str
 
 
+class PreviewPhoto(_Open):
+    id: int
+    filename: str
+    caption: str | None
+
+
 class Preview(_Open):
     item_id: int
     ready: bool
@@ -209,5 +294,5 @@ class Preview(_Open):
     title: str
     body_html: str
     excerpt: str
-    photos: list[dict[str, Any]]
+    photos: list[PreviewPhoto]
     channels: list[str]

@@ -1,0 +1,45 @@
+"""Who calls Warta's web app inside Airflow's api-server: Airflow's own auth manager (the
+same users and tokens as the Airflow UI: a Bearer header, or the UI's ``_token`` cookie).
+``warta.web.deps.Authenticator`` implemented for Airflow."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.security import HTTPAuthorizationCredentials
+
+# Used only when the api-server has no secret_key (plain library use): CSRF tokens then
+# hold for this process.
+_PROCESS_SECRET = secrets.token_bytes(32)
+
+
+class AirflowAuthenticator:
+    async def username(self, request: Request, bearer: HTTPAuthorizationCredentials | None) -> str:
+        from airflow.api_fastapi.core_api.security import get_user
+
+        user = await get_user(request, None, bearer)  # HTTPException 401/403 without a valid token
+        return user.get_name()
+
+    def login_url(self, next_url: str) -> str:
+        try:
+            from airflow.api_fastapi.app import get_auth_manager
+
+            return get_auth_manager().get_url_login(next_url=next_url)
+        except Exception:  # no auth manager configured (plain library use)
+            return "/auth/login?" + urlencode({"next": next_url})
+
+    def secret_key(self) -> bytes:
+        from airflow.configuration import conf
+
+        # Shared by every api-server worker (Airflow requires the same secret_key for all).
+        key = conf.get("api", "secret_key", fallback="") or ""
+        return key.encode() if key else _PROCESS_SECRET
+
+
+def create_airflow_web_app():
+    """The web app as the Warta plugin mounts it at ``/warta``."""
+    from warta.web.app import create_app
+
+    return create_app(auth=AirflowAuthenticator())
