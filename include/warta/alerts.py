@@ -26,13 +26,12 @@ from warta import boundary
 from warta.boundary import NotificationSender
 from warta.config import Step
 from warta.formatting import formatter
+from warta.alert_log import STEP_ALERT_KINDS
 from warta.models import Alert, NewsItem, Publication, StepTiming
-from warta.service import EditorialService
 from warta.service_clock import WALL, StepDeadlines, clock_for, past_due
 
 log = logging.getLogger(__name__)
 
-STEP_ALERT_KINDS = ("reminder", "breach", "escalation")
 FAILURE_KINDS = ("publish_failure", "check_failure")
 KINDS = STEP_ALERT_KINDS + ("freshness",) + FAILURE_KINDS + ("report", "component_failure", "graph_version")
 # A sender that crashed mid-delivery leaves its claim; after this long another may retry.
@@ -96,7 +95,7 @@ class _Draft:
 class AlertDesk:
     """Raises, records and delivers alerts for one editorial DB and configuration."""
 
-    def __init__(self, service: EditorialService, sender: NotificationSender):
+    def __init__(self, service, sender: NotificationSender):
         self.service = service
         self.config = service.config
         self.levels = service.config.service_levels
@@ -501,56 +500,3 @@ class AlertDesk:
             link=links.get("pdf") or next(iter(links.values()), self.levels.desk_link),
         )])
         return alert_id
-
-
-StepKey = tuple[int, int, str]  # (item id, round, step id)
-
-
-def alerts_by_step(service: EditorialService, keys: list[StepKey]) -> dict[StepKey, list[dict]]:
-    """The alerts raised for each (item, round, step): what the desk inbox shows."""
-    item_ids = sorted({k[0] for k in keys})
-    result: dict[StepKey, list[dict]] = {k: [] for k in keys}
-    if not item_ids:
-        return result
-    with service.sessions() as session:
-        rows = session.scalars(
-            select(Alert).where(Alert.item_id.in_(item_ids), Alert.kind.in_(STEP_ALERT_KINDS)).order_by(Alert.id)
-        ).all()
-        for alert in rows:
-            key = (alert.item_id, alert.round, alert.step_id)
-            if key in result:
-                result[key].append(alert_summary(alert))
-    return result
-
-
-def recent_alerts(service: EditorialService, username: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """The newest alerts, or those that reached ``username``: the desk's alert list, which
-    also shows what the step inbox cannot (freshness warnings, publishing failures)."""
-    found: list[dict[str, Any]] = []
-    with service.sessions() as session:
-        # Recipients are a JSON list; filtering in Python keeps the query portable.
-        for alert in session.scalars(select(Alert).order_by(Alert.id.desc()).limit(max(limit, 1) * 20)):
-            if username is None or username in alert.recipients:
-                found.append(alert_summary(alert) | {
-                    "item_id": alert.item_id, "message": alert.message, "link": alert.link,
-                    "publishing_channel": alert.publishing_channel,
-                })
-                if len(found) >= limit:
-                    break
-    return found
-
-
-def alert_summary(alert: Alert) -> dict[str, Any]:
-    return {
-        "id": alert.id,
-        "kind": alert.kind,
-        "step": alert.step_id,
-        "round": alert.round,
-        "recipients": list(alert.recipients),
-        "subject": alert.subject,
-        "created_at": alert.created_at.isoformat(),
-        "sent_at": alert.sent_at.isoformat() if alert.sent_at else None,
-        "delivered": [
-            {"channel": d["channel"], "address": d["address"], "status": d["status"]} for d in alert.deliveries
-        ],
-    }

@@ -787,7 +787,7 @@ class EditorialService:
                 .order_by(StepTiming.started_at, NewsItem.id)
                 .limit(limit)
             ).all()
-            from warta.alerts import alerts_by_step
+            from warta.alert_log import alerts_by_step
             from warta.service_clock import clock_for, past_due
 
             service_clock = clock_for(self.config)
@@ -839,7 +839,7 @@ class EditorialService:
                 select(AuditEvent).where(AuditEvent.item_id == item_id).order_by(AuditEvent.id)
             ).all()
             rejections = [r for r in item.records if r.decision == "rejected"]
-            from warta.alerts import alert_summary
+            from warta.alert_log import alert_summary
 
             alerts = session.scalars(select(Alert).where(Alert.item_id == item_id).order_by(Alert.id)).all()
             return self._summary(item) | {

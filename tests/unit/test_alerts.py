@@ -499,7 +499,7 @@ def test_alert_operator_never_raises_when_delivery_fails(service, flow, monkeypa
 
 
 def test_recent_alerts_lists_what_reached_a_user(service, desk, flow, clock):
-    from warta.alerts import recent_alerts
+    from warta.alert_log import recent_alerts
 
     item_id = flow.create()
     clock.now = wib("2026-11-27T09:30")

@@ -158,7 +158,6 @@ def test_no_imports_of_private_names_outside_the_boundary_and_web_modules(graph)
 
 
 # The integrator removes this marker once the boundary and web branches are merged.
-@pytest.mark.xfail(strict=False, reason="boundary/web branches")
 def test_no_import_circles_and_no_private_imports_at_all(graph):
     assert cycles(graph.edges) == []
     assert graph.private == []

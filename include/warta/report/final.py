@@ -98,7 +98,7 @@ def finalise(service, month, actor: str, *, lang: str | None = None, reason: str
     The revision is claimed in the same transaction that records it, so two finalisations
     at once cannot both win: the second answers Conflict (409)."""
     from warta.report import narrative as narratives
-    from warta.report import build_files, narrative_draft
+    from warta.report.documents import build_files, narrative_draft
     from warta.report.compile import compile_report
     from warta.report.settings import load_report_settings
     from warta.report.store import store_final

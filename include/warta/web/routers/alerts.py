@@ -16,6 +16,6 @@ router = APIRouter(tags=["alerts"])
 def alerts(username: ApiUser, service: Service, mine: bool = True,
            limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:
     """Recent alerts; by default those sent to the caller."""
-    from warta.alerts import recent_alerts
+    from warta.alert_log import recent_alerts
 
     return recent_alerts(service, username if mine else None, limit=limit)
