@@ -151,7 +151,8 @@ class Bench(approval_latency.Bench):
         raise TimeoutError("the four-channel item was not archived within 300 s")
 
 
-def run(n: int, sample: int, at_once: int, delay: float, home: Path, examine: int | None) -> dict:
+def run(n: int, sample: int, at_once: int, delay: float, home: Path, examine: int | None,
+        idle_sleep: float | None = None) -> dict:
     channels = Channels(delay, n)
     # Every waiting step is a trigger: the triggerer must take them all (default 1000).
     extra_env = {**channels.connections(), "AIRFLOW__TRIGGERER__CAPACITY": str(n + sample + 100)}
@@ -159,6 +160,9 @@ def run(n: int, sample: int, at_once: int, delay: float, home: Path, examine: in
         # Runs the scheduler looks at per loop (Airflow's default 20): a run whose step just
         # ended waits for its turn among all running (parked) runs.
         extra_env["AIRFLOW__SCHEDULER__MAX_DAGRUNS_PER_LOOP_TO_SCHEDULE"] = str(examine)
+    if idle_sleep is not None:
+        # How long the scheduler sleeps after a loop that queued nothing (the stack's setting otherwise).
+        extra_env["AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME"] = str(idle_sleep)
     stack = Stack(home=home, port=free_port(), parallelism=4, restart_crashed=True, extra_env=extra_env)
     try:
         started = time.monotonic()
@@ -223,10 +227,12 @@ def main() -> int:
     parser.add_argument("--at-once", type=int, default=10, help="intakes in parallel")
     parser.add_argument("--delay", type=float, default=0.2, help="seconds every channel stand-in takes to answer")
     parser.add_argument("--examine", type=int, default=None,
-                        help="[scheduler] max_dagruns_per_loop_to_schedule (Airflow's default 20)")
+                        help="[scheduler] max_dagruns_per_loop_to_schedule (the stack's setting otherwise)")
+    parser.add_argument("--idle-sleep", type=float, default=None,
+                        help="[scheduler] scheduler_idle_sleep_time (the stack's setting otherwise)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix=f"warta-parking-{args.n}-") as home:
-        result = run(args.n, args.sample, args.at_once, args.delay, Path(home), args.examine)
+        result = run(args.n, args.sample, args.at_once, args.delay, Path(home), args.examine, args.idle_sleep)
     print(f"result: {result}", file=sys.stderr, flush=True)
     print(" ".join([f"channel_delay_s={args.delay}"] + key_values("park", result)))
     return 0

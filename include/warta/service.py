@@ -1038,9 +1038,9 @@ class EditorialService:
         return run_id_for(item_id, round_number)
 
 
-def default_service(config: WartaConfig | None = None) -> EditorialService:
-    """The service on the configured editorial DB and storage."""
+def default_service(config: WartaConfig | None = None, database_url: str | None = None) -> EditorialService:
+    """The service on the configured editorial DB (or ``database_url``) and storage."""
     from warta.config import get_config
     from warta.db import session_factory
 
-    return EditorialService(session_factory(), config or get_config(), Storage.default())
+    return EditorialService(session_factory(database_url), config or get_config(), Storage.default())
