@@ -207,7 +207,7 @@ def run(n: int, sample: int, at_once: int, delay: float, home: Path, examine: in
                       for k in range(sample)]
         bench.wait_deferred("meliput", [f"item-{i}-round-1" for i in sample_ids], timeout=300)
         bench.to_decision(sample_ids)
-        bench.wait_deferred("menyetujui", [f"item-{i}-round-1" for i in sample_ids], timeout=300)
+        bench.wait_deferred("menyetujui", [f"item-{i}-round-1" for i in sample_ids], timeout=max(300, n))
         time.sleep(3)  # parked = each trigger is running in the triggerer
         to_sensor, to_next = bench.decisions(sample_ids, gap=0.5)
         print(f"decision → sensor {sorted(to_sensor)}", file=sys.stderr, flush=True)
