@@ -74,11 +74,14 @@ class Bench:
     def slots_held(self) -> int:
         return sum(self.count(task, state) for task in ("meliput", "menyusun") for state in ("running", "queued"))
 
-    def triggerer_cpu(self, seconds: float) -> float:
-        proc = psutil.Process(self.stack.pid("triggerer"))
-        tree = [proc] + proc.children(recursive=True)
+    def cpu_percent(self, components: tuple[str, ...], seconds: float) -> dict[str, float]:
+        """Each component's CPU share (its process tree, % of one core) over ``seconds``."""
+        trees = {}
+        for name in components:
+            proc = psutil.Process(self.stack.pid(name))
+            trees[name] = [proc] + proc.children(recursive=True)
 
-        def total() -> float:
+        def total(tree) -> float:
             cpu = 0.0
             for p in tree:
                 try:
@@ -88,9 +91,10 @@ class Bench:
                     pass
             return cpu
 
-        before, wall = total(), time.monotonic()
+        before, wall = {name: total(tree) for name, tree in trees.items()}, time.monotonic()
         time.sleep(seconds)
-        return 100.0 * (total() - before) / (time.monotonic() - wall)
+        elapsed = time.monotonic() - wall
+        return {name: 100.0 * (total(tree) - before[name]) / elapsed for name, tree in trees.items()}
 
     def end_date(self, item_id: int) -> datetime | None:
         response = self.client.get(
@@ -145,7 +149,7 @@ def run(n: int, sample: int, home: Path) -> dict[str, float]:
         print(f"N={n}: parked in {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
         time.sleep(5)
         slots = bench.slots_held()
-        cpu = bench.triggerer_cpu(30)
+        cpu = bench.cpu_percent(("triggerer",), 30)["triggerer"]
         latencies = []
         if n == 1:
             for _ in range(sample):

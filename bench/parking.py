@@ -132,6 +132,19 @@ class Bench(approval_latency.Bench):
                                      body="Paragraf satu.\n\nParagraf dua.")
             self.service.record_step(item_id, "memeriksa", "operator")
 
+    def print_timeline(self, run_id: str, since: datetime) -> None:
+        """Where the time went: each task's scheduled (queued_when), start and end, from ``since``."""
+        rows = []
+        for ti in self._list({"dag_ids": ["warta_berita"], "dag_run_ids": [run_id], "page_limit": 100})["task_instances"]:
+            marks = [(_time(ti.get(key)) - since).total_seconds() if ti.get(key) else None
+                     for key in ("queued_when", "start_date", "end_date")]
+            if marks[2] is not None and marks[2] > 0:
+                rows.append((marks[1] or 0, ti["task_id"], ti["map_index"], marks))
+        for _, task_id, map_index, (queued, start, end) in sorted(rows, key=lambda row: row[0]):
+            shown = [f"{m:6.2f}" if m is not None else "     -" for m in (queued, start, end)]
+            print(f"  {task_id:22s} {map_index:3d}  queued {shown[0]}  start {shown[1]}  end {shown[2]}",
+                  file=sys.stderr, flush=True)
+
     def approval_to_archive(self) -> float:
         from warta.service import Upload
 
@@ -147,12 +160,14 @@ class Bench(approval_latency.Bench):
             self.stack.check_alive()
             archived = (self.service.history(item_id).get("archive") or {}).get("archived_at")
             if archived:
+                self.print_timeline(f"item-{item_id}-round-1", approved)
                 return (_time(archived) - approved).total_seconds()
             time.sleep(0.25)
         raise TimeoutError("the four-channel item was not archived within 300 s")
 
 
-def run(n: int, sample: int, at_once: int, delay: float, home: Path, examine: int | None) -> dict:
+def run(n: int, sample: int, at_once: int, delay: float, home: Path, examine: int | None,
+        idle_sleep: float | None = None) -> dict:
     channels = Channels(delay, n)
     # Every waiting step is a trigger: the triggerer must take them all (default 1000).
     extra_env = {**channels.connections(), "AIRFLOW__TRIGGERER__CAPACITY": str(n + sample + 100)}
@@ -160,6 +175,9 @@ def run(n: int, sample: int, at_once: int, delay: float, home: Path, examine: in
         # Runs the scheduler looks at per loop (Airflow's default 20): a run whose step just
         # ended waits for its turn among all running (parked) runs.
         extra_env["AIRFLOW__SCHEDULER__MAX_DAGRUNS_PER_LOOP_TO_SCHEDULE"] = str(examine)
+    if idle_sleep is not None:
+        # How long the scheduler sleeps after a loop that queued nothing (the stack's setting otherwise).
+        extra_env["AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME"] = str(idle_sleep)
     stack = Stack(home=home, port=free_port(), parallelism=4, restart_crashed=True, extra_env=extra_env)
     try:
         started = time.monotonic()
@@ -182,15 +200,15 @@ def run(n: int, sample: int, at_once: int, delay: float, home: Path, examine: in
         slots = sum(1 for ti in parked if ti["state"] in ("queued", "running", "scheduled"))
         via_executor = sum(1 for ti in parked if ti.get("queued_when"))
         time.sleep(5)
-        cpu = bench.triggerer_cpu(30)
-        print(f"slots={slots} via_executor={via_executor} triggerer_cpu={cpu:.1f}%", file=sys.stderr, flush=True)
+        cpu = bench.cpu_percent(("triggerer", "scheduler"), 30)
+        print(f"slots={slots} via_executor={via_executor} cpu={cpu}", file=sys.stderr, flush=True)
 
         # The sample: other items, brought to the decision step while the N wait.
         sample_ids = [bench.service.create_item("pelaksana", title=f"Bench keputusan {k}", channels=["website"])["id"]
                       for k in range(sample)]
         bench.wait_deferred("meliput", [f"item-{i}-round-1" for i in sample_ids], timeout=300)
         bench.to_decision(sample_ids)
-        bench.wait_deferred("menyetujui", [f"item-{i}-round-1" for i in sample_ids], timeout=300)
+        bench.wait_deferred("menyetujui", [f"item-{i}-round-1" for i in sample_ids], timeout=max(300, n))
         time.sleep(3)  # parked = each trigger is running in the triggerer
         to_sensor, to_next = bench.decisions(sample_ids, gap=0.5)
         print(f"decision → sensor {sorted(to_sensor)}", file=sys.stderr, flush=True)
@@ -203,7 +221,9 @@ def run(n: int, sample: int, at_once: int, delay: float, home: Path, examine: in
             "park_s": park_s,
             "slots_held": slots,
             "human_steps_via_executor": via_executor,
-            "triggerer_cpu_pct": cpu,
+            "triggerer_cpu_pct": cpu["triggerer"],
+            # The scheduler keeps examining every parked run, a few per loop.
+            "scheduler_cpu_pct": cpu["scheduler"],
             "decision_to_sensor_p50_s": statistics.median(to_sensor),
             "decision_to_sensor_p95_s": percentile(to_sensor, 0.95),
             "decision_to_next_task_p50_s": statistics.median(to_next),
@@ -224,10 +244,12 @@ def main() -> int:
     parser.add_argument("--at-once", type=int, default=10, help="intakes in parallel")
     parser.add_argument("--delay", type=float, default=0.2, help="seconds every channel stand-in takes to answer")
     parser.add_argument("--examine", type=int, default=None,
-                        help="[scheduler] max_dagruns_per_loop_to_schedule (Airflow's default 20)")
+                        help="[scheduler] max_dagruns_per_loop_to_schedule (the stack's setting otherwise)")
+    parser.add_argument("--idle-sleep", type=float, default=None,
+                        help="[scheduler] scheduler_idle_sleep_time (the stack's setting otherwise)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix=f"warta-parking-{args.n}-") as home:
-        result = run(args.n, args.sample, args.at_once, args.delay, Path(home), args.examine)
+        result = run(args.n, args.sample, args.at_once, args.delay, Path(home), args.examine, args.idle_sleep)
     print(f"result: {result}", file=sys.stderr, flush=True)
     print(" ".join([f"channel_delay_s={args.delay}"] + key_values("park", result)))
     return 0

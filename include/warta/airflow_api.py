@@ -60,10 +60,17 @@ class AirflowApi:
         try:
             conn = boundary.connections().get(conn_id)
         except ConnectionNotFound:
+            conn = None
+        return cls.from_fields(conn, conn_id)
+
+    @classmethod
+    def from_fields(cls, conn, conn_id: str = AIRFLOW_API_CONN_ID) -> "AirflowApi":
+        """From a connection's fields (``boundary.ConnectionInfo``); None: not defined."""
+        if conn is None:
             raise AirflowApiError(
                 f"Airflow Connection {conn_id!r} is not defined: set AIRFLOW_CONN_{conn_id.upper()} "
                 "to Airflow's API address and a user's login"
-            ) from None
+            )
         scheme = conn.schema or "http"
         port = f":{conn.port}" if conn.port else ""
         return cls(f"{scheme}://{conn.host}{port}", conn.login, conn.password)

@@ -158,9 +158,9 @@ def cmd_outbox(args) -> dict:
 
     from warta.outbox import Outbox
 
-    outbox = Outbox(_service(), concurrency=args.concurrency)
     if args.action == "drain":
-        return outbox.drain()
+        return Outbox(_service(), concurrency=args.concurrency).drain()
+    outbox = Outbox.lean(concurrency=args.concurrency)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     outbox.serve(poll_seconds=args.poll_seconds, heartbeat_file=args.heartbeat_file)
     return {"started": outbox.started, "failed": outbox.failed}

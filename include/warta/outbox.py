@@ -83,6 +83,22 @@ class Outbox:
         self.failed += failed
         return {"started": started, "failed": failed}
 
+    @classmethod
+    def lean(cls, concurrency: int = CONCURRENCY) -> "Outbox":
+        """The outbox of a long-lived loop: its two Connections are read in a short-lived child
+        process (``warta.connection_probe``), so the loop never imports Airflow (about 65 MiB)."""
+        from warta.airflow_api import AIRFLOW_API_CONN_ID
+        from warta.connection_probe import read_connections
+        from warta.db import EDITORIAL_DB_CONN_ID, default_sqlite_url, url_from_connection
+        from warta.service import default_service
+
+        conns = read_connections([AIRFLOW_API_CONN_ID, EDITORIAL_DB_CONN_ID])
+        editorial = conns[EDITORIAL_DB_CONN_ID]
+        service = default_service(database_url=url_from_connection(editorial) if editorial else default_sqlite_url())
+        api = AirflowApi.from_fields(conns[AIRFLOW_API_CONN_ID])
+        api.attempts = 1  # as in _airflow: the outbox itself retries, with backoff
+        return cls(service, api=api, concurrency=concurrency)
+
     def serve(self, poll_seconds: float = POLL_SECONDS, heartbeat_file: str | None = None) -> None:
         """Drain until SIGTERM or SIGINT; a full batch is followed at once by the next.
         ``heartbeat_file`` is touched after every drain (a container's healthcheck)."""

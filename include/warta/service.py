@@ -1049,9 +1049,9 @@ class EditorialService:
         return previews
 
 
-def default_service(config: WartaConfig | None = None) -> EditorialService:
-    """The service on the configured editorial DB and storage."""
+def default_service(config: WartaConfig | None = None, database_url: str | None = None) -> EditorialService:
+    """The service on the configured editorial DB (or ``database_url``) and storage."""
     from warta.config import get_config
     from warta.db import session_factory
 
-    return EditorialService(session_factory(), config or get_config(), Storage.default())
+    return EditorialService(session_factory(database_url), config or get_config(), Storage.default())

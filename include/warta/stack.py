@@ -261,6 +261,13 @@ class Stack:
                 "AIRFLOW__API__SECRET_KEY": self._secret("api_secret", 32),
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+                # After a loop that queued nothing the scheduler sleeps (Airflow's default 1 s);
+                # every step of an item then waits up to that long for its upstream's end to be
+                # seen, and parked runs are examined a few per loop (see README, issue 11).
+                "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": os.environ.get("WARTA_SCHEDULER_IDLE_SLEEP", "0.25"),
+                # Runs examined per loop, and queued runs started per loop (Airflow's default 20):
+                # a burst of intakes waits in "queued" at 20 runs a loop otherwise.
+                "AIRFLOW__SCHEDULER__MAX_DAGRUNS_PER_LOOP_TO_SCHEDULE": os.environ.get("WARTA_SCHEDULER_RUNS_PER_LOOP", "50"),
                 # Worker completion reports must not lag behind short human waits
                 # (see the scheduler race in the project notes).
                 "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",

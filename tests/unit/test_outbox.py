@@ -90,3 +90,39 @@ def test_the_next_round_goes_through_the_outbox(service):
     Outbox(service, api=airflow).drain()
     assert sorted(airflow.runs) == [f"item-{item['id']}-round-1", f"item-{item['id']}-round-2"]
     assert airflow.runs[f"item-{item['id']}-round-2"]["conf"] == {"item_id": item["id"], "round": 2}
+
+
+def test_the_outbox_loop_reads_its_connections_without_importing_airflow(tmp_path):
+    """`warta outbox serve` stays small: its Connections come from a short-lived child."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ,
+               AIRFLOW_HOME=str(tmp_path),
+               AIRFLOW_CONN_WARTA_DB=json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "warta.db")}),
+               AIRFLOW_CONN_WARTA_AIRFLOW_API=json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": 8123,
+                                                          "schema": "http", "login": "admin", "password": "s3cret"}))
+    probe = ("import sys, json\n"
+             "from warta.outbox import Outbox\n"
+             "outbox = Outbox.lean()\n"
+             "print(json.dumps({'airflow': sorted(m for m in sys.modules if m.split('.')[0] == 'airflow'),\n"
+             "                  'api': [outbox.api.base_url, outbox.api.username, outbox.api.password],\n"
+             "                  'db': str(outbox.service.sessions.kw['bind'].url)}))\n")
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["airflow"] == []
+    assert seen["api"] == ["http://127.0.0.1:8123", "admin", "s3cret"]
+    assert seen["db"] == f"sqlite:///{tmp_path / 'warta.db'}"
+    assert "s3cret" not in done.stderr
+
+
+def test_an_undefined_airflow_api_connection_gets_a_clear_error():
+    import pytest
+
+    from warta.airflow_api import AirflowApi
+
+    with pytest.raises(AirflowApiError, match="warta_airflow_api.*is not defined"):
+        AirflowApi.from_fields(None)
