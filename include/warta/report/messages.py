@@ -464,6 +464,13 @@ _UNITS = {
 }
 
 
+# The reach section keeps its words beside its figures (warta.report.reach).
+from warta.report.reach import REACH_MESSAGES  # noqa: E402
+
+for _lang, _words in REACH_MESSAGES.items():
+    MESSAGES[_lang].update(_words)
+
+
 class Messages:
     """Words and formats for one language, bound to the SOP's timezone."""
 
