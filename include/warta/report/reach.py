@@ -154,7 +154,7 @@ REACH_MESSAGES: dict[str, dict[str, str]] = {
         "reach_top": "Unggahan teratas (menurut jangkauan; X: tayangan)",
         "reach_posts": "Per berita dan kanal",
         "reach_posts_col": "Unggahan",
-        "reach_with_figures": "Berangka",
+        "reach_with_figures": "Ada angka",
         "reach_reach": "Jangkauan",
         "reach_views": "Tayangan",
         "reach_reactions": "Reaksi",
@@ -166,12 +166,14 @@ REACH_MESSAGES: dict[str, dict[str, str]] = {
         "reach_nothing_read": "Belum ada unggahan media sosial yang dibaca pada bulan ini.",
         "reach_no_social": "Tidak ada unggahan media sosial yang tayang pada bulan ini.",
         "reach_missing_not_ready": "{n} terlalu baru, statistik belum tersedia",
-        "reach_missing_no_access": "{n} tanpa izin membaca statistik (token kurang izin, mis. read_insights, "
-                                   "pages_read_engagement, instagram_manage_insights, atau akses X ditolak)",
+        "reach_missing_no_access": "{n} tanpa izin membaca statistik",
+        "reach_no_access_hint": "Token di Airflow Connection kanal ini kurang izin (read_insights, "
+                                "pages_read_engagement, instagram_manage_insights) atau akses X ditolak; perbarui "
+                                "izin aplikasi dan token.",
         "reach_missing_gone": "{n} sudah dihapus dari platform",
         "reach_missing_error": "{n} ditolak platform",
         "reach_missing_unread": "{n} belum dibaca",
-        "reach_status_ok": "Berangka",
+        "reach_status_ok": "Ada angka",
         "reach_status_not_ready": "Terlalu baru",
         "reach_status_no_access": "Tanpa izin",
         "reach_status_gone": "Dihapus",
@@ -203,8 +205,10 @@ REACH_MESSAGES: dict[str, dict[str, str]] = {
         "reach_nothing_read": "No social media post was read this month yet.",
         "reach_no_social": "No social media post was published this month.",
         "reach_missing_not_ready": "{n} too new, no insights yet",
-        "reach_missing_no_access": "{n} without permission to read insights (the token lacks a permission, e.g. "
-                                   "read_insights, pages_read_engagement, instagram_manage_insights, or X refused access)",
+        "reach_missing_no_access": "{n} without permission to read insights",
+        "reach_no_access_hint": "The token in this channel's Airflow Connection lacks a permission (read_insights, "
+                                "pages_read_engagement, instagram_manage_insights) or X refused access; update the "
+                                "app's permissions and the token.",
         "reach_missing_gone": "{n} deleted from the platform",
         "reach_missing_error": "{n} refused by the platform",
         "reach_missing_unread": "{n} not read yet",
@@ -221,9 +225,11 @@ REACH_MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def missing_notes(t, entry: ChannelReach) -> list[str]:
+def missing_notes(t, entry: ChannelReach) -> list[tuple[str, str]]:
+    """(status, "2 too new, no insights yet") for each reason figures are missing."""
     order = ("no_access", "not_ready", "gone", "error", UNREAD)
-    return [t(f"reach_missing_{state}", n=t.number(entry.missing[state])) for state in order if entry.missing.get(state)]
+    return [(state, t(f"reach_missing_{state}", n=t.number(entry.missing[state])))
+            for state in order if entry.missing.get(state)]
 
 
 def reach_sheets(section: ReachSection | None, names, t) -> list[Sheet]:
@@ -236,7 +242,8 @@ def reach_sheets(section: ReachSection | None, names, t) -> list[Sheet]:
         [Column(t("channel"), width=18), Column(t("reach_posts_col"), "number", 10),
          Column(t("reach_with_figures"), "number", 10), *figure_columns, Column(t("reach_note"), "wrap", 60)],
         [[names.channel(c.channel), c.posts, c.with_figures, *(getattr(c, f) for f in FIGURES),
-          "; ".join(missing_notes(t, c) + ([c.refusal] if c.refusal else []))] for c in section.channels]
+          "; ".join([note for _, note in missing_notes(t, c)] + ([t("reach_no_access_hint")] if c.missing.get("no_access") else [])
+                    + ([c.refusal] if c.refusal else []))] for c in section.channels]
         + [[names.channel(c), None, None, None, None, None, None, None,
             t("reach_no_api", channels=names.channel(c))] for c in section.without_api],
     )
