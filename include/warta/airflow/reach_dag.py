@@ -23,7 +23,8 @@ from warta.reach import ReachSettings, load_reach_settings, metric_channels
 def reading_moment(context) -> datetime:
     """The moment a run reads as of: its logical date (a manual run without one: now)."""
     moment = context.get("logical_date") or context["dag_run"].run_after
-    return moment.astimezone(timezone.utc) if moment else datetime.now(timezone.utc)
+    # A plain aware datetime (not pendulum's), as the editorial DB takes it.
+    return datetime.fromtimestamp(moment.timestamp(), tz=timezone.utc) if moment else datetime.now(timezone.utc)
 
 
 def build_reach_dag(config: WartaConfig | None = None, settings: ReachSettings | None = None) -> DAG:
