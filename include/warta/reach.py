@@ -23,12 +23,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy import delete, select
 
 from warta.channels.base import ChannelError
 from warta.channels.metrics import OK, PostReading, has_metrics, read_posts, reader_for
-from warta.config import ConfigError, WartaConfig, config_dir
+from warta.config import ConfigError, WartaConfig
 from warta.models import PostMetric, Publication
 
 log = logging.getLogger(__name__)
@@ -74,13 +73,9 @@ def parse_reach_settings(spec: dict | None) -> ReachSettings:
 
 
 def load_reach_settings(folder: Path | str | None = None) -> ReachSettings:
-    path = Path(folder or config_dir()) / "warta.yaml"
-    try:
-        with path.open(encoding="utf-8") as handle:
-            document = yaml.safe_load(handle) or {}
-    except FileNotFoundError as exc:
-        raise ConfigError(f"missing config file {path}") from exc
-    return parse_reach_settings(document.get("reach"))
+    from warta.report.settings import warta_yaml_section
+
+    return parse_reach_settings(warta_yaml_section("reach", folder))
 
 
 def metric_channels(config: WartaConfig) -> list[str]:
