@@ -410,6 +410,8 @@ class SettingsFile(_File):
     logins: Logins = Field(default_factory=Logins)
     # The monthly report's settings, read by warta.report.settings.
     report: dict[str, Any] = Field(default_factory=dict)
+    # The reach and engagement DAG's settings, read by warta.reach.parse_reach_settings.
+    reach: dict[str, Any] = Field(default_factory=dict)
 
 
 # The record lists whose entries carry their own id: their fields read "<record>: <field> <value>".

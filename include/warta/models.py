@@ -371,6 +371,36 @@ class ReportFinal(Base):
     finalised_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PostMetric(Base):
+    """One day's reading of a published post's public metrics (reach and engagement),
+    taken by the DAG ``jangkauan_kanal`` once a day for the first days after publishing.
+
+    One row per post and reading day (WIB): reading a day again replaces that day's row.
+    ``status`` says whether figures came: ``ok``; ``not_ready`` (too new for insights);
+    ``no_access`` (the token lacks a permission, e.g. read_insights); ``gone`` (the post
+    was deleted); ``error`` (another refusal). ``message`` says why in the platform's words.
+    A figure the platform does not give stays NULL (never 0)."""
+
+    __tablename__ = "post_metrics"
+    __table_args__ = (UniqueConstraint("publication_id", "reading_date"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("news_items.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    reading_date: Mapped[date] = mapped_column(Date, index=True)
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16))
+    reach: Mapped[int | None] = mapped_column(BigInteger)
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    reactions: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    saves: Mapped[int | None] = mapped_column(BigInteger)
+    message: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class AppendOnlyError(RuntimeError):
     pass
 

@@ -18,7 +18,7 @@ from warta.models import AppendOnlyError, AuditEvent, Base, NewsItem, StepRecord
 NOW = datetime(2026, 11, 26, 1, 0, tzinfo=timezone.utc)
 TABLES = {
     "news_items", "manuscripts", "step_records", "step_timings", "assets", "publications",
-    "online_checks", "audit_events", "alerts", "run_requests", "report_narratives", "report_finals", db.VERSION_TABLE,
+    "online_checks", "audit_events", "alerts", "run_requests", "report_narratives", "report_finals", "post_metrics", db.VERSION_TABLE,
 }
 
 

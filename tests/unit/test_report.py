@@ -458,7 +458,8 @@ def test_the_xlsx_has_one_sheet_per_table_with_every_row(seeded, newsroom, setti
     workbook = openpyxl.load_workbook(io.BytesIO(render_xlsx(report, newsroom.service.config, settings, "id")))
     assert workbook.sheetnames == ["Ringkasan", "Kegagalan", "Tren", "Per kanal", "Per layanan", "Per penulis", "Berita",
                                    "Putaran revisi", "Mutu baku", "Paling lama", "Penolakan", "Kemutakhiran",
-                                   "Dalam proses", "Per hari", "Peringatan"]
+                                   "Dalam proses", "Per hari", "Peringatan", "Jangkauan per kanal",
+                                   "Jangkauan unggahan"]
     items_sheet = workbook["Berita"]
     assert items_sheet.freeze_panes == "A2" and items_sheet.auto_filter.ref
     assert items_sheet.print_title_rows == "$1:$1" and items_sheet.page_setup.orientation == "landscape"

@@ -9,6 +9,16 @@ Instagram: ``POST /{ig-user-id}/media`` (``image_url`` fetched like Instagram do
 only, aspect ratio 4:5..1.91:1; ``is_carousel_item``; ``media_type=CAROUSEL`` with
 ``children``), ``GET /{container-id}?fields=status_code``, ``POST /{ig-user-id}/media_publish``,
 ``GET /{ig-user-id}/media``, ``GET /{ig-user-id}/content_publishing_limit``.
+Metrics (read by the DAG ``jangkauan_kanal``): ``GET /{post-id}/insights?metric=...``
+(``post_total_media_view_unique``, ``post_reactions_by_type_total``, ...; the deprecated
+``post_impressions_unique`` and friends are refused with error 100, as Meta does),
+``GET /{post-id}?fields=shares,comments.summary(true).limit(0)`` (no ``shares`` field when
+nobody shared), ``GET /{media-id}/insights?metric=reach,likes,comments,shares,saved,views``
+(``impressions``/``plays``/``video_views`` refused). A post younger than
+``insights_delay_seconds`` has no insights yet: an empty data set (never zeros). Missing
+permissions (``missing_permissions``: ``read_insights``, ``pages_read_engagement``,
+``instagram_manage_insights``) are refused with error 10 or 200 as documented. Figures come
+from ``post_stats``/``media_stats`` when a test sets them, else grow with the post's age.
 Errors are ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``.
 Tokens come as ``Authorization: Bearer`` or ``access_token``.
 
@@ -22,6 +32,7 @@ Its public side (``/``) lists what was posted, for `make run`.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import itertools
@@ -46,6 +57,19 @@ VERSIONS: dict[str, date | None] = {
     "v23.0": date(2027, 10, 8), "v24.0": date(2028, 2, 18), "v25.0": date(2028, 7, 29), "v26.0": None,
 }
 _VERSION = re.compile(r"^v(\d+)\.(\d+)$")
+
+# Page post insights metrics Meta serves, and those it deprecated for every version
+# (developers.facebook.com/docs/platforminsights/page/deprecated-metrics).
+FACEBOOK_POST_METRICS = {"post_total_media_view_unique", "post_media_view", "post_reactions_by_type_total",
+                         "post_clicks", "post_clicks_by_type"}
+FACEBOOK_DEPRECATED = {"post_impressions_unique", "post_impressions", "post_impressions_paid_unique",
+                       "post_impressions_fan_unique", "post_impressions_organic_unique",
+                       "post_impressions_viral_unique", "post_impressions_nonviral_unique", "post_engaged_users"}
+# Instagram media insights for feed images and carousels; the deprecated ones are refused.
+INSTAGRAM_MEDIA_METRICS = {"reach", "likes", "comments", "shares", "saved", "views", "total_interactions",
+                           "follows", "profile_visits", "profile_activity"}
+INSTAGRAM_DEPRECATED = {"impressions", "plays", "clips_replays_count", "ig_reels_aggregated_all_plays_count",
+                        "video_views", "engagement"}
 
 
 def _version_number(version: str) -> tuple[int, int]:
@@ -155,6 +179,12 @@ class FakeGraphApi:
         self.today = lambda: _now().date()  # tests move it to see versions expire
         self.container_statuses: deque[str] = deque()  # forced statuses for the next containers
         self.container_polls_in_progress = 0  # IN_PROGRESS answers before a container is FINISHED
+        # Metrics: posts younger than this have no insights yet; permissions the token lacks;
+        # figures a test sets per post or media id (else they grow with the post's age).
+        self.insights_delay_seconds = 600.0
+        self.missing_permissions: set[str] = set()
+        self.post_stats: dict[str, dict[str, Any]] = {}
+        self.media_stats: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(5001)
         self._faults: list[_Fault] = []
         self._drops: list[tuple[str, str]] = []
@@ -285,6 +315,8 @@ class FakeGraphApi:
         if node == self.ig_user_id and edge == "content_publishing_limit" and method == "GET":
             return json_response({"data": [{"quota_usage": self.quota_usage,
                                             "config": {"quota_total": self.quota_total, "quota_duration": 86400}}]})
+        if edge == "insights" and method == "GET":
+            return self._insights(node, params)
         if edge is None and method == "GET":
             return self._read_node(node, params, site)
         raise GraphError(100, f"Unsupported {method.lower()} request. Object with ID '{node}' does not exist, "
@@ -345,6 +377,11 @@ class FakeGraphApi:
             data["full_picture"] = f"{site}/media/{post.photo_ids[0]}"
         elif post.link:
             data["full_picture"] = None
+        stats = self._post_stats(post)
+        data["comments"] = {"data": [], "summary": {"order": "ranked", "total_count": stats["comments"],
+                                                    "can_comment": True}}
+        if stats["shares"]:
+            data["shares"] = {"count": stats["shares"]}  # absent when nobody shared
         return data
 
     def _list_posts(self, params: dict, site: str) -> Response:
@@ -444,6 +481,10 @@ class FakeGraphApi:
     # -------------------------------------------------------------- any node
     def _read_node(self, node: str, params: dict, site: str) -> Response:
         if node in self.posts:
+            asked = {re.split(r"[.{(]", f, maxsplit=1)[0] for f in (params.get("fields") or "").split(",")}
+            if {"shares", "comments"} & asked:
+                self._require("pages_read_engagement", 10, "(#10) This endpoint requires the "
+                              "'pages_read_engagement' permission or the 'Page Public Content Access' feature.")
             return json_response(self._fields(self._post_json(self.posts[node], site), params))
         if node in self.ig_media:
             return json_response(self._fields(self._media_json(self.ig_media[node], site), params))
@@ -466,9 +507,73 @@ class FakeGraphApi:
         raise GraphError(100, f"Unsupported get request. Object with ID '{node}' does not exist, cannot be loaded "
                          "due to missing permissions, or does not support this operation.", subcode=33)
 
+    # ----------------------------------------------------------------- metrics
+    def _require(self, permission: str, code: int, message: str) -> None:
+        if permission in self.missing_permissions:
+            raise GraphError(code, message, status=403 if code == 200 else 400)
+
+    @staticmethod
+    def _grown(object_id: str, age_seconds: float, scale: int) -> int:
+        """A stable figure for a post that grows over its first three days."""
+        base = int(hashlib.sha256(object_id.encode()).hexdigest()[:6], 16) % 400 + 40
+        return int(base * scale * min(1.0, max(0.0, age_seconds) / (3 * 86400)))
+
+    def _post_stats(self, post: FeedPost) -> dict[str, Any]:
+        age = (_now() - post.created).total_seconds()
+        grown = {"reach": self._grown(post.id, age, 20), "comments": self._grown(post.id + "c", age, 1) // 10,
+                 "shares": self._grown(post.id + "s", age, 1) // 8,
+                 "reactions": {"like": self._grown(post.id + "l", age, 1), "love": self._grown(post.id + "o", age, 1) // 6}}
+        return {**grown, **self.post_stats.get(post.id, {})}
+
+    def _media_stats(self, media: IgMedia) -> dict[str, Any]:
+        age = (_now() - media.created).total_seconds()
+        grown = {"reach": self._grown(media.id, age, 15), "views": self._grown(media.id + "v", age, 25),
+                 "likes": self._grown(media.id + "l", age, 1), "comments": self._grown(media.id + "c", age, 1) // 12,
+                 "shares": self._grown(media.id + "s", age, 1) // 10, "saved": self._grown(media.id + "a", age, 1) // 9}
+        return {**grown, **self.media_stats.get(media.id, {})}
+
+    def _insights(self, node: str, params: dict) -> Response:
+        wanted = [m.strip() for m in (params.get("metric") or "").split(",") if m.strip()]
+        if not wanted:
+            raise GraphError(100, "No metric was specified to be fetched. Please specify one or more metrics to be "
+                             "fetched and try again.", subcode=1504028)
+        if node in self.posts:
+            self._require("pages_read_engagement", 10, "(#10) This endpoint requires the 'pages_read_engagement' "
+                          "permission or the 'Page Public Content Access' feature.")
+            self._require("read_insights", 200, "(#200) Requires read_insights permission to access this resource")
+            known, deprecated = FACEBOOK_POST_METRICS, FACEBOOK_DEPRECATED
+            post = self.posts[node]
+            created, stats, period = post.created, self._post_stats(post), "lifetime"
+            values = {"post_total_media_view_unique": stats["reach"], "post_media_view": int(stats["reach"] * 1.4),
+                      "post_reactions_by_type_total": {k: v for k, v in stats["reactions"].items() if v},
+                      "post_clicks": stats["reach"] // 12, "post_clicks_by_type": {}}
+        elif node in self.ig_media:
+            self._require("instagram_manage_insights", 10, "(#10) Application does not have permission for this "
+                          "action")
+            known, deprecated = INSTAGRAM_MEDIA_METRICS, INSTAGRAM_DEPRECATED
+            media = self.ig_media[node]
+            created, stats, period = media.created, self._media_stats(media), "lifetime"
+            values = {**stats, "total_interactions": sum(stats[k] for k in ("likes", "comments", "shares", "saved")),
+                      "follows": 0, "profile_visits": stats["reach"] // 30, "profile_activity": 0}
+        else:
+            raise GraphError(100, f"Unsupported get request. Object with ID '{node}' does not exist, cannot be "
+                             "loaded due to missing permissions, or does not support this operation.", subcode=33)
+        for metric in wanted:
+            if metric in deprecated:
+                raise GraphError(100, f"(#100) The value must be a valid insights metric: {metric} is no longer "
+                                 "supported")
+            if metric not in known:
+                raise GraphError(100, f"(#100) The value must be a valid insights metric: {metric}")
+        if (_now() - created).total_seconds() < self.insights_delay_seconds:
+            return json_response({"data": []})  # too new: an empty data set, not zeros
+        return json_response({"data": [
+            {"name": metric, "period": period, "values": [{"value": values[metric]}], "title": metric,
+             "description": metric, "id": f"{node}/insights/{metric}/{period}"} for metric in wanted]})
+
     @staticmethod
     def _fields(data: dict[str, Any], params: dict) -> dict[str, Any]:
-        wanted = [f for f in (params.get("fields") or "").split(",") if f]
+        # "comments.summary(true).limit(0)" asks for the field "comments" with modifiers.
+        wanted = [re.split(r"[.{(]", f, maxsplit=1)[0] for f in (params.get("fields") or "").split(",") if f]
         if not wanted:
             return data
         return {k: v for k, v in data.items() if k in wanted or k == "id"}

@@ -6,7 +6,9 @@ each refresh returns a new pair and the old refresh token stops working),
 (``text``, ``media.media_ids``; 280 weighted characters; the same text twice is refused
 with 403 "You are not allowed to create a Tweet with duplicate content."),
 ``GET /2/tweets/{id}`` (a deleted post: 200 with ``errors``), ``GET /2/users/me``,
-``GET /2/users/{id}/tweets``. Errors are problem objects ``{"title", "detail", "type", "status"}``;
+``GET /2/users/{id}/tweets``, ``GET /2/tweets?ids=...&tweet.fields=public_metrics`` (up to 100
+ids; unknown ids come back in ``errors``; ``public_metrics`` from ``tweet_stats`` when a test
+sets them, else growing with the post's age). Errors are problem objects ``{"title", "detail", "type", "status"}``;
 429 carries ``x-rate-limit-limit``, ``x-rate-limit-remaining`` and ``x-rate-limit-reset``.
 
 Faults for tests: ``fail_next``, ``rate_limit_next`` (429 with a reset time),
@@ -20,6 +22,7 @@ Like X, every ``text`` it answers with has ``&``, ``<`` and ``>`` as HTML entiti
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import itertools
 import secrets
@@ -82,6 +85,8 @@ class FakeX:
         self.media: dict[str, UploadedMedia] = {}
         self.calls: deque[tuple[str, str]] = deque(maxlen=2000)
         self.refreshes = 0
+        # Public metrics a test sets per post id (impression_count, like_count, ...).
+        self.tweet_stats: dict[str, dict[str, int]] = {}
         self._ids = itertools.count(1800000000000000001)
         self._faults: list[tuple[XProblem, str | None, str | None]] = []
         self._drops: list[tuple[str, str]] = []
@@ -184,6 +189,8 @@ class FakeX:
             return self._upload(request)
         if path == "/2/tweets" and method == "POST":
             return self._create_tweet(request)
+        if path == "/2/tweets" and method == "GET":
+            return self._lookup_tweets(request)
         if path.startswith("/2/tweets/") and method == "GET":
             return self._get_tweet(path.rsplit("/", 1)[-1], request)
         if path.startswith("/2/tweets/") and method == "DELETE":
@@ -242,6 +249,45 @@ class FakeX:
         if tweet.media_keys:
             data["attachments"] = {"media_keys": list(tweet.media_keys)}
         return data
+
+    def _public_metrics(self, tweet: Tweet) -> dict[str, int]:
+        age = (datetime.now(timezone.utc) - tweet.created_at).total_seconds()
+        grow = min(1.0, max(0.0, age) / (3 * 86400))
+
+        def figure(salt: str, scale: int) -> int:
+            return int((int(hashlib.sha256((tweet.id + salt).encode()).hexdigest()[:6], 16) % 300 + 20) * scale * grow)
+
+        grown = {"retweet_count": figure("r", 1) // 10, "reply_count": figure("p", 1) // 15,
+                 "like_count": figure("l", 1) // 2, "quote_count": figure("q", 1) // 40,
+                 "bookmark_count": figure("b", 1) // 20, "impression_count": figure("i", 30)}
+        return {**grown, **self.tweet_stats.get(tweet.id, {})}
+
+    def _lookup_tweets(self, request: Request) -> Response:
+        ids = [i for i in (request.args.get("ids") or "").split(",") if i]
+        if not 1 <= len(ids) <= 100 or not all(i.isdigit() for i in ids):
+            raise XProblem(400, "Invalid Request", "The `ids` query parameter value [{}] is not valid: 1 to 100 "
+                           "comma-separated numeric ids".format(request.args.get("ids", "")),
+                           type="https://api.twitter.com/2/problems/invalid-request")
+        fields = set((request.args.get("tweet.fields") or "").split(","))
+        data, errors = [], []
+        for tweet_id in ids:
+            tweet = self.tweets.get(tweet_id)
+            if tweet is None:
+                errors.append({"value": tweet_id, "detail": f"Could not find tweet with ids: [{tweet_id}].",
+                               "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids",
+                               "resource_id": tweet_id,
+                               "type": "https://api.twitter.com/2/problems/resource-not-found"})
+                continue
+            entry = self._tweet_json(tweet)
+            if "public_metrics" in fields:
+                entry["public_metrics"] = self._public_metrics(tweet)
+            data.append(entry)
+        answer: dict[str, Any] = {}
+        if data:
+            answer["data"] = data
+        if errors:
+            answer["errors"] = errors
+        return json_response(answer)
 
     def _get_tweet(self, tweet_id: str, request: Request) -> Response:
         tweet = self.tweets.get(tweet_id)

@@ -56,6 +56,7 @@ from warta.config import WartaConfig
 from warta.models import Alert, AuditEvent, NewsItem, OnlineCheck, Publication, StepRecord, StepTiming, UTCDateTime
 from warta.service_clock import clock_for, past_due
 from warta.report.period import ReportMonth
+from warta.report.reach import ReachSection, compile_reach
 from warta.report.settings import ReportSettings
 
 PUBLISHED = "published"
@@ -299,6 +300,8 @@ class MonthlyReport:
     alerts_total: AlertCount
     trend: list[TrendMonth]
     year_to_date: TrendMonth
+    # Social media reach and engagement (warta.report.reach), read by the DAG jangkauan_kanal.
+    reach: ReachSection | None = None
 
     @property
     def open_failures(self) -> list[Failure]:
@@ -880,6 +883,9 @@ def compile_report(
                             current.rejections, judged, within)
     trend, year_to_date = _trend(connection, config, month, this_month)
     channels = list(dict.fromkeys(list(config.channels) + sorted({c for c, _ in times})))
+    from warta.reach import load_reach_settings
+
+    reach_settings = load_reach_settings()
     return MonthlyReport(
         month=month,
         previous_month=previous_month,
@@ -911,4 +917,5 @@ def compile_report(
         alerts_total=alerts_total,
         trend=trend,
         year_to_date=year_to_date,
+        reach=compile_reach(connection, config, month, channels, reach_settings.top_posts, reach_settings.window_days),
     )

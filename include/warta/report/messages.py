@@ -458,6 +458,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
+# The reach section keeps its words beside its figures (warta.report.reach).
+from warta.report.reach import REACH_MESSAGES  # noqa: E402
+
+for _lang, _words in REACH_MESSAGES.items():
+    MESSAGES[_lang].update(_words)
+
+
 class Messages(Formatter):
     """Words for one language, with the formats of ``warta.formatting`` in the SOP's timezone."""
 

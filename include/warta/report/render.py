@@ -18,6 +18,7 @@ from warta.report import charts
 from warta.report.annex import Annex, AnnexColumn, AnnexSection
 from warta.report.compile import Failure, ItemPublication, ItemRow, MonthlyReport, WaitingItem
 from warta.report.messages import Messages
+from warta.report.reach import missing_notes, reach_sheets
 from warta.report.settings import ReportSettings, report_number
 from warta.report.xlsx import Column, Duration, Percent, Sheet, write_workbook
 
@@ -296,6 +297,8 @@ def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSett
         charts=_charts(report, names, t),
         check_label=lambda p: check_label(t, p),
         item_check_label=lambda i: item_check_label(t, i),
+        for_print=for_print,
+        reach_missing=lambda entry: missing_notes(t, entry),
         signatories=[(key, s) for key, s in (("prepared_by", settings.prepared_by),
                                               ("approved_by", settings.approved_by)) if s],
     )
@@ -653,6 +656,7 @@ def render_xlsx(report: MonthlyReport, config: WartaConfig, settings: ReportSett
          *([f"{t('person')}: {names.user(a.key)}", a.reminder, a.breach, a.escalation, a.freshness, a.total]
            for a in report.alerts_per_person)],
     ))
+    sheets.extend(reach_sheets(report.reach, names, t))
     return write_workbook(sheets, title=f"{t('title')} – {period}")
 
 

@@ -144,12 +144,17 @@ def parse_report_settings(spec: dict | None) -> ReportSettings:
     return ReportSettings(**values)
 
 
-def load_report_settings(folder: Path | str | None = None) -> ReportSettings:
-    """The ``report:`` section of warta.yaml in ``folder`` (default: the config in force)."""
+def warta_yaml_section(name: str, folder: Path | str | None = None) -> dict | None:
+    """One top-level section of warta.yaml in ``folder`` (default: the config in force)."""
     path = Path(folder or config_dir()) / "warta.yaml"
     try:
         with path.open(encoding="utf-8") as handle:
             document = yaml.safe_load(handle) or {}
     except FileNotFoundError as exc:
         raise ConfigError(f"missing config file {path}") from exc
-    return parse_report_settings(document.get("report"))
+    return document.get(name)
+
+
+def load_report_settings(folder: Path | str | None = None) -> ReportSettings:
+    """The ``report:`` section of warta.yaml in ``folder`` (default: the config in force)."""
+    return parse_report_settings(warta_yaml_section("report", folder))

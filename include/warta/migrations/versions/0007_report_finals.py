@@ -1,10 +1,7 @@
 """Final monthly reports (each revision kept) and the report's step-timing index.
 
-Written against 0005: the reach migration 0006 is written in parallel; the integrator
-re-chains this one onto it (down_revision '0006').
-
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 04:00:00
 """
 
@@ -13,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
