@@ -47,7 +47,7 @@ class ConfigError(ValueError):
 
 # Every configuration object is a frozen pydantic dataclass: typed, validated when built
 # (from a file or in code), and still a dataclass (``dataclasses.replace`` works).
-def _config_model(cls):
+def config_model(cls):
     return pydantic_dataclasses.dataclass(frozen=True, config=ConfigDict(extra="forbid"))(cls)
 
 
@@ -99,14 +99,14 @@ GraphVersion = Annotated[str, AfterValidator(_graph_version)]
 
 
 # ------------------------------------------------------------------ sop.yaml
-@_config_model
+@config_model
 class Role:
     id: str
     name_id: str
     name_en: str
 
 
-@_config_model
+@config_model
 class Step:
     id: Annotated[str, AfterValidator(_step_id)]
     number: int
@@ -138,7 +138,7 @@ class Step:
         return f"{self.number}. {self.name_id}"
 
 
-@_config_model
+@config_model
 class SeparationOfDuties:
     """Who may not act on whose work (sop.yaml ``separation_of_duties``)."""
 
@@ -149,7 +149,7 @@ class SeparationOfDuties:
 
 
 # ------------------------------------------------------------------ channels.yaml
-@_config_model
+@config_model
 class Channel:
     id: str
     name_id: str
@@ -170,7 +170,7 @@ class Channel:
         return value
 
 
-@_config_model
+@config_model
 class GraphApiVersions:
     """Meta Graph API versions (channels.yaml ``graph_api``): the one Warta calls unless a
     Connection's extra ``api_version`` says otherwise, and when each stops working."""
@@ -188,7 +188,7 @@ class GraphApiVersions:
 
 
 # ------------------------------------------------------------------ users.yaml
-@_config_model
+@config_model
 class User:
     username: str
     full_name: str
@@ -222,7 +222,7 @@ def _working_hours(value):
     return hours
 
 
-@_config_model
+@config_model
 class ServiceLevels:
     """Service clock, reminders, escalation and the freshness warning (warta.yaml)."""
 
@@ -258,7 +258,7 @@ class ServiceLevels:
         return f"{self.desk_base_url.rstrip('/')}/warta/items"
 
 
-@_config_model
+@config_model
 class Limits:
     title_max_chars: WholeNumber = 200
     manuscript_max_chars: WholeNumber = 50000
@@ -294,7 +294,7 @@ class Limits:
         return self
 
 
-@_config_model
+@config_model
 class Logins:
     """Production logins (FAB auth manager, ``warta users sync``): each SOP role becomes a
     FAB role of its Indonesian name holding the Airflow permissions of a base role."""
@@ -584,6 +584,42 @@ def _settings_document(doc: dict) -> dict:
         logins["admins"] = tuple(logins["admins"] or ())
     doc["logins"] = logins
     return doc
+
+
+# ------------------------------------------------------------------ warta.yaml sections
+# Sections that one part reads (report:, reach:) are modelled beside that part and parsed
+# with these, so their errors name the file and key like every other config error.
+def _dag_id(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+        raise ValueError(f"{value!r} is not a valid DAG id")
+    return value
+
+
+# YAML gives numbers for a NIP or None for an empty key: both are text here.
+Text = Annotated[str, BeforeValidator(lambda value: "" if value is None else str(value))]
+DagId = Annotated[str, AfterValidator(_dag_id)]
+AtLeastOne = Annotated[int, Field(ge=1)]
+
+
+def warta_yaml_section(name: str, folder: Path | str | None = None) -> dict | None:
+    """One top-level section of warta.yaml in ``folder`` (default: the config in force)."""
+    return _read(Path(folder or config_dir()), "warta.yaml").get(name)
+
+
+def warta_yaml_section_parser(name: str, model: type):
+    """A pydantic model of warta.yaml's section ``name`` whose errors name the file and key
+    ("warta.yaml report list_limit: ...")."""
+    section = type(f"_{name.title()}Section", (BaseModel,), {
+        "__annotations__": {name: model}, "model_config": ConfigDict(extra="forbid"),
+    })
+
+    def parse(spec: dict | None):
+        try:
+            return getattr(section.model_validate({name: dict(spec or {})}), name)
+        except ValidationError as exc:
+            raise config_error("warta.yaml", exc) from None
+
+    return parse
 
 
 def config_dir() -> Path:

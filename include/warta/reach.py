@@ -17,8 +17,6 @@ WordPress has no reach API and is never read.
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,7 +25,8 @@ from sqlalchemy import delete, select
 
 from warta.channels.base import ChannelError
 from warta.channels.metrics import OK, PostReading, has_metrics, read_posts, reader_for
-from warta.config import ConfigError, WartaConfig
+from warta.config import (AtLeastOne, DagId, Text, WartaConfig, config_model, warta_yaml_section,
+                          warta_yaml_section_parser)
 from warta.models import PostMetric, Publication
 
 log = logging.getLogger(__name__)
@@ -36,45 +35,23 @@ log = logging.getLogger(__name__)
 GROUP_SIZE = 100
 
 
-@dataclass(frozen=True)
+@config_model
 class ReachSettings:
     """The ``reach:`` section of config/warta.yaml."""
 
-    dag_id: str = "jangkauan_kanal"
+    dag_id: DagId = "jangkauan_kanal"
     # Cron, in the SOP's timezone (WIB), of the daily reading.
-    schedule: str = "0 7 * * *"
+    schedule: Text = "0 7 * * *"
     # A post is read once a day for this many days after it was published.
-    window_days: int = 7
+    window_days: AtLeastOne = 7
     # Posts listed in the report's "top posts" table.
-    top_posts: int = 10
+    top_posts: AtLeastOne = 10
 
 
-def parse_reach_settings(spec: dict | None) -> ReachSettings:
-    where = "warta.yaml reach"
-    spec = dict(spec or {})
-    unknown = set(spec) - set(ReachSettings.__dataclass_fields__)
-    if unknown:
-        raise ConfigError(f"{where}: unknown settings {sorted(unknown)}")
-    values = dict(spec)
-    for name in ("window_days", "top_posts"):
-        if name in values:
-            try:
-                values[name] = int(values[name])
-            except (TypeError, ValueError):
-                raise ConfigError(f"{where} {name}: a whole number, not {values[name]!r}") from None
-            if values[name] < 1:
-                raise ConfigError(f"{where} {name}: must be at least 1")
-    if "dag_id" in values and not re.fullmatch(r"[A-Za-z0-9_.-]+", str(values["dag_id"])):
-        raise ConfigError(f"{where} dag_id: {values['dag_id']!r} is not a valid DAG id")
-    for name in ("dag_id", "schedule"):
-        if name in values:
-            values[name] = str(values[name] or "")
-    return ReachSettings(**values)
+parse_reach_settings = warta_yaml_section_parser("reach", ReachSettings)
 
 
 def load_reach_settings(folder: Path | str | None = None) -> ReachSettings:
-    from warta.report.settings import warta_yaml_section
-
     return parse_reach_settings(warta_yaml_section("reach", folder))
 
 

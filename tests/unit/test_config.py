@@ -373,3 +373,27 @@ def test_a_setting_of_another_kind_is_refused(config_copy):
 def test_the_deployment_address_comes_from_the_environment(config_copy, monkeypatch):
     monkeypatch.setenv("WARTA_BASE_URL", "https://warta.example.go.id")
     assert load_config(config_copy).service_levels.item_link(7) == "https://warta.example.go.id/warta/items/7"
+
+
+@pytest.mark.parametrize("section, message", [
+    ({"list_limit": -1}, "warta.yaml report list_limit: -1 is not valid"),
+    ({"language": "fr"}, "warta.yaml report language: 'fr' is not one of"),
+    ({"letterhead": {"hierarchy": "Kementerian"}}, "warta.yaml report letterhead.hierarchy:"),
+    ({"prepared_by": {"name": "Ani"}}, "warta.yaml report prepared_by: missing field 'title_id'"),
+    ({"number_pattern": "{nomor}"}, "warta.yaml report number_pattern: only {year}, {month} and {month_roman}"),
+    ({"dag_id": "laporan bulanan"}, "warta.yaml report dag_id: 'laporan bulanan' is not a valid DAG id"),
+    ({"list_limt": 5}, "warta.yaml report: unknown settings ['list_limt']"),
+])
+def test_a_bad_report_section_names_the_file_and_key(section, message):
+    from warta.report.settings import parse_report_settings
+
+    with pytest.raises(ConfigError) as raised:
+        parse_report_settings(section)
+    assert message in str(raised.value)
+
+
+def test_the_report_section_reads_a_numeric_nip_as_text():
+    from warta.report.settings import parse_report_settings
+
+    settings = parse_report_settings({"prepared_by": {"title_id": "Operator", "nip": 199001012020121001}})
+    assert settings.prepared_by.nip == "199001012020121001" and settings.prepared_by.title_en == "Operator"
