@@ -478,6 +478,17 @@ def test_concurrent_attempts_leave_one_post(pretty_site, monkeypatch):
     assert results["a"].remote_id == results["b"].remote_id == str(posts[0].id)
 
 
+def test_two_posts_stored_with_the_same_slug_leave_the_older(pretty_site, monkeypatch):
+    """Real WordPress checks a slug and inserts the post without a lock: two inserts at the
+    same moment can both keep the marker's slug. The younger attempt deletes its own."""
+    monkeypatch.setattr(type(pretty_site.fake), "_unique_slug", lambda self, slug, exclude=None: slug)
+    first = connect(monkeypatch, pretty_site).publish(news(), MARKER)
+    second = WordPressPublisher(CHANNEL).publish(news(), MARKER)
+    posts = [p for p in pretty_site.fake.posts.values() if p.status != "trash"]
+    assert [str(p.id) for p in posts] == [first.remote_id] and posts[0].slug == MARKER
+    assert second.remote_id == first.remote_id
+
+
 def _visible(page: str) -> str:
     from warta.content import text_of_html
 

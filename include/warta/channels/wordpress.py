@@ -165,12 +165,14 @@ class WordPressPublisher:
         if featured is not None:
             payload["featured_media"] = featured.id
         post = self._api("POST", "/wp/v2/posts", "creating the post", json=payload)
+        # Two attempts at the same moment: WordPress renames the later slug (``slug-2``), or,
+        # when both inserts race inside WordPress, stores the same slug twice. Either way the
+        # oldest post carrying the marker stands and every other attempt deletes its own.
+        first = next(iter(self._posts_with_slug(slug)), None)
+        if first is not None and first.get("id") != post.get("id"):
+            self._remove_duplicate(post, first)
+            return self._existing(first)
         if post.get("slug") != slug:
-            first = next(iter(self._posts_with_slug(slug)), None)
-            if first is not None and first.get("id") != post.get("id"):
-                # Another attempt posted this marker meanwhile (its post has the slug): ours is the duplicate.
-                self._remove_duplicate(post, first)
-                return self._existing(first)
             log.warning("%s: WordPress stored post %s with slug %r instead of %r",
                         self.channel.id, post.get("id"), post.get("slug"), slug)
         rendered = text_of_html(str((post.get("title") or {}).get("rendered", "")))
