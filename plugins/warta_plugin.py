@@ -8,6 +8,7 @@ imported, so a task process never pays for FastAPI and the desk.
 
 from airflow.plugins_manager import AirflowPlugin
 
+from warta.airflow import prompt_scheduling
 from warta.web.login_throttle import LoginThrottle
 
 
@@ -21,6 +22,9 @@ class _WebAppOnFirstUse:
         if self._apps is None:
             from warta.airflow.web_auth import create_airflow_web_app
 
+            # Only the api-server reads the apps; its Execution API is where workers' tasks end.
+            prompt_scheduling.install()
+
             self._apps = [{"app": create_airflow_web_app(), "url_prefix": "/warta", "name": "Warta"}]
         return self._apps
 
@@ -28,6 +32,8 @@ class _WebAppOnFirstUse:
 class WartaPlugin(AirflowPlugin):
     name = "warta"
     fastapi_apps = _WebAppOnFirstUse()
+    # The scheduler and the triggerer examine a run at once when one of its tasks ends.
+    listeners = [prompt_scheduling]
     # Logins are Airflow's routes (/auth/...), outside the mount: throttled on the root app.
     fastapi_root_middlewares = [{"middleware": LoginThrottle, "args": [], "kwargs": {}, "name": "warta-login-throttle"}]
     external_views = [
