@@ -84,7 +84,16 @@ def test_container_in_progress_is_polled_until_finished(sites):
     graph.fake.container_polls_in_progress = 2
     timer = Timer()
     publisher().publish(news(), MARKER, attempt(timer))
-    assert timer.slept == [5.0, 5.0]
+    assert timer.slept == [1.0, 2.0]  # soon first, then backing off towards status_poll_seconds
+    assert len(graph.fake.instagram_media()) == 1
+
+
+def test_a_slow_container_is_polled_at_the_configured_interval_after_the_first_looks(sites):
+    graph, _ = sites
+    graph.fake.container_polls_in_progress = 5
+    timer = Timer()
+    publisher().publish(news(), MARKER, attempt(timer))
+    assert timer.slept == [1.0, 2.0, 4.0, 5.0, 5.0]
     assert len(graph.fake.instagram_media()) == 1
 
 

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 MEDIA_FIELDS = "id,caption,permalink,media_type,media_url,timestamp"
 CONTAINER_RESTARTS = 2
+# The first look again at a container still being processed (then doubling up to the
+# channel's status_poll_seconds).
+FIRST_STATUS_POLL_SECONDS = 1.0
 
 
 class InstagramPublisher:
@@ -160,6 +163,9 @@ class InstagramPublisher:
     def _wait_until_ready(self, container: str, attempt: PublishAttempt) -> str:
         """FINISHED, PUBLISHED, ERROR or EXPIRED; IN_PROGRESS past the budget fails retryably
         (the next attempt goes on with the same container)."""
+        # A photo container is usually ready within a second or two: look again soon, then
+        # back off to the configured interval (1, 2, 4, ... status_poll_seconds).
+        pause = min(FIRST_STATUS_POLL_SECONDS, self.poll_seconds)
         while True:
             answer = self._status(container, attempt)
             status = answer.get("status_code") or "IN_PROGRESS"
@@ -167,7 +173,9 @@ class InstagramPublisher:
                 if status == "ERROR":
                     log.warning("%s: container %s: %s", self.channel.id, container, answer.get("status"))
                 return status
-            if not attempt.wait(self.poll_seconds, f"container {container} is still being processed"):
+            waited = attempt.wait(pause, f"container {container} is still being processed")
+            pause = min(pause * 2, self.poll_seconds)
+            if not waited:
                 raise ChannelError(f"{self.channel.id}: container {container} is still being processed by "
                                    "Instagram at the end of the step's time budget", retryable=True)
 
