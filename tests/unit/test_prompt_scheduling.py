@@ -145,20 +145,16 @@ def test_without_the_hooks_the_run_waits_its_turn(airflow_db):
     assert _last_decision(run_id) is not None
 
 
-def test_only_the_scheduler_and_the_triggerer_install_it_never_a_task_process(monkeypatch):
+def test_airflow_jobs_install_it_never_a_task_process(monkeypatch):
+    from airflow.jobs.job import Job
+    from airflow.sdk.execution_time.task_runner import TaskRunnerMarker
+
     calls = []
     monkeypatch.setattr(prompt_scheduling, "install", lambda: calls.append(1))
-
-    class Job:
-        def __init__(self, job_type):
-            self.job_type = job_type
-
-    class TaskRunnerMarker:
-        pass
-
-    for component in (Job("SchedulerJob"), Job("TriggererJob"), Job("DagProcessorJob"), TaskRunnerMarker()):
-        prompt_scheduling.on_starting(component=component)
-    assert len(calls) == 2
+    prompt_scheduling.on_starting(component=TaskRunnerMarker())
+    assert calls == []
+    Job()  # as `airflow scheduler` / `airflow triggerer` start: Airflow tells the plugin's listener
+    assert calls == [1]
 
 
 def test_the_plugin_registers_the_listener():

@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 _PENDING = "warta_runs_to_examine"
 # States after which the scheduler has something to decide for the run.
 ENDED_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "up_for_retry", "removed"})
-# Airflow processes that end tasks (``Job.job_type``); task processes never install it.
-JOB_TYPES = frozenset({"SchedulerJob", "TriggererJob"})
+# Airflow's job processes (scheduler, triggerer, dag-processor) tell listeners they start
+# with their ``Job`` (its job_type is set only later); task processes with a marker.
+_JOB_CLASS = ("airflow.jobs.job", "Job")
 
 _installed = False
 
@@ -175,7 +176,8 @@ if hookimpl is not None:
 
     @hookimpl
     def on_starting(component) -> None:
-        """Scheduler and triggerer jobs install the hooks; task processes (also told
-        ``on_starting``) do not: they have no metadata DB session."""
-        if getattr(component, "job_type", None) in JOB_TYPES:
+        """Airflow's jobs (the scheduler and the triggerer end tasks; the dag-processor
+        never does, so the hooks stay idle there) install the hooks; task processes (also
+        told ``on_starting``) do not: they have no metadata DB session."""
+        if (type(component).__module__, type(component).__name__) == _JOB_CLASS:
             install()
