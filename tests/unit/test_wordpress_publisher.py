@@ -518,3 +518,29 @@ def test_an_author_may_not_create_the_category_and_is_told_what_to_do(monkeypatc
         assert post.categories == [99] and len(running.fake.term_names(post.tags)) == 2  # tags: Authors may
     finally:
         running.stop()
+
+
+def test_online_check_probes_a_few_addresses_at_once_and_keeps_their_order(monkeypatch):
+    import threading
+    import time as _time
+
+    from warta.channels import wordpress as wp
+
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def probe(client, url):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        _time.sleep(0.05 * (10 - int(url.rsplit("/", 1)[1])))  # later addresses answer sooner
+        with lock:
+            running[0] -= 1
+        return (404 if url.endswith("/3") else 200), None
+
+    monkeypatch.setattr(wp, "_probe", probe)
+    monkeypatch.setattr(wp, "_probe_image", probe)
+    images, links = wp._probe_all(None, ["http://s/img/1", "http://s/img/2"], [f"http://s/a/{n}" for n in range(3, 9)])
+    assert images == [(200, None), (200, None)]
+    assert links == [(404, None)] + [(200, None)] * 5
+    assert most[0] == wp.PROBES_AT_ONCE

@@ -29,6 +29,7 @@ import logging
 import re
 import time
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -62,6 +63,9 @@ API_LINK_REL = "https://api.w.org/"
 USER_AGENT = "Warta newsroom automation"  # the online check's, as an anonymous reader
 CHECK_TIMEOUT_SECONDS = 10.0
 MAX_CHECKED_URLS = 20
+# The page's images and links are probed a few at a time (as a browser loads a page),
+# their evidence kept in page order.
+PROBES_AT_ONCE = 4
 _TERM_KIND = {"categories": "category", "tags": "tag"}
 # Every status a post of ours can have while it still exists (trash frees the slug).
 FINDABLE_STATUSES = ("publish", "future", "draft", "pending", "private")
@@ -490,22 +494,32 @@ class _OnlineCheck:
             if urlsplit(url).hostname == host and url != urldefrag(page_url).url and url not in image_targets
         ]
         budget = MAX_CHECKED_URLS
-        for src in image_targets[:budget]:
-            status, error = _probe_image(client, src)
+        images_probed, links_probed = _probe_all(client, image_targets[:budget],
+                                                 link_targets[:max(0, budget - len(image_targets))])
+        for src, (status, error) in zip(image_targets[:budget], images_probed):
             ok = status is not None and status < 400 and error is None
             self.evidence["images"].append({"src": src, "status": status, "ok": ok, "featured": src == featured_src,
                                             **({"error": error} if error else {})})
             if not ok:
                 self.failures.append(f"image {src} does not load ({error or f'HTTP {status}'})")
         budget -= min(len(image_targets), budget)
-        for url in link_targets[:budget]:
+        for url, (status, error) in zip(link_targets[:budget], links_probed):
             self.evidence["links_checked"] += 1
-            status, error = _probe(client, url)
             if status is None or status >= 400:
                 broken = {"url": url, "status": status, **({"error": error} if error else {})}
                 self.evidence["broken_links"].append(broken)
                 self.failures.append(f"link {url} is broken ({error or f'HTTP {status}'})")
         self.evidence["unchecked_urls"] = max(0, len(image_targets) + len(link_targets) - MAX_CHECKED_URLS)
+
+
+def _probe_all(client: httpx.Client, images: list[str], links: list[str]) -> tuple[list, list]:
+    """(status, error) of every image and link, in their order, ``PROBES_AT_ONCE`` at a time."""
+    if not images and not links:
+        return [], []
+    with ThreadPoolExecutor(min(PROBES_AT_ONCE, len(images) + len(links))) as pool:
+        probed_images = pool.map(lambda url: _probe_image(client, url), images)
+        probed_links = pool.map(lambda url: _probe(client, url), links)
+        return list(probed_images), list(probed_links)
 
 
 def _probe_image(client: httpx.Client, url: str) -> tuple[int | None, str | None]:
