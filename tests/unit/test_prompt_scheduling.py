@@ -166,3 +166,15 @@ def test_the_plugin_registers_the_listener():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert prompt_scheduling in module.WartaPlugin.listeners
+
+
+def test_only_this_airflow_side_hook_touches_the_schedulers_bookkeeping():
+    """Warta's own code (the service, the web app, the outbox) never writes Airflow's
+    metadata DB: the one place naming the column is this module, run by Airflow's processes."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    naming = sorted(str(path.relative_to(root)) for folder in ("include", "plugins", "dags")
+                    for path in (root / folder).rglob("*.py")
+                    if "last_scheduling_decision" in path.read_text(encoding="utf-8"))
+    assert naming == ["include/warta/airflow/prompt_scheduling.py"]
