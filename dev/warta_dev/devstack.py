@@ -61,21 +61,17 @@ class DevStack(Stack):
 
 
 def _sandbox_programs(stack: DevStack) -> list[Program]:
-    """The sandbox website (scripts/sandbox_site.py) and the sandbox Facebook Page,
-    Instagram account and X account (scripts/sandbox_social.py). Their secrets reach
-    them through the environment (``sandbox_env``), never the command line."""
-    python, scripts = sys.executable, REPO / "scripts"
+    """The sandbox website, Facebook Page, Instagram account and X account, all served by
+    one process (scripts/sandboxes.py: one interpreter, not one per channel). Their
+    secrets reach it through the environment (``sandbox_env``), never the command line."""
     stack.sandbox_urls.update({"Sandbox website": f"http://127.0.0.1:{SANDBOX_SITE_PORT}/",
                                "Sandbox Meta (FB, IG)": f"http://127.0.0.1:{SANDBOX_GRAPH_PORT}/",
                                "Sandbox X": f"http://127.0.0.1:{SANDBOX_X_PORT}/"})
-    return [
-        Program("sandbox-site", [python, str(scripts / "sandbox_site.py"), "--port", str(SANDBOX_SITE_PORT),
-                                 "--user", "warta", "--state", str(stack.home / "sandbox.json")], stopsignal="TERM"),
-        # The sandbox keeps no state: each start accepts the connection's refresh token again.
-        Program("sandbox-social", [python, str(scripts / "sandbox_social.py"), "--graph-port", str(SANDBOX_GRAPH_PORT),
-                                   "--x-port", str(SANDBOX_X_PORT), "--x-client-id", "warta-sandbox"],
-                stopsignal="TERM"),
-    ]
+    return [Program("sandboxes", [sys.executable, str(REPO / "scripts" / "sandboxes.py"),
+                                  "--site-port", str(SANDBOX_SITE_PORT), "--site-user", "warta",
+                                  "--site-state", str(stack.home / "sandbox.json"),
+                                  "--graph-port", str(SANDBOX_GRAPH_PORT), "--x-port", str(SANDBOX_X_PORT),
+                                  "--x-client-id", "warta-sandbox"], stopsignal="TERM")]
 
 
 def sandbox_env(stack: Stack) -> dict[str, str]:

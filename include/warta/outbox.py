@@ -7,14 +7,21 @@ Airflow Connection ``warta_airflow_api``. Starting is idempotent (run id
 twice, or by two loops, starts one run. A request that fails stays in the outbox and is
 tried again later, with a growing delay: none is ever lost.
 
-    warta outbox serve    (the stack's `outbox` component: drain, sleep, forever)
+    warta outbox serve    (a loop of its own: drain, sleep, forever; the distributed topology
+                           and docker-compose run it as a service)
     warta outbox drain    (once, e.g. from cron or after a restore)
+
+The embedded stack (`make run`, `warta serve`) runs the same loop as a thread of the
+api-server (``start_in_background``): that process already holds the editorial DB, Airflow
+and the HTTP client, so the loop costs no interpreter of its own (about 60 MiB), and it is
+restarted whenever supervisord restarts the api-server.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -44,7 +51,7 @@ class Outbox:
     concurrency: int = CONCURRENCY
     started: int = 0
     failed: int = 0
-    _stop: bool = field(default=False, repr=False)
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def _airflow(self) -> AirflowApi:
         if self.api is None:
@@ -84,6 +91,15 @@ class Outbox:
         return {"started": started, "failed": failed}
 
     @classmethod
+    def from_connections(cls, concurrency: int = CONCURRENCY) -> "Outbox":
+        """The outbox of a process that has Airflow loaded already (the api-server)."""
+        from warta.service import default_service
+
+        api = AirflowApi.from_connection()
+        api.attempts = 1  # as in _airflow: the outbox itself retries, with backoff
+        return cls(default_service(), api=api, concurrency=concurrency)
+
+    @classmethod
     def lean(cls, concurrency: int = CONCURRENCY) -> "Outbox":
         """The outbox of a long-lived loop: its two Connections are read in a short-lived child
         process (``warta.connection_probe``), so the loop never imports Airflow (about 65 MiB)."""
@@ -100,17 +116,21 @@ class Outbox:
         return cls(service, api=api, concurrency=concurrency)
 
     def serve(self, poll_seconds: float = POLL_SECONDS, heartbeat_file: str | None = None) -> None:
-        """Drain until SIGTERM or SIGINT; a full batch is followed at once by the next.
+        """Drain until SIGTERM or SIGINT (the loop as a process of its own)."""
+        signal.signal(signal.SIGTERM, lambda *_: self.stop())
+        signal.signal(signal.SIGINT, lambda *_: self.stop())
+        self.run(poll_seconds, heartbeat_file)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self, poll_seconds: float = POLL_SECONDS, heartbeat_file: str | None = None) -> None:
+        """Drain until ``stop()``; a full batch is followed at once by the next.
         ``heartbeat_file`` is touched after every drain (a container's healthcheck)."""
         from pathlib import Path
 
-        def stop(*_):
-            self._stop = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
         log.info("outbox loop started (every %.1f s)", poll_seconds)
-        while not self._stop:
+        while not self._stop.is_set():
             try:
                 result = self.drain()
             except Exception:  # the editorial DB may be restarting: keep going, say why
@@ -120,5 +140,48 @@ class Outbox:
                 if heartbeat_file:
                     Path(heartbeat_file).touch()
             if result["started"] + result["failed"] < BATCH:
-                time.sleep(poll_seconds)
+                self._stop.wait(poll_seconds)
         log.info("outbox loop stopped (%s runs started, %s failed tries)", self.started, self.failed)
+
+
+# Set (to "1") in the environment of the one process whose web app also runs the loop.
+IN_PROCESS_ENV = "WARTA_OUTBOX_IN_PROCESS"
+LOOP_RESTART_SECONDS = 5.0
+_background: threading.Thread | None = None
+_background_lock = threading.Lock()
+
+
+def start_in_background(make_outbox=None, ready=None, poll_seconds: float = POLL_SECONDS,
+                        heartbeat_file: str | None = None) -> threading.Thread:
+    """The loop as a daemon thread of this process, started once per process.
+
+    ``ready()`` is awaited first (every 0.5 s), so requests left from before a restart are
+    not counted as failed tries while this process's own API is still starting. A crash of
+    the process ends the thread mid-drain; that is safe, as run starts are idempotent and a
+    request leaves the outbox only after its run exists."""
+    global _background
+    with _background_lock:
+        if _background is not None and _background.is_alive():
+            return _background
+
+        def loop() -> None:
+            while ready is not None and not _ready(ready):
+                time.sleep(0.5)
+            while True:  # a bug in one drain must not end the loop for the life of the process
+                try:
+                    (make_outbox or Outbox.from_connections)().run(poll_seconds, heartbeat_file)
+                    return
+                except Exception:
+                    log.exception("outbox loop failed; starting it again in %.0f s", LOOP_RESTART_SECONDS)
+                    time.sleep(LOOP_RESTART_SECONDS)
+
+        _background = threading.Thread(target=loop, name="warta-outbox", daemon=True)
+        _background.start()
+        return _background
+
+
+def _ready(check) -> bool:
+    try:
+        return bool(check())
+    except Exception:
+        return False

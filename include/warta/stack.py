@@ -1,7 +1,7 @@
 """Start and stop a whole Warta stack on this machine: an embedded PostgreSQL (Airflow's
 metadata DB and Warta's editorial DB, two databases on one server), Airflow's api-server,
-scheduler, dag-processor and triggerer and Warta's outbox, every one a program of
-supervisord (``warta.supervision``), which restarts what dies.
+scheduler, dag-processor and triggerer (whose api-server also runs Warta's run outbox),
+every one a program of supervisord (``warta.supervision``), which restarts what dies.
 
 `warta serve` runs it against the Connections production configures (the systemd unit in
 deploy/). `make run`, the system tests and benchmarks run it the same way with the sandbox
@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 
+from warta.outbox import IN_PROCESS_ENV
 from warta.supervision import Program, read_restarts, render_config, rpc
 
 REPO = Path(__file__).resolve().parents[2]
@@ -344,14 +345,15 @@ class Stack:
             programs.append(Program("postgres", postgres.command(), priority=10, autostart=True,
                                     user=postgres.system_user))
         programs += [
-            Program("api-server", [airflow, "api-server"]),
+            # The api-server also runs the run outbox's loop (a thread; warta.outbox): it
+            # holds the editorial DB and Airflow already, a process of its own took ~60 MiB.
+            Program("api-server", [airflow, "api-server"], environment={IN_PROCESS_ENV: "1"}),
             # A single-machine LocalExecutor stack reads task and trigger logs from the
             # shared log folder: no log servers.
             Program("scheduler", [airflow, "scheduler", "--skip-serve-logs"]),
             Program("dag-processor", [airflow, "dag-processor"]),
             Program("triggerer", [airflow, "triggerer", "--skip-serve-logs"]),
         ]
-        programs.append(Program("outbox", self.outbox_command))
         return programs
 
     def describe(self) -> list[str]:

@@ -126,3 +126,63 @@ def test_an_undefined_airflow_api_connection_gets_a_clear_error():
 
     with pytest.raises(AirflowApiError, match="warta_airflow_api.*is not defined"):
         AirflowApi.from_fields(None)
+
+
+def _wait_for(condition, timeout: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_the_loop_in_a_thread_waits_for_its_api_then_starts_queued_runs(service, monkeypatch):
+    """The embedded stack's api-server runs the loop as a thread: requests left from before
+    a restart are not tried (and counted as failed) until the API answers."""
+    import warta.outbox as outbox_module
+
+    monkeypatch.setattr(outbox_module, "_background", None)
+    airflow = FakeAirflow()
+    item = service.create_item("pelaksana", title="Liputan satu")
+    answers = {"ready": False}
+    outbox = Outbox(service, api=airflow)
+    thread = outbox_module.start_in_background(lambda: outbox, ready=lambda: answers["ready"], poll_seconds=0.05)
+    try:
+        assert outbox_module.start_in_background(lambda: outbox) is thread  # one loop per process
+        import time
+
+        time.sleep(0.3)
+        assert airflow.calls == 0 and requests(service)[0].attempts == 0
+        answers["ready"] = True
+        _wait_for(lambda: f"item-{item['id']}-round-1" in airflow.runs)
+        _wait_for(lambda: requests(service)[0].started_at is not None)
+    finally:
+        outbox.stop()
+        thread.join(5)
+    assert not thread.is_alive()
+
+
+def test_the_loop_in_a_thread_outlives_a_failure_to_build_its_outbox(service, monkeypatch):
+    import warta.outbox as outbox_module
+
+    monkeypatch.setattr(outbox_module, "_background", None)
+    monkeypatch.setattr(outbox_module, "LOOP_RESTART_SECONDS", 0.01)
+    airflow = FakeAirflow()
+    outbox = Outbox(service, api=airflow)
+    built = []
+
+    def make():
+        built.append(1)
+        if len(built) == 1:
+            raise RuntimeError("editorial DB not reachable yet")
+        return outbox
+
+    item = service.create_item("pelaksana", title="Liputan dua")
+    thread = outbox_module.start_in_background(make, poll_seconds=0.05)
+    try:
+        _wait_for(lambda: f"item-{item['id']}-round-1" in airflow.runs)
+    finally:
+        outbox.stop()
+        thread.join(5)
+    assert len(built) == 2

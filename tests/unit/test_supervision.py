@@ -28,7 +28,11 @@ def test_the_product_stack_runs_no_sandbox_and_points_no_channel_anywhere(tmp_pa
         monkeypatch.delenv(name, raising=False)
     stack = Stack(home=tmp_path)
     assert [p.name for p in stack.programs()] == ["postgres", "api-server", "scheduler", "dag-processor",
-                                                   "triggerer", "outbox"]
+                                                   "triggerer"]
+    # The run outbox's loop is a thread of the api-server, and only of it.
+    [api_server] = [p for p in stack.programs() if p.name == "api-server"]
+    assert api_server.environment == {"WARTA_OUTBOX_IN_PROCESS": "1"}
+    assert not any(p.environment for p in stack.programs() if p.name != "api-server")
     env = stack.env()
     assert not any(key.startswith("WARTA_SANDBOX") for key in env)
     assert "AIRFLOW_CONN_WARTA_WEBSITE" not in env and "AIRFLOW_CONN_WARTA_X" not in env
@@ -40,8 +44,7 @@ def test_every_component_is_one_program_and_secrets_stay_off_command_lines(tmp_p
     env = stack.env()
     config = _config(tmp_path, stack.programs())
     programs = {s.split(":", 1)[1] for s in config.sections() if s.startswith("program:")}
-    assert {"postgres", "api-server", "scheduler", "dag-processor", "triggerer", "sandbox-site",
-            "sandbox-social"} <= programs
+    assert programs == {"postgres", "api-server", "scheduler", "dag-processor", "triggerer", "sandboxes"}
     text = render_config(tmp_path, tmp_path / "logs", stack.programs(), ["python"])
     for secret in (env["WARTA_SANDBOX_PASSWORD"], env["WARTA_SANDBOX_GRAPH_TOKEN"],
                    env["WARTA_SANDBOX_X_REFRESH_TOKEN"], env["AIRFLOW__CORE__FERNET_KEY"],

@@ -39,7 +39,29 @@ class AirflowAuthenticator:
 
 
 def create_airflow_web_app():
-    """The web app as the Warta plugin mounts it at ``/warta``."""
+    """The web app as the Warta plugin mounts it at ``/warta``. In the embedded stack the
+    api-server also runs the run outbox's loop (``warta.outbox.start_in_background``)."""
+    import os
+
+    from warta.outbox import IN_PROCESS_ENV
     from warta.web.app import create_app
 
-    return create_app(auth=AirflowAuthenticator())
+    app = create_app(auth=AirflowAuthenticator())
+    if os.environ.get(IN_PROCESS_ENV) == "1":
+        start_outbox_in_api_server()
+    return app
+
+
+def _own_api_answers() -> bool:
+    """Whether this api-server answers yet (the outbox starts runs through it)."""
+    import httpx
+
+    from warta.airflow_api import AirflowApi
+
+    return httpx.get(f"{AirflowApi.from_connection().base_url}/api/v2/monitor/health", timeout=2).status_code == 200
+
+
+def start_outbox_in_api_server():
+    from warta.outbox import start_in_background
+
+    return start_in_background(ready=_own_api_answers)
