@@ -9,13 +9,14 @@ import mimetypes
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from warta.config import WartaConfig, config_dir
 from warta.report import charts
-from warta.report.annex import Annex, AnnexColumn, AnnexSection
+from warta.report.annex import Annex, AnnexColumn, AnnexSection, DrawnAnnex
 from warta.report.compile import Failure, ItemPublication, ItemRow, MonthlyReport, WaitingItem
 from warta.report.messages import Messages
 from warta.report.reach import missing_notes, reach_sheets
@@ -311,17 +312,20 @@ def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSett
     )
 
 
-def render_pdf(html: str, annex: Annex | None = None) -> bytes:
+def render_pdf(html: str, annex: Annex | DrawnAnnex | Callable[[], DrawnAnnex | None] | None = None) -> bytes:
     """The HTML printed to PDF by WeasyPrint (Pango and Debian's DejaVu fonts; no browser),
-    with the compact annex appended when given."""
+    with the compact annex appended when given: drawn here, drawn already, or fetched by a
+    callable once WeasyPrint has laid out the body (the annex drawn meanwhile elsewhere)."""
     from weasyprint import HTML  # heavy import, only where PDFs are made
 
     finisher = None
     if annex is not None:
-        from warta.report.annex import add_annex
+        from warta.report.annex import attach_annex, draw_annex
 
         def finisher(_document, pdf):
-            add_annex(pdf, annex)
+            drawn = annex() if callable(annex) else annex if isinstance(annex, DrawnAnnex) else draw_annex(annex)
+            if drawn is not None:
+                attach_annex(pdf, drawn)
 
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(finisher=finisher)
 
@@ -340,6 +344,7 @@ class Beside:
 
         self._render, self._args = render, args
         self.peak_rss_kib = 0  # the child's peak resident memory, once it has ended
+        self.cpu_s = 0.0  # and its CPU seconds
         fd, self._path = tempfile.mkstemp(prefix="warta-report-", suffix=".part")
         os.close(fd)
         self._pid = os.fork()
@@ -368,11 +373,30 @@ class Beside:
                     break
                 time.sleep(0.02)
             self.peak_rss_kib = usage.ru_maxrss
+            self.cpu_s = usage.ru_utime + usage.ru_stime
             if os.waitstatus_to_exitcode(status) == 0:
                 return Path(self._path).read_bytes()
             return self._render(*self._args)
         finally:
             os.unlink(self._path)
+
+
+def drawn_annex(report: MonthlyReport, config: WartaConfig, settings: ReportSettings, lang: str | None = None) -> bytes:
+    """The annex built and drawn (warta.report.annex.draw_annex), pickled for ``Beside``
+    (empty when every list fits the body); ``unpickle_annex`` reads it back."""
+    import pickle
+
+    from warta.report.annex import draw_annex
+
+    annex = build_annex(report, config, settings, lang)
+    return pickle.dumps(draw_annex(annex)) if annex is not None else b""
+
+
+def unpickle_annex(data: bytes) -> DrawnAnnex | None:
+    """The annex drawn by ``drawn_annex`` in this process's own forked child."""
+    import pickle
+
+    return pickle.loads(data) if data else None
 
 
 _CHANNEL_LETTERS = {"wordpress": "W", "facebook_page": "F", "facebook": "F", "instagram": "I", "x": "X",
