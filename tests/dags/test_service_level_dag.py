@@ -70,7 +70,7 @@ def dag(service):
 def test_dag_settings(dag):
     assert dag.schedule == "*/5 * * * *"
     assert dag.catchup is False and dag.max_active_runs == 1
-    assert {t.task_id for t in dag.tasks} == {"langkah_sop", "kesegaran_kanal", "versi_graph_api"}
+    assert {t.task_id for t in dag.tasks} == {"langkah_sop", "kemutakhiran_kanal", "versi_graph_api"}
 
 
 def test_overdue_step_and_stale_website_are_alerted_once(dag, service, smtp):

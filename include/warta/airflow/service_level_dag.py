@@ -23,7 +23,7 @@ def build_service_level_dag(config: WartaConfig | None = None) -> DAG:
     levels = config.service_levels
     with DAG(
         dag_id=DAG_ID,
-        dag_display_name="Layanan: pengingat, keterlambatan, eskalasi, kesegaran kanal",
+        dag_display_name="Layanan: pengingat, keterlambatan, eskalasi, kemutakhiran kanal",
         description="Mutu baku SOP: pengingat, peringatan terlambat, eskalasi, dan peringatan kanal tidak diperbarui",
         schedule=levels.scan_schedule,
         start_date=datetime(2026, 1, 1),
@@ -52,7 +52,7 @@ def build_service_level_dag(config: WartaConfig | None = None) -> DAG:
             service = default_service()
             return AlertDesk(service, default_sender(service.config)).scan_steps()
 
-        @task(task_id="kesegaran_kanal", task_display_name="Kesegaran website dan kanal")
+        @task(task_id="kemutakhiran_kanal", task_display_name="Kemutakhiran website dan kanal")
         def check_freshness() -> dict:
             from warta.alerts import AlertDesk, default_sender
             from warta.service import default_service

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from warta.report.compile import MonthlyReport, compile_report
 from warta.report.period import InvalidReportMonth, ReportMonth, month_to_report
 from warta.report.settings import ReportSettings, load_report_settings
-from warta.report.documents import WORKBOOK_BESIDE_FROM, build_files, narrative_draft
+from warta.report.documents import build_files, narrative_draft
 from warta.report.store import FORMATS, StoredReport, list_reports, read_report, report_key, store_report
 
 __all__ = [
@@ -39,7 +39,6 @@ def build_and_store(
     lang = lang or settings.language
     from warta.report import final as finals
     from warta.report import narrative as narratives
-    from warta.report.store import report_key
 
     with service.sessions() as session:
         report = compile_report(

@@ -11,10 +11,8 @@ letter of Indonesian; titles wrap between words, never inside one.
 from __future__ import annotations
 
 import io
-from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
 from pathlib import Path
 
 import pydyf
@@ -114,7 +112,33 @@ def _font(path: Path) -> _Font:
     return _Font(path)
 
 
-def _pdf_font(pdf: pydyf.PDF, font: _Font) -> pydyf.Dictionary:
+@dataclass(frozen=True)
+class EmbeddedFont:
+    """What the PDF needs of a font: its subset file and metrics."""
+
+    name: str
+    data: bytes
+    widths: tuple[int, ...]  # character codes 32 to 255
+    ascent: int
+    descent: int
+    bbox: tuple[int, ...]
+
+    @classmethod
+    def of(cls, font: _Font) -> "EmbeddedFont":
+        return cls(font.name, font.data, tuple(font.widths[c] for c in range(32, 256)), font.ascent, font.descent,
+                   tuple(font.bbox))
+
+
+@dataclass(frozen=True)
+class DrawnAnnex:
+    """The annex drawn: its fonts and each page's compressed content stream. Plain bytes,
+    so another process can draw it (render.Beside) while WeasyPrint lays out the body."""
+
+    fonts: tuple[EmbeddedFont, EmbeddedFont]  # regular (F1), bold (F2)
+    pages: tuple[bytes, ...]
+
+
+def _pdf_font(pdf: pydyf.PDF, font: EmbeddedFont) -> pydyf.Dictionary:
     stream = pydyf.Stream([font.data], {"Length1": len(font.data)}, compress=True)
     pdf.add_object(stream)
     descriptor = pydyf.Dictionary({
@@ -125,53 +149,61 @@ def _pdf_font(pdf: pydyf.PDF, font: _Font) -> pydyf.Dictionary:
     pdf.add_object(descriptor)
     dictionary = pydyf.Dictionary({
         "Type": "/Font", "Subtype": "/TrueType", "BaseFont": f"/{font.name}", "FirstChar": 32, "LastChar": 255,
-        "Widths": pydyf.Array([font.widths[c] for c in range(32, 256)]), "Encoding": "/WinAnsiEncoding",
+        "Widths": pydyf.Array(font.widths), "Encoding": "/WinAnsiEncoding",
         "FontDescriptor": descriptor.reference,
     })
     pdf.add_object(dictionary)
     return dictionary
 
 
+class _CompressedStream(pydyf.Object):
+    """A content stream compressed already (pydyf's own would compress it again, at level 9)."""
+
+    def __init__(self, compressed: bytes):
+        super().__init__()
+        self.compressed = compressed
+
+    @property
+    def compressible(self) -> bool:
+        return False  # a stream never goes inside an object stream
+
+    @property
+    def data(self) -> bytes:
+        extra = pydyf.Dictionary({"Filter": "/FlateDecode", "Length": len(self.compressed)})
+        return b"\n".join((extra.data, b"stream", self.compressed, b"endstream"))
+
+
 def _pdf_string(text: str) -> bytes:
-    if "\\" in text or "(" in text or ")" in text:  # rare: most cells need no escape
-        text = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    if _needs_escape(text):
+        text = _escape(text)
     return b"(" + text.encode(ENCODING, errors="replace") + b")"
 
 
 def wrap(text: str, width: float, font: _Font, size: float, cache: dict | None = None) -> list[str]:
     """Lines of ``text`` no wider than ``width``, broken between words (a single word wider
-    than the column keeps its own line whole). The running width of the letters is summed
-    once (itertools.accumulate) and each break found by bisection: a 100,000-row annex
-    wraps in a fraction of a second."""
-    text = " ".join(text.split())
+    than the column keeps its own line whole). Word widths are looked up in ``cache``
+    (titles share most of their words), so a 100,000-row annex wraps in well under a
+    second."""
+    words = text.split()
+    if cache is None:
+        cache = {}
     limit = width / size
-    widths = font.char_widths
-    try:
-        running = list(accumulate(map(widths.__getitem__, text)))
-    except KeyError:  # a letter outside WinAnsi prints as "?"
-        running = list(accumulate(widths.get(c, 0.5) for c in text))
-    if not running or running[-1] <= limit:
-        return [text]
-    lines = []
-    start, offset = 0, 0.0  # offset: the width before the current line
-    length = len(text)
-    while start < length:
-        end = bisect_right(running, offset + limit, lo=start)  # letters [start, end) fit
-        if end >= length:
-            lines.append(text[start:])
-            break
-        if text[end] == " ":
-            cut = end
+    space = font.char_widths[" "]
+    lines, line, used = [], [], 0.0
+    for word in words:
+        word_width = cache.get(word)
+        if word_width is None:
+            word_width = cache[word] = font.text_width(word, 1.0)
+        if line and used + space + word_width > limit:
+            lines.append(" ".join(line))
+            line, used = [word], word_width
+        elif line:
+            line.append(word)
+            used += space + word_width
         else:
-            cut = text.rfind(" ", start, end)
-            if cut <= start:  # one word wider than the column: keep it whole
-                cut = text.find(" ", end)
-                if cut < 0:
-                    lines.append(text[start:])
-                    break
-        lines.append(text[start:cut])
-        start = cut + 1
-        offset = running[cut]
+            line, used = [word], word_width
+    if line or not lines:
+        lines.append(" ".join(line))
     return lines
 
 
@@ -196,16 +228,16 @@ def _layout(annex: AnnexSection, font: _Font) -> list[list[tuple[float, list[str
     return pages
 
 
-def add_annex(pdf: pydyf.PDF, annex: Annex) -> int:
-    """Append the annex's pages to ``pdf``; returns how many."""
+def draw_annex(annex: Annex) -> DrawnAnnex:
+    """Lay the annex out and draw its pages (the costly part: no PDF object is touched)."""
+    import zlib
+
     font, bold = _font(FONT_FILE), _font(BOLD_FONT_FILE)
-    regular_ref, bold_ref = _pdf_font(pdf, font).reference, _pdf_font(pdf, bold).reference
-    resources = pydyf.Dictionary({"Font": pydyf.Dictionary({"F1": regular_ref, "F2": bold_ref})})
-    pdf.add_object(resources)
     laid_out = [(section, _layout(section, font)) for section in annex.sections]
     total = sum(len(pages) for _section, pages in laid_out)
     number = 0
     cache: dict = {}
+    drawn = []
     for section, pages in laid_out:
         xs, x = [], MARGIN_X
         for column in section.columns:
@@ -214,19 +246,39 @@ def add_annex(pdf: pydyf.PDF, annex: Annex) -> int:
         right = x
         for rows in pages:
             number += 1
-            content = pydyf.Stream([_page(section, rows, xs, right, font, bold, cache,
-                                          annex.footer.format(page=number, pages=total))], compress=True)
-            pdf.add_object(content)
-            pdf.add_page(pydyf.Dictionary({
-                "Type": "/Page", "Parent": pdf.pages.reference,
-                "MediaBox": pydyf.Array([0, 0, PAGE_W, PAGE_H]), "Contents": content.reference,
-                "Resources": resources.reference,
-            }))
-    return total
+            content = _page(section, rows, xs, right, font, bold, cache, annex.footer.format(page=number, pages=total))
+            # Level 6: a fifth of level 9's time for text streams, a few per cent larger.
+            drawn.append(zlib.compress(content, 6))
+    return DrawnAnnex((EmbeddedFont.of(font), EmbeddedFont.of(bold)), tuple(drawn))
+
+
+def attach_annex(pdf: pydyf.PDF, drawn: DrawnAnnex) -> int:
+    """Append the drawn annex's pages to ``pdf``; returns how many."""
+    regular, bold = drawn.fonts
+    regular_ref, bold_ref = _pdf_font(pdf, regular).reference, _pdf_font(pdf, bold).reference
+    resources = pydyf.Dictionary({"Font": pydyf.Dictionary({"F1": regular_ref, "F2": bold_ref})})
+    pdf.add_object(resources)
+    media_box = pydyf.Array([0, 0, PAGE_W, PAGE_H])
+    pdf.add_object(media_box)
+    for compressed in drawn.pages:
+        content = _CompressedStream(compressed)
+        pdf.add_object(content)
+        pdf.add_page(pydyf.Dictionary({
+            "Type": "/Page", "Parent": pdf.pages.reference, "MediaBox": media_box.reference,
+            "Contents": content.reference, "Resources": resources.reference,
+        }))
+    return len(drawn.pages)
+
+
+def add_annex(pdf: pydyf.PDF, annex: Annex) -> int:
+    """Append the annex's pages to ``pdf``; returns how many."""
+    return attach_annex(pdf, draw_annex(annex))
 
 
 def _page(section: AnnexSection, rows, xs: list[float], right: float, font: _Font, bold: _Font, cache: dict,
           footer: str) -> bytes:
+    """One page's content stream. The rows are one text object of absolutely placed cells,
+    built as text and encoded once (a million cells in a large month)."""
     out = []
     add = out.append
     top = PAGE_H - MARGIN_TOP
@@ -237,32 +289,44 @@ def _page(section: AnnexSection, rows, xs: list[float], right: float, font: _Fon
     for column, left in zip(section.columns, xs):
         add(_cell(bold, "F2", column.title, left, header_y, column, SIZE, cache))
     add(b"0.6 G 0.4 w %.2f %.2f m %.2f %.2f l S" % (MARGIN_X, header_y - 3.5, right, header_y - 3.5))
-    last = xs[-1] + 2
+    last = "%.2f" % (xs[-1] + 2)
     rules = []
-    # One text object for the page's rows; each cell placed with an absolute text matrix.
-    add(b"BT /F1 %.1f Tf" % SIZE)
     fixed = [(column.align == "right", left + column.width - 3 if column.align == "right" else left + 2)
              for column, left in zip(section.columns[:-1], xs)]
     width = font.width
+    digit = font.char_widths["0"] * SIZE  # DejaVu's figures are all one width
+    cells = ["BT /%s %.1f Tf" % ("F1", SIZE)]
+    put = cells.append
     for y, lines, row in rows:
-        cells = []
+        if any(map(_needs_escape, row)):  # a parenthesis in a title or a service name
+            row = [_escape(v) if _needs_escape(v) else v for v in row]
+            lines = [_escape(v) if _needs_escape(v) else v for v in lines]
+        ys = "%.2f" % y
         for (right_aligned, x), value in zip(fixed, row):
             if right_aligned:
-                x -= width(value, SIZE, cache)
-            cells.append(b"1 0 0 1 %.2f %.2f Tm %s Tj" % (x, y, _pdf_string(value)))
+                x -= digit * len(value) if value.isdigit() else width(value, SIZE, cache)
+            put(f"1 0 0 1 {x:.2f} {ys} Tm ({value}) Tj")
         for index, line in enumerate(lines):
-            cells.append(b"1 0 0 1 %.2f %.2f Tm %s Tj" % (last, y - index * LEADING, _pdf_string(line)))
-        add(b"\n".join(cells))
+            put(f"1 0 0 1 {last} {y - index * LEADING:.2f} Tm ({line}) Tj")
         rules.append(y - LEADING * (len(lines) - 1) - 2.6)
-    add(b"ET 0.85 G 0.3 w")
-    for rule in rules:
-        add(b"%.2f %.2f m %.2f %.2f l" % (MARGIN_X, rule, right, rule))
-    add(b"S")
+    put("ET 0.85 G 0.3 w")
+    put("".join("%.2f %.2f m %.2f %.2f l\n" % (MARGIN_X, rule, right, rule) for rule in rules))
+    put("S")
+    add("\n".join(cells).encode(ENCODING, errors="replace"))
     if section.legend:
         add(b"BT /F1 6 Tf %.2f %.2f Td %s Tj ET" % (MARGIN_X, MARGIN_BOTTOM - 2, _pdf_string(section.legend)))
     footer_w = font.width(footer, 7, cache)
     add(b"BT /F1 7 Tf %.2f %.2f Td %s Tj ET" % (right - footer_w, MARGIN_BOTTOM - 12, _pdf_string(footer)))
     return b"\n".join(out)
+
+
+def _needs_escape(text: str) -> bool:
+    return "(" in text or ")" in text or "\\" in text
+
+
+def _escape(text: str) -> str:
+    """Text for inside a PDF literal string (the parentheses and the backslash escaped)."""
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
 def _cell(font: _Font, name: str, text: str, left: float, y: float, column: AnnexColumn, size: float,

@@ -8,8 +8,8 @@ from warta.report.period import ReportMonth
 from warta.report.settings import ReportSettings, load_report_settings
 
 
-# From this many items the workbook is written beside the PDF (render.Beside); below it
-# both take well under a second and a child process is not worth its start.
+# From this many items the workbook and the PDF's annex are made beside the PDF's body
+# (render.Beside); below it all take well under a second and a child is not worth its start.
 WORKBOOK_BESIDE_FROM = 5000
 
 
@@ -18,13 +18,25 @@ def build_files(report: MonthlyReport, config, settings: ReportSettings, lang: s
     """The three files of a compiled report: {"html": …, "pdf": …, "xlsx": …}, with the
     Operator's narrative when one was saved (else Warta's draft) and its state (``final``,
     a warta.report.final.FinalMark: draft or final revision N, the narrative version)."""
-    from warta.report.render import Beside, build_annex, render_html, render_pdf, render_xlsx
+    from warta.report.render import (
+        Beside,
+        build_annex,
+        drawn_annex,
+        render_html,
+        render_pdf,
+        render_xlsx,
+        unpickle_annex,
+    )
 
-    # A large month's workbook is written in a child process while the PDF is made here.
-    workbook = Beside(render_xlsx, report, config, settings, lang) if len(report.items) >= WORKBOOK_BESIDE_FROM else None
+    # A large month's workbook and the PDF's annex are made in two child processes while
+    # WeasyPrint lays out the PDF's body here.
+    large = len(report.items) >= WORKBOOK_BESIDE_FROM
+    workbook = Beside(render_xlsx, report, config, settings, lang) if large else None
+    annex = Beside(drawn_annex, report, config, settings, lang) if large else None
     html = render_html(report, config, settings, lang, narrative=narrative, final=final)
     printed = render_html(report, config, settings, lang, for_print=True, narrative=narrative, final=final)
-    pdf = render_pdf(printed, build_annex(report, config, settings, lang))
+    pdf = render_pdf(printed, (lambda: unpickle_annex(annex.result())) if annex
+                     else build_annex(report, config, settings, lang))
     return {
         "html": html.encode("utf-8"),
         "pdf": pdf,

@@ -9,13 +9,14 @@ import mimetypes
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from warta.config import WartaConfig, config_dir
 from warta.report import charts
-from warta.report.annex import Annex, AnnexColumn, AnnexSection
+from warta.report.annex import Annex, AnnexColumn, AnnexSection, DrawnAnnex
 from warta.report.compile import Failure, ItemPublication, ItemRow, MonthlyReport, WaitingItem
 from warta.report.messages import Messages
 from warta.report.reach import missing_notes, reach_sheets
@@ -233,13 +234,20 @@ def _charts(report: MonthlyReport, names: Names, t: Messages) -> dict[str, Marku
     return {"per_day": Markup(per_day), "compliance": Markup(compliance), "trend": Markup(trend)}
 
 
-ANNEXED_LISTS = ("items", "failures", "rejections", "in_progress")
+ANNEXED_LISTS = ("items", "failures", "rejections", "in_progress", "reach_posts")
+
+
+def _list_length(report: MonthlyReport, name: str) -> int:
+    if name == "reach_posts":
+        return len(report.reach.posts) if report.reach is not None else 0
+    return len(getattr(report, name))
 
 
 def annexed(report: MonthlyReport, settings: ReportSettings) -> dict[str, bool]:
     """Which long lists go whole to the PDF's compact annex (the body then shows the
-    first ``list_limit`` rows, or for items none)."""
-    return {name: len(getattr(report, name)) > settings.annex_threshold for name in ANNEXED_LISTS}
+    first ``list_limit`` rows, or for items none). Nothing is ever left out of the PDF:
+    a list is either whole in the body or whole in the annex."""
+    return {name: _list_length(report, name) > settings.annex_threshold for name in ANNEXED_LISTS}
 
 
 def document_state(t: Messages, names: "Names", final) -> list[str]:
@@ -304,17 +312,20 @@ def render_html(report: MonthlyReport, config: WartaConfig, settings: ReportSett
     )
 
 
-def render_pdf(html: str, annex: Annex | None = None) -> bytes:
+def render_pdf(html: str, annex: Annex | DrawnAnnex | Callable[[], DrawnAnnex | None] | None = None) -> bytes:
     """The HTML printed to PDF by WeasyPrint (Pango and Debian's DejaVu fonts; no browser),
-    with the compact annex appended when given."""
+    with the compact annex appended when given: drawn here, drawn already, or fetched by a
+    callable once WeasyPrint has laid out the body (the annex drawn meanwhile elsewhere)."""
     from weasyprint import HTML  # heavy import, only where PDFs are made
 
     finisher = None
     if annex is not None:
-        from warta.report.annex import add_annex
+        from warta.report.annex import attach_annex, draw_annex
 
         def finisher(_document, pdf):
-            add_annex(pdf, annex)
+            drawn = annex() if callable(annex) else annex if isinstance(annex, DrawnAnnex) else draw_annex(annex)
+            if drawn is not None:
+                attach_annex(pdf, drawn)
 
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(finisher=finisher)
 
@@ -333,6 +344,7 @@ class Beside:
 
         self._render, self._args = render, args
         self.peak_rss_kib = 0  # the child's peak resident memory, once it has ended
+        self.cpu_s = 0.0  # and its CPU seconds
         fd, self._path = tempfile.mkstemp(prefix="warta-report-", suffix=".part")
         os.close(fd)
         self._pid = os.fork()
@@ -361,11 +373,30 @@ class Beside:
                     break
                 time.sleep(0.02)
             self.peak_rss_kib = usage.ru_maxrss
+            self.cpu_s = usage.ru_utime + usage.ru_stime
             if os.waitstatus_to_exitcode(status) == 0:
                 return Path(self._path).read_bytes()
             return self._render(*self._args)
         finally:
             os.unlink(self._path)
+
+
+def drawn_annex(report: MonthlyReport, config: WartaConfig, settings: ReportSettings, lang: str | None = None) -> bytes:
+    """The annex built and drawn (warta.report.annex.draw_annex), pickled for ``Beside``
+    (empty when every list fits the body); ``unpickle_annex`` reads it back."""
+    import pickle
+
+    from warta.report.annex import draw_annex
+
+    annex = build_annex(report, config, settings, lang)
+    return pickle.dumps(draw_annex(annex)) if annex is not None else b""
+
+
+def unpickle_annex(data: bytes) -> DrawnAnnex | None:
+    """The annex drawn by ``drawn_annex`` in this process's own forked child."""
+    import pickle
+
+    return pickle.loads(data) if data else None
 
 
 _CHANNEL_LETTERS = {"wordpress": "W", "facebook_page": "F", "facebook": "F", "instagram": "I", "x": "X",
@@ -408,15 +439,41 @@ def build_annex(report: MonthlyReport, config: WartaConfig, settings: ReportSett
               f"{r.reason} · {r.title}") for n, r in enumerate(report.rejections, start=1)],
         ))
     if in_annex["in_progress"]:
+        # The items held past their standard time carry their reason (the body's "stuck" list).
+        reasons = {waiting.item_id: reason for waiting, reason in stuck_items(report, config, names, t)}
         sections.append(AnnexSection(
             t("annex_in_progress"), f"{t('title')} · {period} · {t.number(len(report.in_progress))}",
             (AnnexColumn(t("running_number"), 34, "right"), AnnexColumn(t("item_id"), 40, "right"),
              AnnexColumn(t("since"), 50), AnnexColumn(t("due"), 50), AnnexColumn(t("breaches"), 44),
-             AnnexColumn(f"{t('waiting_at')} · {t('item_title')}", 305.28)),
+             AnnexColumn(f"{t('waiting_at')} · {t('item_title')} · {t('stuck_reason')}", 305.28)),
             [(str(n), str(w.item_id), when(w.waiting_since), when(w.due_at), t("yes") if w.overdue else t("no"),
-              f"{names.step(w.step_id)} · {w.title}") for n, w in enumerate(report.in_progress, start=1)],
+              f"{names.step(w.step_id)} · {w.title}" + (f" · {reasons[w.item_id]}" if w.item_id in reasons else ""))
+             for n, w in enumerate(report.in_progress, start=1)],
         ))
+    if in_annex["reach_posts"]:
+        sections.append(_reach_annex(report, names, t, period))
     return Annex(tuple(sections), footer=t("annex_page", page="{page}", pages="{pages}"))
+
+
+def _reach_annex(report: MonthlyReport, names: Names, t: Messages, period: str) -> AnnexSection:
+    """Every social media post of the month with its figures (the body's per-post list)."""
+    def figure(value) -> str:
+        return "–" if value is None else t.number(value)
+
+    posts = report.reach.posts
+    return AnnexSection(
+        t("annex_reach"), f"{t('title')} · {period} · {t.number(len(posts))}",
+        (AnnexColumn(t("running_number"), 34, "right"), AnnexColumn(t("item_id"), 40, "right"),
+         AnnexColumn(t("channel"), 46), AnnexColumn(t("reach_reach"), 44, "right"),
+         AnnexColumn(t("reach_views"), 44, "right"), AnnexColumn(t("reach_reactions"), 38, "right"),
+         AnnexColumn(t("reach_comments"), 40, "right"), AnnexColumn(t("reach_shares"), 40, "right"),
+         AnnexColumn(f"{t('reach_status')} · {t('item_title')}", 197.28)),
+        [(str(n), str(p.item_id), names.channel(p.channel), figure(p.reach), figure(p.views), figure(p.reactions),
+          figure(p.comments), figure(p.shares),
+          f"{t('reach_status_' + p.status)}"
+          + (f" ({t('reach_read_on')} {t.short_date(p.reading_date)})" if p.reading_date else "") + f" · {p.title}")
+         for n, p in enumerate(posts, start=1)],
+    )
 
 
 def _items_annex(report: MonthlyReport, config: WartaConfig, names: Names, t: Messages, lang: str,
