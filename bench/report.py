@@ -218,7 +218,8 @@ def main() -> None:
     month = ReportMonth.parse(args.month, config.timezone)
     imported = time.monotonic()
     with db.session_factory(url)() as session:
-        report = compile_report(session, config, month, settings, generated_at=datetime.now(timezone.utc))
+        report = compile_report(session, config, month, settings, generated_at=datetime.now(timezone.utc),
+                                parallel=True)
     compiled = time.monotonic()
     compile_cpu = time.process_time() - cpu_begin
     # As warta.report.build_files does: the workbook and the annex in forked children,

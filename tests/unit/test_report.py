@@ -409,6 +409,10 @@ def test_failures_alerts_and_up_to_dateness_are_reported(seeded, newsroom, setti
                               subject="s", message="m", created_at=wib(2026, 10, 22, 9)))
         session.add(Alert(dedupe_key="f", kind="freshness", publishing_channel="website", recipients=["operator"],
                           subject="s", message="m", created_at=wib(2026, 10, 9, 9)))
+        # Hand-off and rejection notices are not the SOP's alerts: the report leaves them out.
+        for kind, step, person in (("handoff", "memeriksa", "operator"), ("rejection", "menyusun", "pelaksana")):
+            session.add(Alert(dedupe_key=f"n-{kind}", kind=kind, item_id=stuck, round=1, step_id=step,
+                              recipients=[person], subject="s", message="m", created_at=wib(2026, 10, 22, 9)))
         session.commit()
 
     report = compile_month(service, OCTOBER, settings)
@@ -719,3 +723,28 @@ def test_the_cli_makes_a_report_final_and_refuses_another_role(seeded, newsroom,
     answer = json.loads(capsys.readouterr().out)
     assert (answer["revision"], answer["narrative_version"]) == (1, 1)
     assert answer["files"]["pdf"] == "reports/2026-10/laporan-2026-10.pdf"
+
+
+def test_reading_beside_on_more_connections_gives_the_same_report(seeded, newsroom, settings):
+    """compile_report(parallel=True) reads part of the figures on two more connections at
+    once; the report is the same, and a session that may hold writes reads alone."""
+    from warta.models import Alert
+    from warta.report.compile import _can_read_beside
+
+    service = newsroom.service
+    generated = wib(2026, 11, 1, 7).astimezone(timezone.utc)
+    with service.sessions() as session:
+        assert _can_read_beside(session)  # a file DB, a fresh session: the threads do run
+        beside = compile_report(session, service.config, OCTOBER, settings, generated_at=generated, parallel=True)
+    with service.sessions() as session:
+        alone = compile_report(session, service.config, OCTOBER, settings, generated_at=generated)
+    assert beside == alone and beside.items and beside.service_levels and beside.trend
+    with service.sessions() as session:
+        session.add(Alert(dedupe_key="pending", kind="reminder", item_id=seeded["waiting"], round=1,
+                          step_id="menyetujui", recipients=["subkoor"], subject="s", message="m",
+                          created_at=wib(2026, 10, 30, 11)))
+        session.flush()  # written in this transaction only: other connections do not see it
+        assert not _can_read_beside(session)
+        pending = compile_report(session, service.config, OCTOBER, settings, generated_at=generated, parallel=True)
+        session.rollback()
+    assert pending.alerts_total.reminder == alone.alerts_total.reminder + 1  # its own unwritten alert counted

@@ -42,7 +42,8 @@ def build_and_store(
 
     with service.sessions() as session:
         report = compile_report(
-            session, service.config, month, settings, generated_at=generated_at or datetime.now(timezone.utc)
+            session, service.config, month, settings, generated_at=generated_at or datetime.now(timezone.utc),
+            parallel=True,
         )
         standing = finals.latest(session, month.key, lang)
         if standing is not None:  # final: never changed silently (a correction is a new revision)

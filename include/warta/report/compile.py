@@ -224,11 +224,10 @@ class AlertCount(NamedTuple):
     breach: int
     escalation: int
     freshness: int
-    other: int
 
     @property
     def total(self) -> int:
-        return self.reminder + self.breach + self.escalation + self.freshness + self.other
+        return self.reminder + self.breach + self.escalation + self.freshness
 
 
 @dataclass(frozen=True)
@@ -745,43 +744,43 @@ def _failures(db: Connection, month: ReportMonth) -> list[Failure]:
                   key=lambda f: (not f.open, f.at, f.item_id, f.channel))
 
 
+# The SOP's alerts, the only ones the report counts: other kinds (hand-offs, rejections)
+# tell people about work, not about the SOP's times.
 _ALERT_KINDS = ("reminder", "breach", "escalation", "freshness")
 
 
 def _alert_counts(db: Connection, month: ReportMonth) -> tuple[list[AlertCount], list[AlertCount], AlertCount]:
-    """Alerts raised in the month, per SOP step (or channel, for freshness warnings) and
-    per person alerted."""
+    """The SOP's alerts raised in the month (``_ALERT_KINDS``, selected by name), per SOP
+    step (or channel, for freshness warnings) and per person alerted."""
     per_step: dict[str, Counter] = defaultdict(Counter)
     per_person: dict[str, Counter] = defaultdict(Counter)
     total: Counter = Counter()
     for kind, step_id, channel, recipients in db.execute(
         select(Alert.kind, Alert.step_id, Alert.publishing_channel, Alert.recipients)
-        .where(_in(Alert.created_at, month))
+        .where(Alert.kind.in_(_ALERT_KINDS), _in(Alert.created_at, month))
     ):
-        bucket = kind if kind in _ALERT_KINDS else "other"
-        total[bucket] += 1
-        per_step[step_id or (f"channel:{channel}" if channel else "")][bucket] += 1
+        total[kind] += 1
+        per_step[step_id or (f"channel:{channel}" if channel else "")][kind] += 1
         for person in recipients or ():
-            per_person[str(person)][bucket] += 1
+            per_person[str(person)][kind] += 1
 
     def rows(counts: dict[str, Counter]) -> list[AlertCount]:
-        return [AlertCount(key, *(c[k] for k in (*_ALERT_KINDS, "other"))) for key, c in counts.items()]
+        return [AlertCount(key, *(c[k] for k in _ALERT_KINDS)) for key, c in counts.items()]
 
     by_person = sorted(rows(per_person), key=lambda r: (-r.total, r.key))
-    return rows(per_step), by_person, AlertCount("", *(total[k] for k in (*_ALERT_KINDS, "other")))
+    return rows(per_step), by_person, AlertCount("", *(total[k] for k in _ALERT_KINDS))
 
 
 TREND_MONTHS = 6
 
 
-def _trend(db: Connection, config: WartaConfig, month: ReportMonth, current: TrendMonth) -> tuple[list[TrendMonth], TrendMonth]:
-    """The last six months (this one last) and the year to date. Earlier months are
-    counted with one query per figure per month over indexed columns."""
+def _trend_months(db: Connection, config: WartaConfig, month: ReportMonth) -> dict[str, TrendMonth]:
+    """The trend's other months (the last six and the year so far, but not ``month``).
+    Counted with one query per figure per month over indexed columns."""
     months = [month]
     while len(months) < TREND_MONTHS:
         months.insert(0, months[0].previous())
-    year_months = [m for m in _months_of_year(month)]
-    wanted = {m.key: m for m in months + year_months}
+    wanted = {m.key: m for m in months + _months_of_year(month)}
     earliest = min(m.start for m in wanted.values())
     # Items by the month of their first publication, over the whole range at once.
     published = Publication.status == PUBLISHED
@@ -799,7 +798,6 @@ def _trend(db: Connection, config: WartaConfig, month: ReportMonth, current: Tre
     result = {}
     for key, m in wanted.items():
         if key == month.key:
-            result[key] = current
             continue
         publications = db.scalar(select(func.count()).select_from(Publication)
                                  .where(published, _in(Publication.published_at, m))) or 0
@@ -809,7 +807,17 @@ def _trend(db: Connection, config: WartaConfig, month: ReportMonth, current: Tre
         _done, judged, within = _step_totals(db, config, m)
         result[key] = TrendMonth(key, m.year, m.month, items_by_month.get(key, 0), publications, rejections,
                                  judged, within)
-    ytd_rows = [result[m.key] for m in year_months]
+    return result
+
+
+def _trend_with(month: ReportMonth, others: dict[str, TrendMonth], current: TrendMonth
+                ) -> tuple[list[TrendMonth], TrendMonth]:
+    """The last six months (this one last) and the year to date."""
+    months = [month]
+    while len(months) < TREND_MONTHS:
+        months.insert(0, months[0].previous())
+    result = {**others, month.key: current}
+    ytd_rows = [result[m.key] for m in _months_of_year(month)]
     year_to_date = TrendMonth(
         f"{month.year}", month.year, month.month,
         *(sum(getattr(r, name) for r in ytd_rows) for name in ("items_published", "publications", "rejections",
@@ -854,14 +862,31 @@ def compile_report(
     month: ReportMonth,
     settings: ReportSettings | None = None,
     generated_at: datetime | None = None,
+    *,
+    parallel: bool = False,
 ) -> MonthlyReport:
     """Everything the monthly report shows for ``month``, read from the editorial DB.
 
     Reads only; the temporary table it uses lives in ``session``'s connection and is
-    dropped before returning."""
+    dropped before returning. With ``parallel`` and a session that has not begun its
+    transaction, part of the figures is read on two more connections at the same time."""
     settings = settings or ReportSettings()
     previous_month = month.previous()
+    from warta.reach import load_reach_settings
+
+    reach_settings = load_reach_settings()
+    # The figures that need no temporary table are read on connections of their own in two
+    # threads: the drivers (sqlite3, psycopg2) let go of the GIL while a query runs, so on
+    # a busy month the queries run side by side on two cores instead of one after another.
+    beside = parallel and _can_read_beside(session)
+    engine = session.get_bind()
     connection = session.connection()
+    if beside:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(2, thread_name_prefix="warta-report")
+        levels_part = pool.submit(_on_own_connection, engine, _levels_part, config, month, previous_month, settings)
+        posts_part = pool.submit(_on_own_connection, engine, _posts_part, config, month, reach_settings)
     _month_items.drop(connection, checkfirst=True)  # left over by a failed compile on this connection
     _month_items.create(connection)
     try:
@@ -872,20 +897,23 @@ def compile_report(
         items = _items(connection)
     finally:
         _month_items.drop(connection)
-    levels, worst_cases = _service_levels(connection, config, month, settings.worst_cases_per_step)
+    if beside:
+        try:
+            levels_figures, posts_figures = levels_part.result(), posts_part.result()
+        finally:
+            pool.shutdown()
+    else:
+        levels_figures = _levels_part(connection, config, month, previous_month, settings)
+        posts_figures = _posts_part(connection, config, month, reach_settings)
+    levels, worst_cases, (previous_done, previous_judged, previous_within), others = levels_figures
+    times, channels, alerts, rejections, in_progress, failures, reach = posts_figures
+    alerts_per_step, alerts_per_person, alerts_total = alerts
     done = sum(level.done for level in levels)
     judged = sum(level.judged for level in levels)
     within = sum(level.within for level in levels)
-    previous_done, previous_judged, previous_within = _step_totals(connection, config, previous_month)
-    times = _publication_times(connection, month)
-    alerts_per_step, alerts_per_person, alerts_total = _alert_counts(connection, month)
     this_month = TrendMonth(month.key, month.year, month.month, current.items_published, current.publications,
                             current.rejections, judged, within)
-    trend, year_to_date = _trend(connection, config, month, this_month)
-    channels = list(dict.fromkeys(list(config.channels) + sorted({c for c, _ in times})))
-    from warta.reach import load_reach_settings
-
-    reach_settings = load_reach_settings()
+    trend, year_to_date = _trend_with(month, others, this_month)
     return MonthlyReport(
         month=month,
         previous_month=previous_month,
@@ -907,15 +935,53 @@ def compile_report(
         rounds=sorted(Counter(item.rounds for item in items).items()),
         service_levels=levels,
         worst_cases=worst_cases,
-        rejections=_rejections(connection, config, month),
+        rejections=rejections,
         freshness=_freshness(config, month, times, channels),
-        in_progress=_in_progress(connection, config, month),
+        in_progress=in_progress,
         per_day=_per_day(month, times, channels),
-        failures=_failures(connection, month),
+        failures=failures,
         alerts_per_step=alerts_per_step,
         alerts_per_person=alerts_per_person,
         alerts_total=alerts_total,
         trend=trend,
         year_to_date=year_to_date,
-        reach=compile_reach(connection, config, month, channels, reach_settings.top_posts, reach_settings.window_days),
+        reach=reach,
+    )
+
+
+def _can_read_beside(session: Session) -> bool:
+    """Whether other connections see what ``session`` would: a session that has not begun
+    its transaction (so it holds no writes, flushed or not) on a file or server database
+    (not SQLite in memory, which is one connection's own)."""
+    from sqlalchemy.engine import Engine
+
+    engine = session.get_bind()
+    if not isinstance(engine, Engine) or session.in_transaction():
+        return False
+    database = engine.url.database or ""
+    return not (engine.dialect.name == "sqlite" and (not database or database == ":memory:"
+                                                     or database.startswith("file::memory:")))
+
+
+def _on_own_connection(engine, part, *args):
+    with engine.connect() as connection:
+        return part(connection, *args)
+
+
+def _levels_part(db: Connection, config: WartaConfig, month: ReportMonth, previous_month: ReportMonth,
+                 settings: ReportSettings):
+    """The step timings' figures: this month's service levels and worst cases, last
+    month's totals and the trend's other months."""
+    levels, worst_cases = _service_levels(db, config, month, settings.worst_cases_per_step)
+    return levels, worst_cases, _step_totals(db, config, previous_month), _trend_months(db, config, month)
+
+
+def _posts_part(db: Connection, config: WartaConfig, month: ReportMonth, reach_settings):
+    """The month's posts (times, failures, reach), alerts, rejections and waiting items."""
+    times = _publication_times(db, month)
+    channels = list(dict.fromkeys(list(config.channels) + sorted({c for c, _ in times})))
+    return (
+        times, channels, _alert_counts(db, month), _rejections(db, config, month), _in_progress(db, config, month),
+        _failures(db, month),
+        compile_reach(db, config, month, channels, reach_settings.top_posts, reach_settings.window_days),
     )

@@ -51,7 +51,7 @@ def narrative_draft(service, month: ReportMonth, lang: str, settings: ReportSett
 
     settings = settings or load_report_settings()
     with service.sessions() as session:
-        report = compile_report(session, service.config, month, settings)
+        report = compile_report(session, service.config, month, settings, parallel=True)
     t = Messages(lang, month.timezone)
     names = Names(service.config, lang)
     parts = draft_narrative(report, service.config, names, t, stuck_items(report, service.config, names, t))
