@@ -455,6 +455,9 @@ def test_the_report_switches_to_english(seeded, newsroom, settings, tmp_path):
     assert "2026-10-31 23:30 WIB" in flat and "Head of BSIP Bangka Belitung Islands" in flat
     workbook = openpyxl.load_workbook(io.BytesIO(render_xlsx(report, newsroom.service.config, settings, "en")))
     assert workbook.sheetnames[:4] == ["Summary", "Failures", "Trend", "Per channel"]
+    # The printed footer too: no Indonesian left in the English edition's workbook.
+    assert {sheet.oddFooter.right.text for sheet in workbook} == {"Page &P of &N"}
+    assert {sheet.oddFooter.left.text for sheet in workbook} == {"&A"}
 
 
 def test_the_xlsx_has_one_sheet_per_table_with_every_row(seeded, newsroom, settings):
@@ -467,6 +470,7 @@ def test_the_xlsx_has_one_sheet_per_table_with_every_row(seeded, newsroom, setti
     items_sheet = workbook["Berita"]
     assert items_sheet.freeze_panes == "A2" and items_sheet.auto_filter.ref
     assert items_sheet.print_title_rows == "$1:$1" and items_sheet.page_setup.orientation == "landscape"
+    assert items_sheet.oddFooter.right.text == "Halaman &P dari &N"
 
     def table(name):
         rows = list(workbook[name].iter_rows(values_only=True))

@@ -247,8 +247,9 @@ def draw_annex(annex: Annex) -> DrawnAnnex:
         for rows in pages:
             number += 1
             content = _page(section, rows, xs, right, font, bold, cache, annex.footer.format(page=number, pages=total))
-            # Level 6: a fifth of level 9's time for text streams, a few per cent larger.
-            drawn.append(zlib.compress(content, 6))
+            # Level 1: half of level 6's time for these text streams (0.24 s less for a
+            # 100,000-item month), the annex a sixth larger.
+            drawn.append(zlib.compress(content, 1))
     return DrawnAnnex((EmbeddedFont.of(font), EmbeddedFont.of(bold)), tuple(drawn))
 
 

@@ -230,6 +230,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "since": "Sejak",
         "channels_short": "Kanal",
         "legend_channels": "Kanal: W = Website, F = Facebook, I = Instagram, X = X, Y = YouTube; tanda ! = gagal.",
+        # branch report
+        # The workbook's printed footer (XlsxWriter codes: &P this page, &N the pages).
+        "xlsx_page": "Halaman &P dari &N",
     },
     "en": {
         "title": "Monthly Report: Updating the Website and Social Media",
@@ -457,6 +460,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "since": "Since",
         "channels_short": "Channels",
         "legend_channels": "Channels: W = Website, F = Facebook, I = Instagram, X = X, Y = YouTube; ! = failed.",
+        # branch report
+        "xlsx_page": "Page &P of &N",
     },
 }
 

@@ -714,7 +714,7 @@ def render_xlsx(report: MonthlyReport, config: WartaConfig, settings: ReportSett
            for a in report.alerts_per_person)],
     ))
     sheets.extend(reach_sheets(report.reach, names, t))
-    return write_workbook(sheets, title=f"{t('title')} – {period}")
+    return write_workbook(sheets, title=f"{t('title')} – {period}", page_footer=t("xlsx_page"))
 
 
 def _as(kind: str, value):
