@@ -40,6 +40,9 @@ def build_and_store(
     from warta.report import final as finals
     from warta.report import narrative as narratives
 
+    from warta.report.render import preload_pdf_engine
+
+    pdf_engine_loaded = preload_pdf_engine()
     with service.sessions() as session:
         report = compile_report(
             session, service.config, month, settings, generated_at=generated_at or datetime.now(timezone.utc),
@@ -52,5 +55,6 @@ def build_and_store(
         saved = narratives.latest(session, month.key, lang)
         mark = finals.FinalMark(None, saved.version if saved else None)
         parts = narratives.as_parts(saved)
+    pdf_engine_loaded()
     files = build_files(report, service.config, settings, lang, parts, final=mark)
     return report, store_report(service.storage, month.key, lang, files)
