@@ -135,3 +135,28 @@ def test_english_html_and_a_month_without_social_posts(month, service):
     empty = compiled(service, ReportMonth.parse("2026-08"))
     assert empty.reach.posts == [] and all(c.posts == 0 for c in empty.reach.channels)
     assert "Belum ada unggahan media sosial yang dibaca" in render_html(empty, service.config, load_report_settings(), "id")
+
+
+def test_a_month_of_many_posts_lists_every_post_in_the_pdf_annex(month, tmp_path):
+    """Above the annex threshold the per-post list goes whole to the compact annex: each
+    read post on its line, with its running number, item, channel and figures, and the
+    reason beside a post without them."""
+    from dataclasses import replace
+
+    from warta.report import build_files
+
+    report = compiled(month)
+    settings = replace(load_report_settings(), annex_threshold=2)  # 5 read posts: annexed
+    text = pdf_text(build_files(report, month.config, settings, "id")["pdf"], tmp_path)
+    annex = text[text.index("Lampiran: jangkauan dan interaksi seluruh unggahan media sosial"):]
+    lines = [" ".join(line.split()) for line in annex.splitlines()]
+    assert "Laporan Bulanan Updating Website dan Media Sosial · Oktober 2026 · 5" in lines
+    for number, post in enumerate(report.reach.posts, start=1):
+        row = next((line for line in lines if line.startswith(f"{number} {post.item_id} ")), None)
+        assert row is not None, (number, post)
+        assert post.title in " ".join(annex.split())
+    # Reach, views, reactions, comments, shares; X has impressions and no reach; a dash is no figure.
+    assert "1 1 Facebook 2.345 – 120 14 9 Ada angka (dibaca 11/10/2026) · Panen raya padi di Desa Kace" in lines
+    assert "2 1 X – 8.800 77 3 12 Ada angka (dibaca 11/10/2026) · Panen raya padi di Desa Kace" in lines
+    assert any(line.startswith("4 ") and "Instagram – – – – – Tanpa izin" in line for line in lines)
+    assert "Lampiran · Halaman" in annex

@@ -489,7 +489,7 @@ def _reach_annex(report: MonthlyReport, names: Names, t: Messages, period: str) 
         [(str(n), str(p.item_id), names.channel(p.channel), figure(p.reach), figure(p.views), figure(p.reactions),
           figure(p.comments), figure(p.shares),
           f"{t('reach_status_' + p.status)}"
-          + (f" ({t('reach_read_on')} {t.short_date(p.reading_date)})" if p.reading_date else "") + f" · {p.title}")
+          + (f" ({t('reach_read_on').lower()} {t.short_date(p.reading_date)})" if p.reading_date else "") + f" · {p.title}")
          for n, p in enumerate(posts, start=1)],
     )
 
