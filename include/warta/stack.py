@@ -33,6 +33,7 @@ from warta.outbox import IN_PROCESS_ENV
 from warta.supervision import Program, read_restarts, render_config, rpc
 
 REPO = Path(__file__).resolve().parents[2]
+LOCAL_EXECUTOR = "warta.airflow.executor.OnDemandLocalExecutor"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 DEFAULT_HOME = REPO / ".dev" / "airflow"
 # Airflow's database and Warta's editorial database, on one embedded server.
@@ -245,7 +246,10 @@ class Stack:
                 "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
                 "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                # Airflow's LocalExecutor, with workers forked when a task is queued and
+                # gone after a minute without work (warta.airflow.executor).
+                "AIRFLOW__CORE__EXECUTOR": LOCAL_EXECUTOR,
+                "AIRFLOW__WARTA__WORKER_IDLE_SECONDS": os.environ.get("WARTA_WORKER_IDLE_SECONDS", "60"),
                 "AIRFLOW__CORE__PARALLELISM": str(self.slots),
                 "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
                 # The Connections page's Test button (the channels' hooks make their credential call).
