@@ -97,3 +97,31 @@ def test_at_most_parallelism_workers(executor, tmp_path):
     assert len(executor.workers) <= 2
     results = _results(executor, 10)
     assert sorted(key for key, state, _ in results if state == "success") == list("abcde")
+
+
+def test_workers_that_lose_the_race_for_a_message_still_exit_when_idle(executor, tmp_path):
+    """Every idle worker's poll wakes for one message; only one gets it, and the others
+    must go back to their idle clock, not wait in get() for the next task."""
+    for name in "ab":
+        _queue(executor, FakeWorkload(name, str(tmp_path / name)))
+    assert len(_results(executor, 4)) == 4
+    _wait(lambda: executor._idle_workers.value == len(executor.workers))
+    _queue(executor, FakeWorkload("c", str(tmp_path / "c")))
+    assert len(_results(executor, 2)) == 2
+
+    def reaped():
+        executor._check_workers()
+        return executor.workers == {}
+
+    assert _wait(reaped, timeout=20)
+
+
+def test_next_workload_times_out_and_reads_what_is_there():
+    from multiprocessing import SimpleQueue
+
+    queue = SimpleQueue()
+    started = time.monotonic()
+    assert on_demand._next_workload(queue, 0.3) is on_demand._IDLE
+    assert time.monotonic() - started >= 0.3
+    queue.put("work")
+    assert on_demand._next_workload(queue, 5) == "work"

@@ -5,7 +5,7 @@ and keeps them for good: about 57 MiB (PSS) each on an office server that is idl
 of the day. ``OnDemandLocalExecutor`` forks a worker from the scheduler when a task is
 queued and no worker is free (at most ``parallelism``), and a worker that has had nothing
 to do for ``[warta] worker_idle_seconds`` (``AIRFLOW__WARTA__WORKER_IDLE_SECONDS``,
-default 60 s; 0 keeps them for good) exits. Between the tasks of an item, seconds apart,
+default 20 s; 0 keeps them for good) exits. Between the tasks of an item, seconds apart,
 the workers stay; overnight there are none.
 
 A new worker imports the modules Warta's tasks use (the editorial service, the
@@ -26,7 +26,9 @@ import logging
 import multiprocessing
 import os
 import signal
+import time
 from multiprocessing import SimpleQueue
+from multiprocessing.reduction import ForkingPickler as _ForkingPickler
 
 from airflow.configuration import conf as airflow_conf
 from airflow.executors import local_executor
@@ -35,7 +37,7 @@ from airflow.executors.local_executor import LocalExecutor
 
 log = logging.getLogger(__name__)
 
-DEFAULT_IDLE_SECONDS = 60.0
+DEFAULT_IDLE_SECONDS = 20.0
 # What Warta's task processes import when they run (the DAG file imports none of it).
 TASK_MODULES = ("warta.service", "warta.pipeline", "warta.channels.wordpress", "warta.channels.facebook",
                 "warta.channels.instagram", "warta.channels.x", "warta.alerts")
@@ -47,6 +49,32 @@ def _preload(modules: tuple[str, ...]) -> None:
             importlib.import_module(name)
         except Exception:  # the task will import it again and say what is wrong
             log.exception("Worker could not preload %s", name)
+
+
+_IDLE = object()
+
+
+def _next_workload(queue: SimpleQueue, idle_seconds: float):
+    """The next message of ``queue``, or ``_IDLE`` after ``idle_seconds`` without one.
+
+    ``SimpleQueue.get`` has no timeout, and every waiting worker's poll of the pipe wakes
+    for one message: the message is read under the queue's read lock only if it is still
+    there, so the workers that lost the race go back to waiting (and may time out) instead
+    of blocking in ``get`` until the next task."""
+    if idle_seconds <= 0:
+        return queue.get()
+    deadline = time.monotonic() + idle_seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if not queue._reader.poll(left):
+            break
+        if not queue._rlock.acquire(timeout=left):
+            break
+        try:
+            if queue._reader.poll(0):
+                return _ForkingPickler.loads(queue._reader.recv_bytes())
+        finally:
+            queue._rlock.release()
+    return _IDLE
 
 
 def _run_worker(logger_name, input, output, unread_messages, team_conf, idle, idle_seconds, preload):
@@ -63,17 +91,14 @@ def _run_worker(logger_name, input, output, unread_messages, team_conf, idle, id
         with idle:
             idle.value += 1
         try:
-            # SimpleQueue has no timeout: wait on its pipe. Another idle worker may take the
-            # message first; this one then waits in get() for the next (it stays, nothing is lost).
-            has_work = input._reader.poll(idle_seconds) if idle_seconds > 0 else True
-            workload = input.get() if has_work else None
+            workload = _next_workload(input, idle_seconds)
         except EOFError:
             worker_log.info("The task queue was closed. Terminating worker.")
             break
         finally:
             with idle:
                 idle.value -= 1
-        if not has_work:
+        if workload is _IDLE:
             worker_log.info("Worker idle for %.0fs; exiting pid=%d", idle_seconds, os.getpid())
             return
         if workload is None:  # poison pill: the executor ends
