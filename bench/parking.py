@@ -145,13 +145,17 @@ class Bench(approval_latency.Bench):
             print(f"  {task_id:22s} {map_index:3d}  queued {shown[0]}  start {shown[1]}  end {shown[2]}",
                   file=sys.stderr, flush=True)
 
-    def approval_to_archive(self) -> float:
+    def approval_to_archive(self, settle: float = 3.0) -> float:
+        """Approval → archived of one four-channel item. The approval comes ``settle``
+        seconds after its step opened (a person approves minutes later, not within the
+        second the waiting step reaches the triggerer)."""
         from warta.service import Upload
 
         item_id = self.service.create_item("pelaksana", title="Bench empat kanal", channels=CHANNELS,
                                            uploads=[Upload("foto.jpg", _jpeg())])["id"]
         self.to_decision([item_id])
         self.wait_deferred("menyetujui", [f"item-{item_id}-round-1"], timeout=300)
+        time.sleep(settle)
         self.service.record_step(item_id, "menyetujui", "subkoor", decision="approve")
         approved = _time(next(r for r in self.service.history(item_id)["records"]
                               if r["step"] == "menyetujui")["recorded_at"])

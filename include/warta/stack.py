@@ -33,6 +33,7 @@ from warta.outbox import IN_PROCESS_ENV
 from warta.supervision import Program, read_restarts, render_config, rpc
 
 REPO = Path(__file__).resolve().parents[2]
+LOCAL_EXECUTOR = "warta.airflow.executor.OnDemandLocalExecutor"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 DEFAULT_HOME = REPO / ".dev" / "airflow"
 # Airflow's database and Warta's editorial database, on one embedded server.
@@ -245,7 +246,10 @@ class Stack:
                 "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
                 "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                # Airflow's LocalExecutor, with workers forked when a task is queued and
+                # gone after 20 s without work (warta.airflow.executor).
+                "AIRFLOW__CORE__EXECUTOR": LOCAL_EXECUTOR,
+                "AIRFLOW__WARTA__WORKER_IDLE_SECONDS": os.environ.get("WARTA_WORKER_IDLE_SECONDS", "20"),
                 "AIRFLOW__CORE__PARALLELISM": str(self.slots),
                 "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
                 # The Connections page's Test button (the channels' hooks make their credential call).
@@ -425,11 +429,12 @@ class Stack:
             self.embedded_postgres.wait_ready()
             self.embedded_postgres.create_databases()
         self.migrate()
-        # The api-server first: task processes report to its Execution API, and the
-        # scheduler queues tasks at once (the periodic DAGs).
-        rpc(folder).supervisor.startProcess("api-server", False)
-        self._wait_listening(timeout)
+        # Every component at once: each spends its first seconds importing Airflow, and on
+        # 2 cores one after another left a core idle (clean clone → healthy was 47 s). A
+        # task the scheduler queues before the api-server listens retries its Execution
+        # API calls (1, 2, 4, ... s; AIRFLOW__WORKERS__EXECUTION_API_RETRIES).
         rpc(folder).supervisor.startAllProcesses(False)
+        self._wait_listening(timeout)
         self.wait_healthy(timeout)
         self._wait_dag(timeout)
 

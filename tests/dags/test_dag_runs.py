@@ -86,8 +86,8 @@ def test_happy_path_publishes_checks_and_archives(dag, service, wordpress):
 
     assert str(run.state) == "success"
     states = _states(run)
-    for task in ("meliput", "menyusun", "memeriksa", "menyetujui", "keputusan", "kanal", "updating",
-                 "pengecekan", "alamat_situs", "mendokumentasi"):
+    for task in ("meliput", "menyusun", "memeriksa", "menyetujui", "keputusan", "kanal", "kanal_bertautan",
+                 "updating", "pengecekan", "mendokumentasi"):
         assert states[task] == "success", (task, states)
     assert states["kembali_ke_pelaksana"] == "skipped"
     # No channel links to the website: the linked group maps to nothing.
@@ -124,8 +124,8 @@ def test_reject_revise_approve_runs_two_rounds(dag, service, wordpress):
     assert str(first.state) == "success"
     states = _states(first)
     assert states["kembali_ke_pelaksana"] == "success"
-    assert states["kanal"] == "skipped" and states["mendokumentasi"] == "skipped"
-    assert states["alamat_situs"] == "skipped"
+    assert states["updating"] == "skipped" and states["mendokumentasi"] == "skipped"
+    assert states["updating_bertautan"] == "skipped"
     # The next round is queued in the outbox, for the outbox loop to start.
     with service.sessions() as session:
         requests = session.scalars(select(RunRequest).where(RunRequest.item_id == item_id)).all()

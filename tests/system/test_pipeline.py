@@ -47,7 +47,7 @@ def test_item_with_a_rejection_runs_two_rounds_and_is_published_once(stack, user
 
     wait_until(lambda: reporter.run_state(item_id, 1) == "success", what="round 1 to end")
     assert reporter.ti_state(item_id, 1, "kembali_ke_pelaksana") == "success"
-    assert reporter.ti_state(item_id, 1, "kanal") == "skipped"
+    assert reporter.ti_state(item_id, 1, "mendokumentasi") == "skipped"
     wait_until(lambda: reporter.ti_state(item_id, 2, "menyusun") == "deferred", what="round 2 to wait")
     inbox = reporter.http.get("/warta/api/v1/inbox").json()
     assert any(row["id"] == item_id and row["round"] == 2 for row in inbox)

@@ -67,3 +67,28 @@ def test_trigger_serializes_to_an_importable_path():
     from airflow.sdk._shared.module_loading import import_string
 
     assert import_string(classpath)(**kwargs).serialize() == (classpath, kwargs)
+
+
+def test_a_failing_connection_lookup_is_retried_not_the_end_of_every_wait(service, items, monkeypatch):
+    """The editorial DB's Connection is looked up through the api-server, which may be
+    restarting: the feed keeps trying instead of dying and leaving its waiters waiting."""
+    import warta.db
+
+    real = warta.db.aresolve_database_url
+    failures = {"left": 2}
+
+    async def flaky():
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("api-server restarting")
+        return await real()
+
+    monkeypatch.setattr(warta.db, "aresolve_database_url", flaky)
+    service.record_step(items[1], "meliput", "pelaksana")
+
+    async def scenario():
+        trigger = StepRecordTrigger(items[1], 1, "meliput", poll_seconds=0.05)
+        return await asyncio.wait_for(anext(trigger.run()), timeout=10)
+
+    assert isinstance(asyncio.run(scenario()), TaskSuccessEvent)
+    assert failures["left"] == 0

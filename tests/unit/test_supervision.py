@@ -141,3 +141,15 @@ def test_status_of_a_stack_that_is_not_running_is_a_clear_error(tmp_path):
                            capture_output=True, text=True, timeout=60)
     assert shown.returncode == 2
     assert "Warta is not running" in shown.stderr and "Traceback" not in shown.stderr
+
+
+def test_the_embedded_stack_runs_airflows_local_executor_with_on_demand_workers(monkeypatch, tmp_path):
+    from airflow.executors.local_executor import LocalExecutor
+    from airflow.sdk._shared.module_loading import import_string
+
+    env = Stack(home=tmp_path).env()
+    executor = import_string(env["AIRFLOW__CORE__EXECUTOR"])
+    assert issubclass(executor, LocalExecutor)
+    assert env["AIRFLOW__WARTA__WORKER_IDLE_SECONDS"] == "20"
+    monkeypatch.setenv("WARTA_WORKER_IDLE_SECONDS", "0")
+    assert Stack(home=tmp_path).env()["AIRFLOW__WARTA__WORKER_IDLE_SECONDS"] == "0"

@@ -2,12 +2,17 @@
 
 One run is one revision round of one news item (run id ``item-<id>-round-<n>``):
 
-    human steps (begin in the triggerer) → keputusan ─┬─ approved → kanal ─┬→ (updating → pengecekan)[channel] ──────────────┬→ mendokumentasi
-                                                    │                     └→ alamat_situs → (updating_bertautan → pengecekan_bertautan)[channel] ┘
-                                                    └─ rejected → kembali_ke_pelaksana (queues round n+1)
+    human steps (begin in the triggerer) ─┬→ keputusan ─┬─ approved ──────────┐
+                                          │             └─ rejected → kembali_ke_pelaksana (queues round n+1)
+                                          ├→ kanal ──────→ (updating → pengecekan)[channel] ─────────────────┬→ mendokumentasi
+                                          └→ kanal_bertautan ──→ (updating_bertautan → pengecekan_bertautan)[channel] ┘
+                                                       (each after the website's updating)
 
-Channels whose posts link to the website (``link_from``) publish after the website's
-``updating`` task and get its address from ``alamat_situs`` through XCom; the others
+``keputusan`` (the decision), ``kanal`` (the channels that publish at once: the website)
+and ``kanal_bertautan`` (the channels whose posts link to the website) only read the
+editorial DB, so they run side by side as soon as the approval is recorded: one hop of
+the scheduler, not three, before the website's post starts. The linking channels publish
+after the website's ``updating`` and take its address from that task's XCom; the others
 (the website itself) publish at once, each channel on its own.
 
 A rejection ends the round and queues the next round in the run outbox (the editorial
@@ -87,6 +92,26 @@ def _run_pipeline_step(name: str, item_id, round_number, channel: str | None = N
         raise _step_failed(exc) from exc
 
 
+def _channels_of(item_id, *, linked: bool) -> list[str]:
+    """The item's channels that link to another channel's post (``linked``), or the others."""
+    from warta.pipeline import links_to
+    from warta.service import default_service
+
+    service = default_service()
+    channels = service.item_channels(int(item_id))
+    configured = service.config.channels
+    return [c for c in channels
+            if (c in configured and links_to(configured[c], channels) is not None) == linked]
+
+
+def _published_links(publish_task_id: str) -> dict[str, str]:
+    """The addresses the publishing task of the channels others link to has published
+    (channel → URL, from its XCom); a failed or skipped channel gives none."""
+    results = get_current_context()["ti"].xcom_pull(task_ids=publish_task_id)
+    results = [results] if isinstance(results, dict) else (results or [])
+    return {r["channel"]: r["url"] for r in results if isinstance(r, dict) and r.get("url")}
+
+
 def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
     config = config or get_config()
     with DAG(
@@ -132,13 +157,10 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
             service = default_service()
             decision = service.decision(int(item_id), int(round_number))
             if decision == "approved":
-                return "kanal"
+                return publish_step.task_id
             if decision == "rejected":
                 return "kembali_ke_pelaksana"
             raise AirflowFailException(f"item {item_id} round {round_number} has no decision recorded")
-
-        decision = decide(ITEM_ID, ROUND)
-        previous >> decision
 
         @task(task_id="kembali_ke_pelaksana",
               task_display_name="Dikembalikan ke Pelaksana Kegiatan untuk perbaikan")
@@ -151,14 +173,13 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         @task(task_id="kanal", task_display_name="Kanal publikasi berita ini")
         def item_channels(item_id: int) -> list[str]:
             """The item's channels that publish at once: those not linking to another
-            channel's post (the website); the linking ones follow in ``alamat_situs``."""
-            from warta.pipeline import links_to
-            from warta.service import default_service
+            channel's post (the website); the linking ones are ``kanal_bertautan``."""
+            return _channels_of(item_id, linked=False)
 
-            service = default_service()
-            channels = service.item_channels(int(item_id))
-            configured = service.config.channels
-            return [c for c in channels if c not in configured or not links_to(configured[c], channels)]
+        @task(task_id="kanal_bertautan", task_display_name="Kanal yang menautkan berita di website")
+        def linked_channels(item_id: int) -> list[str]:
+            """The item's channels whose posts link to another channel's (the website's) article."""
+            return _channels_of(item_id, linked=True)
 
         @task(
             task_id=publish_step.task_id,
@@ -177,39 +198,25 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
             return _run_pipeline_step("check_online", item_id, round_number, channel)
 
         # Runs when the website's publishing has ended, however it ended: a failed website
-        # gives no address and the social posts go out without the link.
-        @task(task_id="alamat_situs", task_display_name="Alamat berita di website (untuk tautan)",
-              trigger_rule="none_skipped")
-        def linked_posts(item_id: int) -> list[dict]:
-            """One entry per channel whose posts link to another channel's (the website's)
-            article, with the published addresses (channel → URL) from the publish step's XCom."""
-            from warta.pipeline import links_to
-            from warta.service import default_service
-
-            results = get_current_context()["ti"].xcom_pull(task_ids=publish_step.task_id)
-            results = [results] if isinstance(results, dict) else (results or [])
-            links = {r["channel"]: r["url"] for r in results if isinstance(r, dict) and r.get("url")}
-            service = default_service()
-            channels = service.item_channels(int(item_id))
-            configured = service.config.channels
-            return [{"channel": c, "links": links} for c in channels
-                    if c in configured and links_to(configured[c], channels)]
-
+        # gives no address and the social posts go out without the link. A rejection
+        # skips the website's publishing, and with it these.
         @task(
             task_id=f"{publish_step.task_id}_bertautan",
             task_display_name=f"{publish_step.display_name} (dengan tautan website)",
             map_index_template="{{ channel_name }}",
+            trigger_rule="none_skipped",
         )
-        def publish_linked(post: dict, item_id: int, round_number: int) -> dict:
-            return _run_pipeline_step("publish", item_id, round_number, post["channel"], links=post["links"])
+        def publish_linked(channel: str, item_id: int, round_number: int) -> dict:
+            return _run_pipeline_step("publish", item_id, round_number, channel,
+                                      links=_published_links(publish_step.task_id))
 
         @task(
             task_id=f"{check_step.task_id}_bertautan",
             task_display_name=f"{check_step.display_name} (dengan tautan website)",
             map_index_template="{{ channel_name }}",
         )
-        def check_linked(post: dict, item_id: int, round_number: int) -> dict:
-            return _run_pipeline_step("check_online", item_id, round_number, post["channel"])
+        def check_linked(channel: str, item_id: int, round_number: int) -> dict:
+            return _run_pipeline_step("check_online", item_id, round_number, channel)
 
         # Every channel is archived once all are checked; no linking channels at all
         # (an empty, skipped group) is fine.
@@ -228,19 +235,21 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
             published >> checked
             return checked
 
-        @task_group(group_id="kanal_bertautan", prefix_group_id=False,
+        @task_group(group_id="kanal_bertautan_publikasi", prefix_group_id=False,
                     tooltip="Media sosial yang menautkan berita di website: setelah website tayang")
-        def per_linked_channel(post: dict, item_id: int, round_number: int):
-            published = publish_linked(post, item_id, round_number)
-            checked = check_linked(post, item_id, round_number)
+        def per_linked_channel(channel: str, item_id: int, round_number: int):
+            published = publish_linked(channel, item_id, round_number)
+            checked = check_linked(channel, item_id, round_number)
             published >> checked
             return checked
 
+        decision = decide(ITEM_ID, ROUND)
         channel_list = item_channels(ITEM_ID)
+        linked_list = linked_channels(ITEM_ID)
+        previous >> [decision, channel_list, linked_list]
         channels_done = per_channel.partial(item_id=ITEM_ID, round_number=ROUND).expand(channel=channel_list)
-        posts = linked_posts(ITEM_ID)
-        dag.get_task(publish_step.task_id) >> posts
-        linked_done = per_linked_channel.partial(item_id=ITEM_ID, round_number=ROUND).expand(post=posts)
-        decision >> [channel_list, next_round(ITEM_ID, ROUND)]
+        linked_done = per_linked_channel.partial(item_id=ITEM_ID, round_number=ROUND).expand(channel=linked_list)
+        decision >> [dag.get_task(publish_step.task_id), next_round(ITEM_ID, ROUND)]
+        dag.get_task(publish_step.task_id) >> dag.get_task(f"{publish_step.task_id}_bertautan")
         [channels_done, linked_done] >> archive(ITEM_ID, ROUND)
     return dag

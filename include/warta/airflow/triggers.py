@@ -74,17 +74,20 @@ class RecordFeed:
     async def _run(self) -> None:
         from warta.db import aresolve_database_url
 
-        if self.url is None:
-            self.url = await aresolve_database_url()
         while self.waiters:
             unchecked, self.unchecked = self.unchecked, set()
             sweep = time.monotonic() - self.last_sweep > _SWEEP_SECONDS
             if sweep:
                 unchecked = set(self.waiters)
                 self.last_sweep = time.monotonic()
+            # Anything failing here (the Connection's look-up through the api-server, the
+            # DB restarting) is retried: if this loop ended, every waiter would wait for
+            # good, with nothing failing.
             try:
+                if self.url is None:
+                    self.url = await aresolve_database_url()
                 found = await asyncio.to_thread(self._poll, unchecked)
-            except Exception:  # the DB may be restarting: keep waiting, say why
+            except Exception:
                 log.exception("Reading step records from the editorial DB failed; retrying")
                 self.unchecked |= unchecked
                 found = set()
