@@ -28,6 +28,11 @@ from warta.formatting import formatter
 
 ITEM_ID = "{{ dag_run.conf['item_id'] }}"
 ROUND = "{{ dag_run.conf.get('round', 1) }}"
+# A mapped task's label, from its own (rendered) argument: rendered before the task runs,
+# so a task that fails at once, waits or is retried is named by its channel too.
+CHANNEL_LABEL = "{{ channel_names.get(task.op_kwargs['channel'], task.op_kwargs['channel']) }}"
+LINKED_CHANNEL_LABEL = ("{{ channel_names.get(task.op_kwargs['post']['channel'], "
+                        "task.op_kwargs['post']['channel']) }}")
 DEFAULT_ARGS = {
     "owner": "warta",
     "retries": 3,
@@ -79,7 +84,6 @@ def _run_pipeline_step(name: str, item_id, round_number, channel: str | None = N
     step = getattr(pipeline, name)
     args = [default_service(), int(item_id), int(round_number)]
     if channel is not None:
-        get_current_context()["channel_name"] = channel  # the mapped task's label in the UI
         args.append(channel)
     try:
         return step(*args, **kwargs)
@@ -103,6 +107,8 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         doc_md=sop_doc_md(config),
         render_template_as_native_obj=True,
         is_paused_upon_creation=False,
+        # The mapped tasks' labels (map_index_template) name the channel as people do.
+        user_defined_macros={"channel_names": {c.id: c.name_id for c in config.channels.values()}},
     ) as dag:
         previous = None
         for step in config.human_steps:
@@ -152,18 +158,16 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         def item_channels(item_id: int) -> list[str]:
             """The item's channels that publish at once: those not linking to another
             channel's post (the website); the linking ones follow in ``alamat_situs``."""
-            from warta.pipeline import links_to
+            from warta.channel_routing import channels_at_once
             from warta.service import default_service
 
             service = default_service()
-            channels = service.item_channels(int(item_id))
-            configured = service.config.channels
-            return [c for c in channels if c not in configured or not links_to(configured[c], channels)]
+            return channels_at_once(service.config, service.item_channels(int(item_id)))
 
         @task(
             task_id=publish_step.task_id,
             task_display_name=publish_step.display_name,
-            map_index_template="{{ channel_name }}",
+            map_index_template=CHANNEL_LABEL,
         )
         def publish(channel: str, item_id: int, round_number: int) -> dict:
             return _run_pipeline_step("publish", item_id, round_number, channel)
@@ -171,7 +175,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         @task(
             task_id=check_step.task_id,
             task_display_name=check_step.display_name,
-            map_index_template="{{ channel_name }}",
+            map_index_template=CHANNEL_LABEL,
         )
         def check(channel: str, item_id: int, round_number: int) -> dict:
             return _run_pipeline_step("check_online", item_id, round_number, channel)
@@ -183,7 +187,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         def linked_posts(item_id: int) -> list[dict]:
             """One entry per channel whose posts link to another channel's (the website's)
             article, with the published addresses (channel → URL) from the publish step's XCom."""
-            from warta.pipeline import links_to
+            from warta.channel_routing import linking_channels
             from warta.service import default_service
 
             results = get_current_context()["ti"].xcom_pull(task_ids=publish_step.task_id)
@@ -191,14 +195,12 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
             links = {r["channel"]: r["url"] for r in results if isinstance(r, dict) and r.get("url")}
             service = default_service()
             channels = service.item_channels(int(item_id))
-            configured = service.config.channels
-            return [{"channel": c, "links": links} for c in channels
-                    if c in configured and links_to(configured[c], channels)]
+            return [{"channel": c, "links": links} for c in linking_channels(service.config, channels)]
 
         @task(
             task_id=f"{publish_step.task_id}_bertautan",
             task_display_name=f"{publish_step.display_name} (dengan tautan website)",
-            map_index_template="{{ channel_name }}",
+            map_index_template=LINKED_CHANNEL_LABEL,
         )
         def publish_linked(post: dict, item_id: int, round_number: int) -> dict:
             return _run_pipeline_step("publish", item_id, round_number, post["channel"], links=post["links"])
@@ -206,7 +208,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         @task(
             task_id=f"{check_step.task_id}_bertautan",
             task_display_name=f"{check_step.display_name} (dengan tautan website)",
-            map_index_template="{{ channel_name }}",
+            map_index_template=LINKED_CHANNEL_LABEL,
         )
         def check_linked(post: dict, item_id: int, round_number: int) -> dict:
             return _run_pipeline_step("check_online", item_id, round_number, post["channel"])

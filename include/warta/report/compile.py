@@ -52,6 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
+from warta.alert_log import DESK_ALERT_KINDS
 from warta.config import WartaConfig
 from warta.models import Alert, AuditEvent, NewsItem, OnlineCheck, Publication, StepRecord, StepTiming, UTCDateTime
 from warta.service_clock import clock_for, past_due
@@ -756,7 +757,7 @@ def _alert_counts(db: Connection, month: ReportMonth) -> tuple[list[AlertCount],
     total: Counter = Counter()
     for kind, step_id, channel, recipients in db.execute(
         select(Alert.kind, Alert.step_id, Alert.publishing_channel, Alert.recipients)
-        .where(_in(Alert.created_at, month))
+        .where(_in(Alert.created_at, month), Alert.kind.not_in(DESK_ALERT_KINDS))
     ):
         bucket = kind if kind in _ALERT_KINDS else "other"
         total[bucket] += 1
