@@ -282,8 +282,8 @@ def user_alerts(service, username: str, *, unread_only: bool = False, limit: int
         total = session.scalar(select(func.count()).select_from(Alert).where(*conditions)) or 0
         rows = session.scalars(select(Alert).where(*conditions).order_by(Alert.id.desc())
                                .limit(limit).offset(offset)).all()
-        titles = dict(session.execute(select(NewsItem.id, NewsItem.title).where(
-            NewsItem.id.in_({a.item_id for a in rows if a.item_id})))) if rows else {}
+        titles = {item_id: title for item_id, title in session.execute(select(NewsItem.id, NewsItem.title).where(
+            NewsItem.id.in_({a.item_id for a in rows if a.item_id})))} if rows else {}
         alerts = [alert_summary(a) | {
             "item_id": a.item_id, "item_title": titles.get(a.item_id), "message": a.message, "link": a.link,
             "publishing_channel": a.publishing_channel, "read": a.id in read_ids,
