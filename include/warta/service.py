@@ -742,10 +742,14 @@ class EditorialService:
     # ---------------------------------------------------------- reading
     def _summary(self, item: NewsItem) -> dict[str, Any]:
         step = None if item.current_step == workflow.DONE else self.config.step(item.current_step)
+        status = item.status
+        # A channel that failed makes the item "Gagal terbit", never "publishing" as if all went well.
+        if status == "publishing" and any(p.status == "failed" for p in item.publications):
+            status = "failed"
         return {
             "id": item.id,
             "title": item.title,
-            "status": item.status,
+            "status": status,
             "current_step": item.current_step,
             "current_step_name": step.name_id if step else "Selesai",
             "waiting_for_role": step.role if step and step.is_human else None,
