@@ -264,6 +264,14 @@ def _to(username: str):
     return cast(Alert.recipients, Text).like(f'%"{escaped}"%', escape="\\")
 
 
+def _reason_of(alert: Alert) -> str | None:
+    """A rejection's reason, as its message carries it (the desk shows it on the card)."""
+    if alert.kind != REJECTION:
+        return None
+    line = next((line for line in alert.message.splitlines() if line.startswith("Alasan: ")), None)
+    return line[len("Alasan: "):] if line else None
+
+
 def unread_count(service, username: str) -> int:
     with service.sessions() as session:
         read = select(AlertRead.alert_id).where(AlertRead.username == username)
@@ -287,6 +295,7 @@ def user_alerts(service, username: str, *, unread_only: bool = False, limit: int
         alerts = [alert_summary(a) | {
             "item_id": a.item_id, "item_title": titles.get(a.item_id), "message": a.message, "link": a.link,
             "publishing_channel": a.publishing_channel, "read": a.id in read_ids,
+            "reason": _reason_of(a),
         } for a in rows]
     return {"total": total, "unread": unread_count(service, username), "limit": limit, "offset": offset,
             "alerts": alerts}

@@ -257,3 +257,15 @@ def test_publish_task_of_follows_the_dag(config):
 def test_run_notes_name_the_round():
     assert run_note("Bimtek cabai", 1) == "Berita baru: Bimtek cabai"
     assert run_note("Bimtek cabai", 3) == "Revisi ke-3: Bimtek cabai"
+
+
+def test_mapped_tasks_are_labelled_by_channel_whatever_their_arguments(config):
+    from types import SimpleNamespace
+
+    from warta.airflow.dag_factory import channel_labeller
+
+    label = channel_labeller(config)
+    assert label(SimpleNamespace(op_args=["website", 1, 1], op_kwargs={})) == "Website"
+    assert label(SimpleNamespace(op_args=[], op_kwargs={"channel": "x"})) == config.channels["x"].name_id
+    assert label(SimpleNamespace(op_args=[{"channel": "instagram", "links": {}}, 1, 1], op_kwargs={})) == "Instagram"
+    assert label(SimpleNamespace()) == "" and label(None) == ""

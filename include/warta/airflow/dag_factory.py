@@ -30,9 +30,27 @@ ITEM_ID = "{{ dag_run.conf['item_id'] }}"
 ROUND = "{{ dag_run.conf.get('round', 1) }}"
 # A mapped task's label, from its own (rendered) argument: rendered before the task runs,
 # so a task that fails at once, waits or is retried is named by its channel too.
-CHANNEL_LABEL = "{{ channel_names.get(task.op_kwargs['channel'], task.op_kwargs['channel']) }}"
-LINKED_CHANNEL_LABEL = ("{{ channel_names.get(task.op_kwargs['post']['channel'], "
-                        "task.op_kwargs['post']['channel']) }}")
+CHANNEL_LABEL = LINKED_CHANNEL_LABEL = "{{ channel_label(task) }}"
+
+
+def channel_labeller(config: WartaConfig):
+    """``channel_label(task)`` for map_index_template: the channel a mapped publish/check
+    task works on, as people name it ("Website", "Facebook"). Never raises: a label that
+    cannot be made is empty (the UI shows the index), and never fails the task."""
+    names = {c.id: c.name_id for c in config.channels.values()}
+
+    def channel_label(task) -> str:
+        try:
+            kwargs = dict(getattr(task, "op_kwargs", None) or {})
+            args = list(getattr(task, "op_args", None) or [])
+            value = kwargs.get("channel", kwargs.get("post", args[0] if args else None))
+            if isinstance(value, dict):
+                value = value.get("channel")
+            return names.get(value, str(value)) if isinstance(value, str) else ""
+        except Exception:  # a label is cosmetic
+            return ""
+
+    return channel_label
 DEFAULT_ARGS = {
     "owner": "warta",
     "retries": 3,
@@ -108,7 +126,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         render_template_as_native_obj=True,
         is_paused_upon_creation=False,
         # The mapped tasks' labels (map_index_template) name the channel as people do.
-        user_defined_macros={"channel_names": {c.id: c.name_id for c in config.channels.values()}},
+        user_defined_macros={"channel_label": channel_labeller(config)},
     ) as dag:
         previous = None
         for step in config.human_steps:

@@ -61,6 +61,7 @@ class MyAlert(BaseModel):
     created_at: str
     sent_at: str | None
     read: bool
+    reason: str | None = Field(None, description="a rejection's reason")
     recipients: list[str]
     delivered: list[Delivery]
 
