@@ -143,7 +143,18 @@ def test_a_failed_publication_is_retried_once_from_the_desk(stack, users, browse
     # A second click while the first retry runs: 409, and nothing else cleared.
     again = operator.http.post(f"/warta/api/v1/items/{item_id}/publications/website/retry")
     assert again.status_code == 409
-    wait_until(lambda: admin.run_state(item_id, 1) == "success", timeout=240, what="the retried run to succeed")
+    try:
+        wait_until(lambda: admin.run_state(item_id, 1) == "success", timeout=300, what="the retried run to succeed")
+    except AssertionError:
+        tis = admin.http.get(f"/api/v2/dags/warta_berita/dagRuns/item-{item_id}-round-1/taskInstances").json()
+        raise AssertionError([(t["task_id"], t["map_index"], t["state"], t.get("rendered_map_index"))
+                              for t in tis["task_instances"]]) from None
+    labels = {(t["task_id"], t["rendered_map_index"]) for t in admin.http.get(
+        f"/api/v2/dags/warta_berita/dagRuns/item-{item_id}-round-1/taskInstances").json()["task_instances"]
+        if t["task_id"] in ("updating", "pengecekan")}
+    assert labels == {("updating", "Website"), ("pengecekan", "Website")}
+    run = admin.http.get(f"/api/v2/dags/warta_berita/dagRuns/item-{item_id}-round-1").json()
+    assert run["note"] == "Berita baru: Bimtek pengolahan lada putih"
     history = operator.http.get(f"/warta/api/v1/items/{item_id}").json()
     assert [p["status"] for p in history["publications"]] == ["published"]
     assert [e["actor"] for e in history["audit"] if e["action"] == "publish_retry"] == ["operator"]
