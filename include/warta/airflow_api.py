@@ -145,6 +145,41 @@ class AirflowApi:
             )
         raise AirflowApiError(f"starting run {run_id}: HTTP {response.status_code}: {response.text[:300]}")
 
+    def clear_failed_task(self, dag_id: str, run_id: str, task_id: str, map_index: int,
+                          note: str | None = None) -> list[dict[str, Any]]:
+        """Clear one failed mapped task instance (``task_id`` at ``map_index``) of a run and
+        what failed downstream of it because of it, so the scheduler runs it again once.
+        Only failed instances are cleared: a channel that published is never touched. A
+        task of that run still running answers 409 (``AirflowTaskRunning``)."""
+        body: dict[str, Any] = {
+            "dry_run": False, "dag_run_id": run_id, "task_ids": [[task_id, map_index]],
+            "only_failed": True, "include_downstream": True, "reset_dag_runs": True,
+            "prevent_running_task": True,
+        }
+        if note:
+            body["note"] = note[:1000]
+        response = self._request("POST", f"/api/v2/dags/{dag_id}/clearTaskInstances", json=body)
+        if response.status_code == 409:
+            raise AirflowTaskRunning(f"{task_id}[{map_index}] of {run_id} is running: {response.text[:300]}")
+        if response.status_code != 200:
+            raise AirflowApiError(f"clearing {task_id}[{map_index}] of {run_id}: HTTP {response.status_code}: "
+                                  f"{response.text[:300]}")
+        cleared = response.json().get("task_instances", [])
+        if not any(ti.get("task_id") == task_id and ti.get("map_index") == map_index for ti in cleared):
+            raise AirflowTaskRunning(f"{task_id}[{map_index}] of {run_id} is not failed in Airflow (nothing cleared)")
+        return cleared
+
+
+class AirflowTaskRunning(AirflowApiError):
+    """The task to clear is running (or not failed): a retry is under way already."""
+
+
+def run_note(title: str, round_number: int) -> str:
+    """The note on an item's run in the Airflow UI: the title and the round, so a run is
+    found by the item's title ("Berita baru: <judul>", "Revisi ke-2: <judul>")."""
+    prefix = "Berita baru" if round_number <= 1 else f"Revisi ke-{round_number}"
+    return f"{prefix}: {title}"[:1000]
+
 
 def start_item_run(api: AirflowApi, *, dag_id: str, item_id: int, round_number: int, title: str) -> dict[str, Any]:
     """Start (or find) the Airflow run of one revision round of an item. The one place
@@ -154,5 +189,6 @@ def start_item_run(api: AirflowApi, *, dag_id: str, item_id: int, round_number: 
     from warta.models import run_id_for
 
     return api.trigger_run(
-        dag_id, run_id_for(item_id, round_number), {"item_id": item_id, "round": round_number}, note=title
+        dag_id, run_id_for(item_id, round_number), {"item_id": item_id, "round": round_number, "title": title},
+        note=run_note(title, round_number),
     )

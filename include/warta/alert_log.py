@@ -11,6 +11,9 @@ from sqlalchemy import select
 from warta.models import Alert
 
 STEP_ALERT_KINDS = ("reminder", "breach", "escalation")
+# The desk's "menunggu Anda" (a step handed on) and a rejection back to the author: not
+# service-level events, so neither the inbox's step alerts nor the report count them.
+DESK_ALERT_KINDS = ("handoff", "rejection")
 StepKey = tuple[int, int, str]  # (item id, round, step id)
 
 

@@ -104,11 +104,15 @@ class AlertDesk:
 
     # ------------------------------------------------------------ recording
     def _deliveries(self, usernames: list[str]) -> list[dict[str, Any]]:
+        return self.deliveries_for(self.config, usernames)
+
+    @staticmethod
+    def deliveries_for(config, usernames: list[str]) -> list[dict[str, Any]]:
         """One delivery per distinct address: two users sharing a group chat get one message."""
         by_address: dict[tuple[str, str], dict[str, Any]] = {}
         skipped = []
         for username in usernames:
-            user = self.config.users.get(username)
+            user = config.users.get(username)
             if user is None or user.notify == "none":
                 skipped.append({"usernames": [username], "channel": "none", "address": "", "status": "skipped",
                                 "error": "no notification channel configured in users.yaml"})

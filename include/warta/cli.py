@@ -15,6 +15,13 @@
     warta env [--home DIR] [--port N]    (shell exports for this CLI against that stack)
     warta report finalise 2026-10 --as operator [--lang en] [--reason "..."]
                                          (make the month's report final; again with a reason: a new revision)
+    warta claim 42 menyusun --as pelaksana2   (alias `ambil`: "Saya kerjakan"; `release`/`lepas` gives it back)
+    warta alerts --as operator [--unread] [--read ID ...|--read-all]   (alias `notifikasi`)
+    warta retry 42 website --as operator      (alias `coba-lagi`: publish a failed channel again, once)
+
+Help and errors speak the user's language: `--lang id|en`, else users.yaml `lang` of the
+`--as` user, else WARTA_LANG, else Indonesian. An `--as` user users.yaml does not list is
+an error (exit 2).
 
 Errors are one line on stderr and a non-zero exit; nothing is half-written.
 """
@@ -42,10 +49,20 @@ def _service():
     return default_service()
 
 
+def _m(args, key: str, **values) -> str:
+    from warta.cli_messages import text
+
+    return text(getattr(args, "lang", None) or "id", key, **values)
+
+
 def _actor(args) -> str:
     actor = args.actor or os.environ.get("WARTA_USER")
     if not actor:
-        raise CliError("say who you are: --as USERNAME (or set WARTA_USER)")
+        raise CliError(_m(args, "err_who"))
+    from warta.config import get_config
+
+    if actor not in get_config().users:  # a typo must not read as "nothing waits for you"
+        raise CliError(_m(args, "err_unknown_user", name=actor))
     return actor
 
 
@@ -54,7 +71,7 @@ def _read_text(value: str | None, path: str | None) -> str | None:
         try:
             return Path(path).read_text(encoding="utf-8")
         except OSError as exc:
-            raise CliError(f"cannot read {path}: {exc.strerror}") from None
+            raise CliError(_m(None, "err_read", path=path, why=exc.strerror)) from None
     return value
 
 
@@ -136,6 +153,42 @@ def cmd_inbox(args) -> list:
     return service.waiting_for(username=_actor(args))
 
 
+def cmd_claim(args) -> dict:
+    from warta.desk_flow import claim_step
+
+    return claim_step(_service(), args.item_id, args.step, _actor(args))
+
+
+def cmd_release(args) -> dict:
+    from warta.desk_flow import release_step
+
+    return release_step(_service(), args.item_id, args.step, _actor(args))
+
+
+def cmd_alerts(args) -> dict:
+    from warta.desk_flow import mark_read, user_alerts
+
+    service, actor = _service(), _actor(args)
+    if args.read or args.read_all:
+        return mark_read(service, actor, None if args.read_all else args.read)
+    return user_alerts(service, actor, unread_only=args.unread, limit=50)
+
+
+def cmd_retry(args) -> dict:
+    from warta.airflow_api import AirflowApi, AirflowTaskRunning
+    from warta.desk_flow import retry_publication
+    from warta.workflow import Conflict
+
+    def clear(dag_id, run_id, task_id, map_index):
+        try:
+            return AirflowApi.from_connection().clear_failed_task(dag_id, run_id, task_id, map_index,
+                                                                  note="Coba lagi dari CLI Warta")
+        except AirflowTaskRunning as exc:
+            raise Conflict(str(exc)) from None
+
+    return retry_publication(_service(), args.item_id, args.channel, _actor(args), clear)
+
+
 def cmd_show(args) -> dict:
     return _service().history(args.item_id)
 
@@ -147,7 +200,7 @@ def cmd_start(args) -> dict:
     service = _service()
     item = service.get_item(args.item_id)
     if item["current_step"] == DONE:
-        raise CliError(f"item {args.item_id} is finished")
+        raise CliError(_m(args, "err_finished", n=args.item_id))
     queued = service.request_run(item["id"], item["round"])
     Outbox(service).drain()
     return queued | {"run_state": service.get_item(item["id"])["run_state"]}
@@ -201,7 +254,7 @@ def cmd_status(args) -> list:
     try:
         rows = status(home / "supervisor")
     except OSError:
-        raise CliError(f"Warta is not running in {home} (start it with `warta serve` or `make run`)") from None
+        raise CliError(_m(args, "err_not_running", home=home)) from None
     return [vars(row) for row in rows]
 
 
@@ -214,21 +267,42 @@ def cmd_report(args) -> dict:
         month = ReportMonth.parse(args.month, service.config.timezone)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    final, stored = finalise(service, month, _actor(args), lang=args.lang, reason=args.reason or "")
+    final, stored = finalise(service, month, _actor(args), lang=args.report_lang, reason=args.reason or "")
     return as_answer(final) | {"files": stored.keys}
 
 
-def _print_human(command: str, result, tz: str) -> None:
+def _print_human(command: str, result, tz: str, lang: str = "id") -> None:
+    from warta.cli_messages import text
+
     if command == "env":
         for key, value in result.items():
             print(f"export {key}='{value}'")
     elif command == "inbox":
         if not result:
-            print("Tidak ada yang menunggu. (Nothing waits.)")
+            print(text(lang, "inbox_empty"))
         for row in result:
             late = "TERLAMBAT" if row["overdue"] else f"sisa {row['seconds_left'] // 60} menit"
             print(f"#{row['id']:<6} {row['current_step_name']:<45} putaran {row['round']}  "
                   f"sejak {_local(row['waiting_since'], tz)}  {late}  {row['title']}")
+    elif command in ("claim", "release"):
+        if "username" in result:
+            print(text(lang, "claimed", item=result["item_id"], step=result["step"]))
+        else:
+            print(text(lang, "released" if result["released"] else "not_claimed", item=result["item_id"],
+                       step=result["step"]))
+    elif command == "alerts":
+        if "marked" in result:
+            print(text(lang, "alerts_marked", n=result["marked"], unread=result["unread"]))
+            return
+        print(text(lang, "alerts_unread_n", n=result["unread"]))
+        if not result["alerts"]:
+            print(text(lang, "alerts_none"))
+        for alert in result["alerts"]:
+            mark = " " if alert["read"] else "*"
+            print(f"{mark} {alert['id']:<6} {_local(alert['created_at'], tz)}  {alert['subject']}")
+    elif command == "retry":
+        print(text(lang, "retrying", item=result["item_id"], channel=result["channel"], run_id=result["run_id"],
+                   task_id=result["task_id"], map_index=result["map_index"]))
     elif command == "show":
         print(f"#{result['id']} {result['title']}")
         print(f"  status: {result['status']} · langkah: {result['current_step_name']} · putaran {result['round']} "
@@ -269,94 +343,156 @@ def _print_human(command: str, result, tz: str) -> None:
         print(json.dumps(result, ensure_ascii=False))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="warta", description="Warta editorial workflow (SOP Updating Website dan Media Sosial)")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+def build_parser(lang: str = "id") -> argparse.ArgumentParser:
+    from warta.cli_messages import text, use_argparse_language
+
+    use_argparse_language(lang)
+
+    def m(key: str, **values) -> str:
+        return text(lang, key, **values)
+
+    parser = argparse.ArgumentParser(prog="warta", description=m("description"))
+    parser.add_argument("--json", action="store_true", help=m("opt_json"))
+    parser.add_argument("--lang", choices=["id", "en"], help=m("opt_lang"))
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("db", help="editorial database tasks")
+    def as_option(p) -> None:
+        p.add_argument("--as", dest="actor", metavar="USERNAME", help=m("opt_as"))
+
+    p = sub.add_parser("db", help=m("cmd_db"), description=m("cmd_db"))
     p.add_argument("action", choices=["upgrade"])
     p.set_defaults(func=cmd_db)
 
-    p = sub.add_parser("users", help="production logins (FAB auth manager)")
-    p.add_argument("action", choices=["sync"], help="make Airflow's users and roles match config/users.yaml")
-    p.add_argument("--passwords-file", help="JSON username: password; new users' first passwords are "
-                   "taken from it or generated into it (default $AIRFLOW_HOME/warta-passwords.json)")
+    p = sub.add_parser("users", help=m("cmd_users"), description=m("cmd_users"))
+    p.add_argument("action", choices=["sync"], help=m("users_action"))
+    p.add_argument("--passwords-file", help=m("users_passwords"))
     p.set_defaults(func=cmd_users)
 
-    p = sub.add_parser("create", help="register a news item and queue its run")
-    p.add_argument("--as", dest="actor")
-    p.add_argument("--title", required=True)
-    p.add_argument("--date", help="activity date, YYYY-MM-DD")
-    p.add_argument("--place")
-    p.add_argument("--service", default="lainnya")
-    p.add_argument("--notes")
-    p.add_argument("--channel", action="append", help="repeat for several; default from config")
-    p.add_argument("--file", action="append", help="documentation file; repeat for several")
-    p.add_argument("--submission-key", help="the same key twice creates one item")
+    p = sub.add_parser("create", help=m("cmd_create"), description=m("cmd_create"))
+    as_option(p)
+    p.add_argument("--title", required=True, help=m("create_title"))
+    p.add_argument("--date", help=m("create_date"))
+    p.add_argument("--place", help=m("create_place"))
+    p.add_argument("--service", default="lainnya", help=m("create_service"))
+    p.add_argument("--notes", help=m("create_notes"))
+    p.add_argument("--channel", action="append", help=m("create_channel"))
+    p.add_argument("--file", action="append", help=m("opt_file"))
+    p.add_argument("--submission-key", help=m("create_key"))
     p.add_argument("--no-run", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_create)
 
-    p = sub.add_parser("record", help="record a human step of an item")
-    p.add_argument("item_id", type=int)
-    p.add_argument("step", help="meliput, menyusun, memeriksa or menyetujui")
-    p.add_argument("--as", dest="actor")
-    p.add_argument("--notes")
-    p.add_argument("--title")
-    p.add_argument("--body")
-    p.add_argument("--body-file")
-    p.add_argument("--decision", help="approve or reject")
-    p.add_argument("--reason")
-    p.add_argument("--file", action="append")
+    p = sub.add_parser("record", help=m("cmd_record"), description=m("cmd_record"))
+    p.add_argument("item_id", type=int, help=m("record_item"))
+    p.add_argument("step", help=m("record_step"))
+    as_option(p)
+    p.add_argument("--notes", help=m("record_notes"))
+    p.add_argument("--title", help=m("record_title"))
+    p.add_argument("--body", help=m("record_body"))
+    p.add_argument("--body-file", help=m("record_body_file"))
+    p.add_argument("--decision", help=m("record_decision"))
+    p.add_argument("--reason", help=m("record_reason"))
+    p.add_argument("--file", action="append", help=m("opt_file"))
     p.set_defaults(func=cmd_record)
 
-    p = sub.add_parser("inbox", help="what waits for you (or a role), oldest first")
-    p.add_argument("--as", dest="actor")
-    p.add_argument("--role")
+    p = sub.add_parser("inbox", help=m("cmd_inbox"), description=m("cmd_inbox"))
+    as_option(p)
+    p.add_argument("--role", help=m("inbox_role"))
     p.set_defaults(func=cmd_inbox)
 
-    p = sub.add_parser("show", help="an item's full history")
-    p.add_argument("item_id", type=int)
+    p = sub.add_parser("show", help=m("cmd_show"), description=m("cmd_show"))
+    p.add_argument("item_id", type=int, help=m("record_item"))
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("start", help="queue the item's current run again and start it (idempotent)")
-    p.add_argument("item_id", type=int)
+    p = sub.add_parser("start", help=m("cmd_start"), description=m("cmd_start"))
+    p.add_argument("item_id", type=int, help=m("record_item"))
     p.set_defaults(func=cmd_start)
 
-    p = sub.add_parser("serve", help="run the whole embedded stack, supervised, until Ctrl-C or SIGTERM")
-    p.add_argument("--home", help="the stack's data (default $AIRFLOW_HOME if a stack lives there, else .dev/airflow)")
-    p.add_argument("--port", type=int, help="the api-server's port (default $WARTA_PORT, else 8080)")
+    # desk-flow: whose turn it is, on the command line too.
+    for name, alias, func, key in (("claim", "ambil", cmd_claim, "cmd_claim"),
+                                   ("release", "lepas", cmd_release, "cmd_release")):
+        p = sub.add_parser(name, aliases=[alias], help=m(key), description=m(key))
+        p.add_argument("item_id", type=int, help=m("record_item"))
+        p.add_argument("step", help=m("record_step"))
+        as_option(p)
+        p.set_defaults(func=func, command=name)
+
+    p = sub.add_parser("alerts", aliases=["notifikasi"], help=m("cmd_alerts"), description=m("cmd_alerts"))
+    as_option(p)
+    p.add_argument("--unread", action="store_true", help=m("alerts_unread"))
+    p.add_argument("--read", type=int, action="append", metavar="ID", help=m("alerts_read"))
+    p.add_argument("--read-all", action="store_true", help=m("alerts_read_all"))
+    p.set_defaults(func=cmd_alerts, command="alerts")
+
+    p = sub.add_parser("retry", aliases=["coba-lagi"], help=m("cmd_retry"), description=m("cmd_retry"))
+    p.add_argument("item_id", type=int, help=m("record_item"))
+    p.add_argument("channel", help=m("retry_channel"))
+    as_option(p)
+    p.set_defaults(func=cmd_retry, command="retry")
+
+    p = sub.add_parser("serve", help=m("cmd_serve"), description=m("cmd_serve"))
+    p.add_argument("--home", help=m("opt_home"))
+    p.add_argument("--port", type=int, help=m("opt_port"))
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("env", help="shell exports for this CLI against the stack: eval \"$(warta env)\"")
-    p.add_argument("--home", help="the stack's data (default as for serve)")
-    p.add_argument("--port", type=int, help="the api-server's port (default as for serve)")
+    p = sub.add_parser("env", help=m("cmd_env"), description=m("cmd_env"))
+    p.add_argument("--home", help=m("opt_home"))
+    p.add_argument("--port", type=int, help=m("opt_port"))
     p.set_defaults(func=cmd_env)
 
-    p = sub.add_parser("status", help="the running stack's components: state, uptime, restarts")
-    p.add_argument("--home", help="the stack's home (default $AIRFLOW_HOME, else .dev/airflow)")
+    p = sub.add_parser("status", help=m("cmd_status"), description=m("cmd_status"))
+    p.add_argument("--home", help=m("opt_home"))
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("report", help="the monthly report: make a month's report final (the Operator)")
+    p = sub.add_parser("report", help=m("cmd_report"), description=m("cmd_report"))
     p.add_argument("action", choices=["finalise"])
-    p.add_argument("month", help="YYYY-MM")
-    p.add_argument("--as", dest="actor")
-    p.add_argument("--lang", choices=["id", "en"])
-    p.add_argument("--reason", help="required for a correction of a final report (a new revision)")
+    p.add_argument("month", help=m("report_month"))
+    as_option(p)
+    p.add_argument("--lang", dest="report_lang", choices=["id", "en"], help=m("report_lang"))
+    p.add_argument("--reason", help=m("report_reason"))
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("outbox", help="start the Airflow runs queued in the editorial DB")
-    p.add_argument("action", choices=["serve", "drain"], help="serve: forever (a stack component); drain: once")
-    p.add_argument("--poll-seconds", type=float, default=0.5, help="serve: pause between drains when idle")
-    p.add_argument("--heartbeat-file", help="serve: touch this file after every drain (for a healthcheck)")
-    p.add_argument("--concurrency", type=int, default=CONCURRENCY,
-                   help=f"serve, drain: runs started at once (default {CONCURRENCY}; 1 if Airflow is on SQLite)")
+    p = sub.add_parser("outbox", help=m("cmd_outbox"), description=m("cmd_outbox"))
+    p.add_argument("action", choices=["serve", "drain"], help=m("outbox_action"))
+    p.add_argument("--poll-seconds", type=float, default=0.5, help=m("outbox_poll"))
+    p.add_argument("--heartbeat-file", help=m("outbox_heartbeat"))
+    p.add_argument("--concurrency", type=int, default=CONCURRENCY, help=m("outbox_concurrency", n=CONCURRENCY))
     p.set_defaults(func=cmd_outbox)
     return parser
 
 
+def _error_text(exc: Exception, lang: str) -> str:
+    """An error in the user's language: the kind of problem first, then its detail."""
+    from warta.cli_messages import MESSAGES, text
+    from warta.workflow import InvalidInput
+
+    if isinstance(exc, CliError):
+        return str(exc)
+    if isinstance(exc, InvalidInput):
+        from warta.web.i18n import MESSAGES as DESK_MESSAGES, translate
+
+        parts = []
+        for problem in exc.problems:
+            key = f"err_{problem.reason}"
+            params = {k: v for k, v in problem.params.items() if k != "max_bytes"}
+            try:
+                said = translate(lang, key, **params) if key in DESK_MESSAGES else problem.message
+            except KeyError:
+                said = problem.message
+            parts.append(f"{problem.field}: {said}" if problem.field else said)
+        return f"{text(lang, 'err_invalid_input')}: " + "; ".join(parts)
+    code = getattr(exc, "code", None)
+    if code and f"err_{code}" in MESSAGES:
+        return f"{text(lang, 'err_' + code)}: {exc}"
+    return str(exc)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from warta.cli_messages import language_of, text
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = language_of(argv)
+    args = build_parser(lang).parse_args(argv)
+    args.lang = args.lang or lang
     from warta.airflow_api import AirflowApiError
     from warta.config import ConfigError, get_config
     from warta.storage import StorageError
@@ -366,12 +502,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = args.func(args)
     except (CliError, WorkflowError, AirflowApiError, ConfigError, StorageError) as exc:
-        print(f"warta: error: {exc}", file=sys.stderr)
+        print(f"warta: {text(args.lang, 'error')}: {_error_text(exc, args.lang)}", file=sys.stderr)
         return 2 if isinstance(exc, CliError) else 1
+    finally:
+        from warta.desk_flow import wait_for_deliveries
+
+        wait_for_deliveries()  # hand-off alerts of a recorded step leave before the CLI exits
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     else:
-        _print_human(args.command, result, get_config().timezone)
+        _print_human(args.command, result, get_config().timezone, args.lang)
     return 0
 
 

@@ -198,6 +198,8 @@ class User:
     # tagged ``chat_tag``) or "none".
     notify: NotifyChannel = "none"
     chat_tag: str = ""
+    # The language the CLI speaks to this user ("id" or "en"; default Indonesian).
+    lang: Literal["id", "en"] = "id"
 
 
 # ------------------------------------------------------------------ warta.yaml
@@ -373,6 +375,11 @@ class WartaConfig:
 
     def holders_of(self, role: str) -> list[str]:
         return sorted(u.username for u in self.users.values() if role in u.roles)
+
+    def full_name(self, username: str) -> str:
+        """How people are named to each other: users.yaml ``full_name``, else the login."""
+        user = self.users.get(username)
+        return user.full_name if user and user.full_name else username
 
     @property
     def default_channels(self) -> list[str]:

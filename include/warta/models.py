@@ -287,7 +287,8 @@ class Alert(Base):
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     dedupe_key: Mapped[str] = mapped_column(String(250), unique=True)
-    # reminder, breach, escalation, freshness, publish_failure, check_failure
+    # reminder, breach, escalation, freshness, publish_failure, check_failure; handoff and
+    # rejection (the desk's "menunggu Anda", written with the step that hands the item on)
     kind: Mapped[str] = mapped_column(String(32), index=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("news_items.id"), index=True)
     round: Mapped[int | None] = mapped_column(Integer)
@@ -306,6 +307,35 @@ class Alert(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # A sender claims an undelivered alert by stamping this; a crashed sender's claim lapses.
     last_attempt_at: Mapped[datetime | None] = mapped_column()
+
+
+class StepClaim(Base):
+    """A person took a waiting step ("Saya kerjakan"), so others see who has it. One claim
+    per step and round (the unique key answers a second claim with a conflict); releasing
+    deletes the row, and recording the step ends it too."""
+
+    __tablename__ = "step_claims"
+    __table_args__ = (UniqueConstraint("item_id", "round", "step_id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("news_items.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    step_id: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(150), index=True)
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertRead(Base):
+    """One user has read one alert in the desk (reads are per user: an alert to a role
+    stays unread for the colleague who has not opened it)."""
+
+    __tablename__ = "alert_reads"
+    __table_args__ = (UniqueConstraint("alert_id", "username"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"))
+    username: Mapped[str] = mapped_column(String(150), index=True)
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class RunRequest(Base):

@@ -23,6 +23,7 @@ from warta.channels.base import (
     RemotePost,
     publisher_for,
 )
+from warta.channel_routing import links_to
 from warta.content import build_post_content
 from warta.service import EditorialService
 from warta.storage import archive_prefix
@@ -62,15 +63,6 @@ def _complete(service: EditorialService, item_id: int, round_number: int, step_i
         service.complete_automatic_step(item_id, round_number, step_id, **details)
     except IntegrityError:
         pass  # a sibling channel task recorded it at the same moment
-
-
-def links_to(channel, item_channels: list[str]) -> str | None:
-    """The channel whose address ``channel``'s posts carry (``link_from``, default the
-    website), when the item is published there too; else None."""
-    if channel.kind == "wordpress":
-        return None
-    link_from = channel.options.link_from
-    return link_from if link_from and link_from in item_channels else None
 
 
 # How long a publishing attempt's lease on the publication lasts past its latest sign of

@@ -69,6 +69,9 @@ class EditorialService:
         self.config = config
         self.storage = storage
         self.clock = clock
+        # Sends the hand-off alerts a recorded step wrote (service, alert ids), after the
+        # commit; None: left to the service-level scan (tests, tools).
+        self.alert_delivery: Callable[[EditorialService, list[int]], Any] | None = None
 
     # ----------------------------------------------------------------- helpers
     def _session(self) -> Session:
@@ -449,6 +452,7 @@ class EditorialService:
                 self._completed_steps(session, item),
             )
             round_number = workflow.record_round(step, item.round)
+            waiting_round = item.round  # the round a claim on this step was made in
             record = StepRecord(
                 item_id=item.id, round=round_number, step_id=step.id, actor=actor, role=step.role,
                 recorded_at=self.clock(),
@@ -530,6 +534,11 @@ class EditorialService:
             self._end_timing(session, item.id, item.round, step)
             position = self._advance(session, item, step, record.decision)
             self._audit(session, item.id, actor, f"step_{step.id}", round=round_number, **details)
+            from warta.desk_flow import end_claims, handoff_alerts
+
+            # Whose turn it is now, told in the step's own transaction: never lost, never twice.
+            end_claims(session, item.id, waiting_round, step.id)
+            alerts = handoff_alerts(session, config, item, step, record, position, actor, self.clock())
             try:
                 session.commit()
             except BaseException as exc:
@@ -540,6 +549,8 @@ class EditorialService:
                 raise Conflict(
                     f"step {step.number} ({step.name_id}) was just recorded by someone else"
                 ) from None
+            if self.alert_delivery is not None:
+                self.alert_delivery(self, [a.id for a in alerts])
             return self._summary(item) | {
                 "recorded": {"step": step.id, "round": round_number, "decision": record.decision},
                 "next": {"step": position.step_id, "round": position.round},
@@ -731,10 +742,14 @@ class EditorialService:
     # ---------------------------------------------------------- reading
     def _summary(self, item: NewsItem) -> dict[str, Any]:
         step = None if item.current_step == workflow.DONE else self.config.step(item.current_step)
+        status = item.status
+        # A channel that failed makes the item "Gagal terbit", never "publishing" as if all went well.
+        if status == "publishing" and any(p.status == "failed" for p in item.publications):
+            status = "failed"
         return {
             "id": item.id,
             "title": item.title,
-            "status": item.status,
+            "status": status,
             "current_step": item.current_step,
             "current_step_name": step.name_id if step else "Selesai",
             "waiting_for_role": step.role if step and step.is_human else None,
@@ -1054,4 +1069,8 @@ def default_service(config: WartaConfig | None = None, database_url: str | None 
     from warta.config import get_config
     from warta.db import session_factory
 
-    return EditorialService(session_factory(database_url), config or get_config(), Storage.default())
+    from warta.desk_flow import deliver_in_background
+
+    service = EditorialService(session_factory(database_url), config or get_config(), Storage.default())
+    service.alert_delivery = deliver_in_background
+    return service

@@ -51,7 +51,7 @@ def test_intake_over_the_api_starts_the_run_with_the_title_as_its_note(stack, us
     item = created.json()
     run = wait_until(lambda: reporter.http.get(f"/api/v2/dags/warta_berita/dagRuns/{item['run_id']}").json()
                      if reporter.run_state(item["id"], 1) else None, what="the intake run")
-    assert run["note"] == "Layanan UPBS benih padi"
+    assert run["note"] == "Berita baru: Layanan UPBS benih padi"
     again = intake(reporter, title="Layanan UPBS benih padi", service="upbs", submission_key="sys-intake-1")
     assert again.json()["id"] == item["id"] and again.json()["duplicate"] is True
     [asset] = reporter.http.get(f"/warta/api/v1/items/{item['id']}").json()["assets"]

@@ -38,8 +38,9 @@ def test_drain_starts_each_queued_run_once(service):
     first = service.create_item("pelaksana", title="Liputan satu")
     second = service.create_item("pelaksana", title="Liputan dua")
     assert outbox.drain() == {"started": 2, "failed": 0}
-    assert airflow.runs[f"item-{first['id']}-round-1"]["conf"] == {"item_id": first["id"], "round": 1}
-    assert airflow.runs[f"item-{second['id']}-round-1"]["note"] == "Liputan dua"
+    assert airflow.runs[f"item-{first['id']}-round-1"]["conf"] == {"item_id": first["id"], "round": 1,
+                                                                 "title": "Liputan satu"}
+    assert airflow.runs[f"item-{second['id']}-round-1"]["note"] == "Berita baru: Liputan dua"
     assert all(r.started_at is not None for r in requests(service))
     assert service.get_item(first["id"])["run_state"] == "started"
     assert outbox.drain() == {"started": 0, "failed": 0} and airflow.calls == 2
@@ -89,7 +90,10 @@ def test_the_next_round_goes_through_the_outbox(service):
     service.request_run(item["id"], 2)
     Outbox(service, api=airflow).drain()
     assert sorted(airflow.runs) == [f"item-{item['id']}-round-1", f"item-{item['id']}-round-2"]
-    assert airflow.runs[f"item-{item['id']}-round-2"]["conf"] == {"item_id": item["id"], "round": 2}
+    # Every round's run carries the title: in its note (with the round) and its conf (findable).
+    assert airflow.runs[f"item-{item['id']}-round-2"]["conf"] == {"item_id": item["id"], "round": 2,
+                                                                  "title": "Liputan"}
+    assert airflow.runs[f"item-{item['id']}-round-2"]["note"] == "Revisi ke-2: Liputan"
 
 
 def test_the_outbox_loop_reads_its_connections_without_importing_airflow(tmp_path):

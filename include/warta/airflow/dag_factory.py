@@ -33,6 +33,29 @@ from warta.formatting import formatter
 
 ITEM_ID = "{{ dag_run.conf['item_id'] }}"
 ROUND = "{{ dag_run.conf.get('round', 1) }}"
+# A mapped task's label, from its own (rendered) argument: rendered before the task runs,
+# so a task that fails at once, waits or is retried is named by its channel too.
+CHANNEL_LABEL = LINKED_CHANNEL_LABEL = "{{ channel_label(task) }}"
+
+
+def channel_labeller(config: WartaConfig):
+    """``channel_label(task)`` for map_index_template: the channel a mapped publish/check
+    task works on, as people name it ("Website", "Facebook"). Never raises: a label that
+    cannot be made is empty (the UI shows the index), and never fails the task."""
+    names = {c.id: c.name_id for c in config.channels.values()}
+
+    def channel_label(task) -> str:
+        try:
+            kwargs = dict(getattr(task, "op_kwargs", None) or {})
+            args = list(getattr(task, "op_args", None) or [])
+            value = kwargs.get("channel", kwargs.get("post", args[0] if args else None))
+            if isinstance(value, dict):
+                value = value.get("channel")
+            return names.get(value, str(value)) if isinstance(value, str) else ""
+        except Exception:  # a label is cosmetic
+            return ""
+
+    return channel_label
 DEFAULT_ARGS = {
     "owner": "warta",
     "retries": 3,
@@ -84,7 +107,6 @@ def _run_pipeline_step(name: str, item_id, round_number, channel: str | None = N
     step = getattr(pipeline, name)
     args = [default_service(), int(item_id), int(round_number)]
     if channel is not None:
-        get_current_context()["channel_name"] = channel  # the mapped task's label in the UI
         args.append(channel)
     try:
         return step(*args, **kwargs)
@@ -94,14 +116,12 @@ def _run_pipeline_step(name: str, item_id, round_number, channel: str | None = N
 
 def _channels_of(item_id, *, linked: bool) -> list[str]:
     """The item's channels that link to another channel's post (``linked``), or the others."""
-    from warta.pipeline import links_to
+    from warta.channel_routing import channels_at_once, linking_channels
     from warta.service import default_service
 
     service = default_service()
     channels = service.item_channels(int(item_id))
-    configured = service.config.channels
-    return [c for c in channels
-            if (c in configured and links_to(configured[c], channels) is not None) == linked]
+    return (linking_channels if linked else channels_at_once)(service.config, channels)
 
 
 def _published_links(publish_task_id: str) -> dict[str, str]:
@@ -128,6 +148,8 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         doc_md=sop_doc_md(config),
         render_template_as_native_obj=True,
         is_paused_upon_creation=False,
+        # The mapped tasks' labels (map_index_template) name the channel as people do.
+        user_defined_macros={"channel_label": channel_labeller(config)},
     ) as dag:
         previous = None
         for step in config.human_steps:
@@ -184,7 +206,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         @task(
             task_id=publish_step.task_id,
             task_display_name=publish_step.display_name,
-            map_index_template="{{ channel_name }}",
+            map_index_template=CHANNEL_LABEL,
         )
         def publish(channel: str, item_id: int, round_number: int) -> dict:
             return _run_pipeline_step("publish", item_id, round_number, channel)
@@ -192,7 +214,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         @task(
             task_id=check_step.task_id,
             task_display_name=check_step.display_name,
-            map_index_template="{{ channel_name }}",
+            map_index_template=CHANNEL_LABEL,
         )
         def check(channel: str, item_id: int, round_number: int) -> dict:
             return _run_pipeline_step("check_online", item_id, round_number, channel)
@@ -203,7 +225,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         @task(
             task_id=f"{publish_step.task_id}_bertautan",
             task_display_name=f"{publish_step.display_name} (dengan tautan website)",
-            map_index_template="{{ channel_name }}",
+            map_index_template=LINKED_CHANNEL_LABEL,
             trigger_rule="none_skipped",
         )
         def publish_linked(channel: str, item_id: int, round_number: int) -> dict:
@@ -213,7 +235,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         @task(
             task_id=f"{check_step.task_id}_bertautan",
             task_display_name=f"{check_step.display_name} (dengan tautan website)",
-            map_index_template="{{ channel_name }}",
+            map_index_template=LINKED_CHANNEL_LABEL,
         )
         def check_linked(channel: str, item_id: int, round_number: int) -> dict:
             return _run_pipeline_step("check_online", item_id, round_number, channel)

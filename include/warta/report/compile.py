@@ -52,6 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
+from warta.alert_log import DESK_ALERT_KINDS
 from warta.config import WartaConfig
 from warta.models import Alert, AuditEvent, NewsItem, OnlineCheck, Publication, StepRecord, StepTiming, UTCDateTime
 from warta.service_clock import clock_for, past_due

@@ -42,6 +42,9 @@ def environment() -> Environment:
     )
     env.globals["LANGUAGES"] = LANGUAGES
     env.filters["filesize"] = _file_size_filter
+    from warta.web.flow_view import GLOBALS as FLOW_GLOBALS
+
+    env.globals.update(FLOW_GLOBALS)  # the flow partials' data (unread count, failures, claims)
     return env
 
 

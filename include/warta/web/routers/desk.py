@@ -227,9 +227,12 @@ router = APIRouter(prefix="/desk", include_in_schema=False)
 
 @router.get("/", response_class=HTMLResponse)
 def inbox(request: Request, page: DeskPage) -> Response:
+    from warta.desk_flow import split_inbox
+
     waiting = page.service.waiting_for(username=page.username)
+    groups = split_inbox(page.service, waiting, page.username)
     mine = page.service.list_items(created_by=page.username, limit=10)["items"]
-    return no_store(page.respond("inbox.html", waiting=waiting, mine=mine))
+    return no_store(page.respond("inbox.html", waiting=waiting, groups=groups, mine=mine))
 
 
 @router.get("/items", response_class=HTMLResponse)
@@ -471,3 +474,9 @@ def run_to_item(run_id: str, request: Request, page: DeskPage) -> Response:
     # The item's top: the Airflow UI shows it in a tab, where a jump down would hide the title.
     return RedirectResponse(f"{base}/items/{parsed[0]}", status_code=303)
 
+
+
+# Shared with the desk's other page routers (routers/desk_flow.py: alerts, claims, "Coba lagi").
+checked_form = _form
+form_text = _text
+render_item = _render_item
