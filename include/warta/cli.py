@@ -125,6 +125,7 @@ def cmd_record(args) -> dict:
         body=_read_text(args.body, args.body_file),
         decision=args.decision,
         reason=args.reason or "",
+        reason_codes=args.reason_code or [],
         uploads=_uploads(args.file),
     )
 
@@ -307,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--body-file")
     p.add_argument("--decision", help="approve or reject")
     p.add_argument("--reason")
+    p.add_argument("--reason-code", action="append", metavar="ID",
+                   help="a preset rejection reason from warta.yaml rejection_reasons (repeatable)")
     p.add_argument("--file", action="append")
     p.set_defaults(func=cmd_record)
 

@@ -159,7 +159,10 @@ def test_intake_creates_the_item_with_its_files_and_starts_the_run_once(client, 
     assert started_runs == [(item_id, 1, "Kunjungan agro eduwisata SMAN 1")]
     page = client.get(item_url)
     assert "Berita dibuat" in page.text and "foto.jpg" in page.text
-    assert f"/dags/warta_berita/runs/item-{item_id}-round-1" in page.text
+    # Airflow is the Operator's and the admin's tool: reporters see no run links.
+    assert f"/dags/warta_berita/runs/item-{item_id}-round-1" not in page.text
+    assert f"/dags/warta_berita/runs/item-{item_id}-round-1" in as_user(client, "operator").get(item_url).text
+    as_user(client, "pelaksana")
 
     again = new_item(client)  # the same form (same submission key) posted twice
     assert again.headers["location"] == f"/warta/desk/items/{item_id}?duplicate=1"
@@ -275,14 +278,14 @@ def test_walk_intake_manuscript_correction_reject_revise_approve(client, service
     assert "<ins>budidaya </ins>" in page.text or "<ins>budidaya" in page.text
     preview = page.text.split('data-testid="preview"')[1].split("</section>")[0]
     assert "<b>satu</b>" in preview and "<script>" not in preview
-    short = post_form(client, f"{base}/steps/menyetujui", {"decision": "reject", "reason": "no"})
+    short = post_form(client, f"{base}/steps/menyetujui", {"decision": "reject", "reason": "kurang"})
     assert short.status_code == 422 and 'id="reason-error"' in short.text
     rejected = post_form(client, f"{base}/steps/menyetujui", {"decision": "reject", "reason": "Tambahkan kutipan"})
     assert rejected.status_code == 303
 
     as_user(client, "pelaksana")
     page = client.get(base)
-    assert "Tambahkan kutipan" in page.text and "Putaran 2" in page.text
+    assert "Tambahkan kutipan" in page.text and "Revisi ke-2" in page.text
     assert post_form(client, f"{base}/steps/menyusun",
                      {"title": "Siswa belajar cabai", "body": corrected + "\n\n“Bermanfaat,” kata guru."}).status_code == 303
     as_user(client, "admin")  # admin corrects, so admin may not approve
@@ -293,10 +296,13 @@ def test_walk_intake_manuscript_correction_reject_revise_approve(client, service
     own = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve"})
     assert own.status_code == 403 and "may not decide" in own.text
     as_user(client, "subkoor")
-    done = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve"})
+    asked = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve"})
+    assert asked.status_code == 200 and 'data-testid="confirm-approval"' in asked.text
+    assert service.get_item(item_id)["status"] != "publishing"  # nothing published before the confirmation
+    done = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve", "confirm": "yes"})
     assert done.status_code == 303 and done.headers["location"].endswith("?done=menyetujui")
     assert service.get_item(item_id)["status"] == "publishing"
-    again = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve"})
+    again = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve", "confirm": "yes"})
     assert again.status_code == 409
 
 
@@ -305,10 +311,10 @@ def test_pages_switch_to_english_and_show_times_in_wib(client, service, clock):
     item_id = int(new_item(client).headers["location"].split("/")[-1].split("?")[0])
     english = client.get(f"/warta/desk/items/{item_id}?lang=en")
     assert 'lang="en"' in english.text and "Current step" in english.text
-    assert "26 Nov 2026, 08:00 WIB" in english.text  # the test clock: 01:00 UTC
+    assert "26 Nov 2026 08:00 WIB" in english.text  # the test clock: 01:00 UTC
     assert client.get("/warta/desk/").text.count('lang="en"') >= 1  # kept by cookie
     indonesian = client.get("/warta/desk/?lang=id")
-    assert "Menunggu Anda" in indonesian.text and "26 Nov 2026, 08.00 WIB" in indonesian.text
+    assert "Menunggu Anda" in indonesian.text and "26 Nov 2026 08.00 WIB" in indonesian.text
 
 
 def test_inbox_lists_what_waits_for_my_roles_oldest_first(client, service, clock):

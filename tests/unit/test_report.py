@@ -365,7 +365,7 @@ def test_the_pdf_has_the_header_every_section_and_the_signature_block(seeded, ne
     assert "Pelatihan pengolahan lada" in flat  # in progress at month end, not among the items
     assert "Tambahkan kutipan narasumber" in flat
     assert f"https://facebook.example.go.id/{seeded['two_channels']}" in flat.replace(" ", "")
-    assert "31/10/2026 23.30 WIB" in flat
+    assert "31 Okt 2026 23.30 WIB" in flat
     assert "Gagal" in flat and "Baik" in flat
     assert "3. Memeriksa bahan berita" in flat and "3 jam" in flat  # furthest over the standard time
     assert "Publikasi per hari" in flat and "Persentase langkah dalam mutu baku" in flat  # chart titles
@@ -432,7 +432,7 @@ def test_failures_alerts_and_up_to_dateness_are_reported(seeded, newsroom, setti
     section = flat[flat.index("2. Kegagalan dan kendala"):flat.index("3. Tren enam bulan")]
     assert section.index("Temu lapang padi amfibi") < section.index("Panen raya jagung hibrida")  # open first
     assert "Server platform sedang bermasalah" in section and "Belum teratasi" in section
-    assert "Izin akses ditolak oleh platform" in section and "Teratasi 15/10/2026 09.00 WIB" in section
+    assert "Izin akses ditolak oleh platform" in section and "Teratasi 15 Okt 2026 09.00 WIB" in section
     assert "Halaman tidak ditemukan saat dicek (404)" in section
     assert "Berita tertahan melampaui mutu baku" in section and "Gagal tayang: Instagram" in section
     assert "Tidak sesuai" in flat and "7 hari kerja" in flat
@@ -448,7 +448,7 @@ def test_the_report_switches_to_english(seeded, newsroom, settings, tmp_path):
     flat = " ".join(pdf_text(render_pdf(render_html(report, newsroom.service.config, settings, "en")), tmp_path).split())
     assert "Monthly Report: Updating the Website and Social Media" in flat
     assert "October 2026" in flat and "Rejections and their reasons" in flat and "31/10/2026" not in flat
-    assert "2026-10-31 23:30 WIB" in flat and "Head of BSIP Bangka Belitung Islands" in flat
+    assert "31 Oct 2026 23:30 WIB" in flat and "Head of BSIP Bangka Belitung Islands" in flat
     workbook = openpyxl.load_workbook(io.BytesIO(render_xlsx(report, newsroom.service.config, settings, "en")))
     assert workbook.sheetnames[:4] == ["Summary", "Failures", "Trend", "Per channel"]
 
@@ -655,7 +655,7 @@ def test_numbers_dates_and_durations_in_both_languages():
     assert indonesian.duration(90061) == "1 hari 1 jam" and english.duration(300) == "5 min"
     assert indonesian.duration(0) == "0 detik"
     moment = datetime(2026, 10, 31, 16, 30, tzinfo=timezone.utc)
-    assert indonesian.datetime(moment) == "31/10/2026 23.30 WIB" and english.datetime(moment) == "2026-10-31 23:30 WIB"
+    assert indonesian.datetime(moment) == "31 Okt 2026 23.30 WIB" and english.datetime(moment) == "31 Oct 2026 23:30 WIB"
     assert indonesian.date(moment) == "31 Oktober 2026" and english.month_name(2026, 10) == "October 2026"
     assert indonesian.signed(-3) == "−3" and indonesian.signed(0) == "±0"
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5 and percentile([5.0], 0.9) == 5.0
