@@ -240,7 +240,7 @@ def _print_human(command: str, result, tz: str) -> None:
             print(f"  {_local(record['recorded_at'], tz)}  r{record['round']} {record['step']:<15} "
                   f"{record['actor']}{extra}{reason}")
         for pub in result["publications"]:
-            print(f"  tayang {pub['channel']}: {pub['status']} {pub['url'] or ''} {pub['error'] or ''}")
+            print(f"  terbit {pub['channel']}: {pub['status']} {pub['url'] or ''} {pub['error'] or ''}")
     elif command == "report":
         print(f"Laporan {result['month']} ({result['lang']}) final: revisi {result['revision']}, "
               f"uraian versi {result['narrative_version']}, oleh {result['finalised_by']} "

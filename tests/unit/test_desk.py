@@ -428,7 +428,7 @@ def test_the_operator_edits_the_report_narrative_and_every_version_is_kept(clien
     url = "/warta/desk/reports/2026-10/narrative"
     page = as_user(client, "operator").get(url + "?lang=id")
     assert page.status_code == 200 and 'data-testid="narrative-draft"' in page.text
-    assert "Pada bulan ini 0 berita tayang" in page.text  # Warta's draft from the figures
+    assert "Pada bulan ini 0 berita terbit" in page.text  # Warta's draft from the figures
     texts = {"summary": "Bulan ini sepi karena libur panjang.", "problems": "Tidak ada.",
              "follow_up": "Menjadwalkan liputan rutin.", "lang": "id"}
     saved = post_form(client, url, texts)
@@ -443,7 +443,7 @@ def test_the_operator_edits_the_report_narrative_and_every_version_is_kept(clien
     text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout.split())
     assert "Bulan ini sepi karena libur panjang." in text and "setiap Senin." in text  # the newest version
     page = client.get(url + "?lang=id")
-    assert "Versi 2 oleh operator" in page.text and "Versi 1 oleh operator" in page.text
+    assert "Versi 2 oleh Operator Website dan Medsos (dev)" in page.text and "Versi 1 oleh Operator Website dan Medsos (dev)" in page.text
     empty = post_form(client, url, texts | {"summary": "  "})
     assert empty.status_code == 422 and "tidak boleh kosong" in empty.text
     assert post_form(as_user(client, "pelaksana"), url, texts).status_code == 403
@@ -459,7 +459,7 @@ def test_the_operator_makes_the_report_final_in_the_desk_and_a_correction_needs_
     made = post_form(client, url + "/final", {"lang": "id"})
     assert made.status_code == 303 and made.headers["location"].endswith("/narrative?lang=id&final=1")
     page = client.get(url + "/narrative?lang=id")
-    assert "Revisi 1: uraian versi 1, oleh operator" in page.text and 'name="reason"' in page.text
+    assert "Revisi 1: uraian versi 1, oleh Operator Website dan Medsos (dev)" in page.text and 'name="reason"' in page.text
     again = post_form(client, url + "/final", {"lang": "id"})
     assert again.status_code == 422 and "memerlukan alasan" in again.text
     assert post_form(client, url + "/final", {"lang": "id", "reason": "Angka tayang dikoreksi"}).status_code == 303

@@ -389,14 +389,22 @@ def _narrative_page(page: Page, month_key: str, lang: str, *, status: int = 200,
     month = ReportMonth.parse(month_key, page.config.timezone)
     with page.service.sessions() as session:
         saved = narratives.versions(session, month.key, lang)
-        history = [{"version": n.version, "edited_by": n.edited_by, "created_at": n.created_at} for n in saved]
+        history = [{"version": n.version, "edited_by": page.person(n.edited_by), "created_at": _aware(n.created_at)}
+                   for n in saved]
         current = narratives.as_parts(saved[0]) if saved else None
-        finals = [{"revision": f.revision, "version": f.narrative_version, "by": f.finalised_by,
-                   "at": f.finalised_at, "reason": f.reason} for f in final_revisions(session, month.key, lang)]
+        finals = [{"revision": f.revision, "version": f.narrative_version, "by": page.person(f.finalised_by),
+                   "at": _aware(f.finalised_at), "reason": f.reason} for f in final_revisions(session, month.key, lang)]
     values = values or current or narrative_draft(page.service, month, lang)
     return no_store(page.respond("narrative.html", status=status, month=month.key, report_lang=lang, values=values,
                                   history=history, drafted=not saved, problem=problem, finals=finals,
                                   can_edit="operator" in page.roles))
+
+def _aware(moment):
+    """A stored moment as aware UTC (SQLite hands back naive UTC)."""
+    from datetime import timezone
+
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
 
 def _narrative_target(month_key: str, lang: str, page: Page):
     from warta.report import InvalidReportMonth, ReportMonth
