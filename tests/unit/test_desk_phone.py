@@ -303,3 +303,16 @@ def test_embedded_in_airflow_drops_the_header_and_logout_signs_out(desk, phone):
     assert page.get_by_test_id("nav-airflow").is_visible()
     page.get_by_test_id("logout").click()
     page.wait_for_url(re.compile(r"/auth/login"))
+
+
+def test_intake_errors_are_summarised_on_top_with_links_to_the_fields(desk, phone):
+    page = phone("pelaksana")
+    page.goto("/warta/desk/new")
+    page.fill("#title", "Kunjungan kebun")
+    page.locator("[data-testid=intake-form] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.evaluate("document.activeElement.dataset.testid") == "form-problem"
+    page.get_by_test_id("error-link-activity_date").click()
+    assert page.url.endswith("#activity_date")
+    shot(page, "09-intake-error-summary")
+    assert serious_violations(page) == []
