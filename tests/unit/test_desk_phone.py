@@ -251,7 +251,7 @@ def test_a_published_item_on_a_phone_shows_posts_first_and_folds_the_rest(desk, 
     assert channels == ["website", "facebook", "instagram", "x"]
     # The raw platform error waits behind a toggle; facts, history and versions are folded.
     assert not page.get_by_text("403 Forbidden").is_visible()
-    for fold in ("facts", "documentation", "history", "versions"):
+    for fold in ("preview-card", "facts", "documentation", "history", "versions"):
         assert page.get_by_test_id(fold).get_attribute("open") is None, fold
     page.get_by_test_id("history").locator("summary").first.click()
     assert "Pelaksana Kegiatan (dev)" in page.get_by_test_id("history").inner_text()
