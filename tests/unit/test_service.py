@@ -869,3 +869,17 @@ def test_a_preset_reason_alone_is_enough(service, flow):
     item_id = flow.to_decision()
     service.record_step(item_id, "menyetujui", "subkoor", decision="reject", reason_codes=["judul"])
     assert service.history(item_id)["records"][-1]["reason"] == "Perbaiki judul berita"
+
+
+def test_cli_rejects_with_preset_reasons_and_refuses_a_short_one(service, flow, monkeypatch, capsys):
+    from warta import cli
+
+    item_id = flow.to_decision()
+    monkeypatch.setattr(cli, "_service", lambda: service)
+    assert cli.main(["record", str(item_id), "menyetujui", "--as", "subkoor", "--decision", "reject",
+                     "--reason", "kurang"]) == 1
+    assert "12" in capsys.readouterr().err
+    assert cli.main(["--json", "record", str(item_id), "menyetujui", "--as", "subkoor", "--decision", "reject",
+                     "--reason-code", "kutipan", "--reason-code", "ejaan"]) == 0
+    assert service.history(item_id)["records"][-1]["reason"] == (
+        "Tambahkan kutipan narasumber. Perbaiki ejaan dan tata bahasa")
