@@ -142,6 +142,7 @@ def cmd_record(args) -> dict:
         body=_read_text(args.body, args.body_file),
         decision=args.decision,
         reason=args.reason or "",
+        reason_codes=args.reason_code or [],
         uploads=_uploads(args.file),
     )
 
@@ -313,7 +314,7 @@ def _print_human(command: str, result, tz: str, lang: str = "id") -> None:
             print(f"  {_local(record['recorded_at'], tz)}  r{record['round']} {record['step']:<15} "
                   f"{record['actor']}{extra}{reason}")
         for pub in result["publications"]:
-            print(f"  tayang {pub['channel']}: {pub['status']} {pub['url'] or ''} {pub['error'] or ''}")
+            print(f"  terbit {pub['channel']}: {pub['status']} {pub['url'] or ''} {pub['error'] or ''}")
     elif command == "report":
         print(f"Laporan {result['month']} ({result['lang']}) final: revisi {result['revision']}, "
               f"uraian versi {result['narrative_version']}, oleh {result['finalised_by']} "
@@ -391,6 +392,7 @@ def build_parser(lang: str = "id") -> argparse.ArgumentParser:
     p.add_argument("--body-file", help=m("record_body_file"))
     p.add_argument("--decision", help=m("record_decision"))
     p.add_argument("--reason", help=m("record_reason"))
+    p.add_argument("--reason-code", action="append", metavar="ID", help=m("record_reason_code"))
     p.add_argument("--file", action="append", help=m("opt_file"))
     p.set_defaults(func=cmd_record)
 

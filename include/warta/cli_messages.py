@@ -42,6 +42,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "record_decision": ("keputusan langkah menyetujui: approve/setuju atau reject/tolak",
                         "the decision of menyetujui: approve/setuju or reject/tolak"),
     "record_reason": ("alasan penolakan (wajib bila reject)", "the rejection's reason (required with reject)"),
+    "record_reason_code": ("alasan baku dari rejection_reasons di warta.yaml (boleh berulang)",
+                           "a preset rejection reason from warta.yaml rejection_reasons (repeatable)"),
     "cmd_inbox": ("yang menunggu Anda (atau sebuah peran), terlama dulu", "what waits for you (or a role), oldest first"),
     "inbox_role": ("peran SOP (mis. operator) sebagai ganti --as", "an SOP role (e.g. operator) instead of --as"),
     "cmd_show": ("riwayat lengkap sebuah berita", "an item's full history"),

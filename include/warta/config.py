@@ -297,6 +297,19 @@ class Limits:
 
 
 @config_model
+class RejectionReason:
+    """A preset reason the Subkoordinator can pick when rejecting (warta.yaml
+    ``rejection_reasons``): the stored reason is its Indonesian text."""
+
+    id: str
+    text_id: str
+    text_en: str = ""
+
+    def text(self, lang: str) -> str:
+        return self.text_en if lang == "en" and self.text_en else self.text_id
+
+
+@config_model
 class Logins:
     """Production logins (FAB auth manager, ``warta users sync``): each SOP role becomes a
     FAB role of its Indonesian name holding the Airflow permissions of a base role."""
@@ -307,6 +320,8 @@ class Logins:
     reader_role: BaseRole = "Viewer"
     # users.yaml usernames who administer Airflow and Warta.
     admins: tuple[str, ...] = ()
+    # users.yaml usernames of the head of the unit (Kepala): the desk opens on the month page.
+    heads_of_unit: tuple[str, ...] = ()
     # The Airflow Connection whose login Warta's pipeline uses to start the next round.
     service_conn_id: str = "warta_airflow_api"
     service_role: BaseRole = "User"
@@ -342,6 +357,15 @@ class WartaConfig:
     logins: Logins = dataclasses.field(default_factory=Logins)
     duties: SeparationOfDuties = dataclasses.field(default_factory=SeparationOfDuties)
     graph_api: GraphApiVersions = dataclasses.field(default_factory=GraphApiVersions)
+    rejection_reasons: tuple[RejectionReason, ...] = ()
+
+    def full_name(self, username: str | None) -> str:
+        """The person's name from users.yaml (the login name for anyone not listed)."""
+        user = self.users.get(username or "")
+        return user.full_name if user and user.full_name else (username or "–")
+
+    def rejection_reason(self, reason_id: str) -> RejectionReason | None:
+        return next((r for r in self.rejection_reasons if r.id == reason_id), None)
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:
@@ -415,6 +439,7 @@ class SettingsFile(_File):
     limits: Limits = Field(default_factory=Limits)
     service_levels: ServiceLevels = Field(default_factory=ServiceLevels)
     logins: Logins = Field(default_factory=Logins)
+    rejection_reasons: list[RejectionReason] = Field(default_factory=list)
     # The monthly report's settings, read by warta.report.settings.
     report: dict[str, Any] = Field(default_factory=dict)
     # The reach and engagement DAG's settings, read by warta.reach.parse_reach_settings.
@@ -587,8 +612,9 @@ def _settings_document(doc: dict) -> dict:
         levels["desk_base_url"] = os.environ["WARTA_BASE_URL"]
     doc["service_levels"] = levels
     logins = dict(doc["logins"])
-    if "admins" in logins:
-        logins["admins"] = tuple(logins["admins"] or ())
+    for listed in ("admins", "heads_of_unit"):
+        if listed in logins:
+            logins[listed] = tuple(logins[listed] or ())
     doc["logins"] = logins
     return doc
 
@@ -669,6 +695,7 @@ def load_config(folder: Path | str | None = None) -> WartaConfig:
         logins=_check_logins(settings.logins, roles, users.users),
         duties=sop.separation_of_duties,
         graph_api=channels.graph_api,
+        rejection_reasons=_check_rejection_reasons(settings.rejection_reasons),
     )
 
 
@@ -696,12 +723,20 @@ def _check_logins(logins: Logins, roles: dict, users: dict) -> Logins:
     for role in logins.role_permissions:
         if role not in roles:
             raise ConfigError(f"{where} role_permissions: {role!r} is not one of {sorted(roles)}")
-    missing = [u for u in logins.admins if u not in users]
-    if missing:
-        raise ConfigError(f"{where} admins: {missing} are not in users.yaml")
+    for listed in ("admins", "heads_of_unit"):
+        missing = [u for u in getattr(logins, listed) if u not in users]
+        if missing:
+            raise ConfigError(f"{where} {listed}: {missing} are not in users.yaml")
     # A role left out of the mapping only reads.
     permissions = {role: logins.role_permissions.get(role, "Viewer") for role in roles}
     return dataclasses.replace(logins, role_permissions=permissions)
+
+
+def _check_rejection_reasons(reasons: list[RejectionReason]) -> tuple[RejectionReason, ...]:
+    ids = [r.id for r in reasons]
+    if len(set(ids)) != len(ids):
+        raise ConfigError("warta.yaml rejection_reasons: ids must be unique")
+    return tuple(reasons)
 
 
 def _check_service_levels(levels: ServiceLevels, roles: dict, users: dict) -> ServiceLevels:

@@ -5,9 +5,9 @@ Every page, alert, report and CLI line formats through a ``Formatter`` bound to 
 comes from the timezone database: Asia/Jakarta reads WIB, Asia/Makassar WITA,
 Asia/Jayapura WIT.
 
-The styles, one format each wherever it is shown:
-  short     31/10/2026 23.30 WIB   (en 2026-10-31 23:30 WIB)   tables, the CLI, the report
-  medium    26 Nov 2026, 08.00 WIB                             the desk's pages
+A moment reads the same everywhere people see one: the desk, the report, the CLI and the
+sandboxes' pages (``moment``; ``datetime`` and ``medium_datetime`` are the same format):
+  moment    2 Des 2026 14.05 WIB   (en 2 Dec 2026 14:05 WIB)   desk, report, CLI, sandboxes
   long      Kamis, 26 November 2026 08.00 WIB                  alerts (a sentence people read)
   compact   31/10 23.30            (en 10-31 23:30)            one-line-per-item annexes
 
@@ -115,19 +115,16 @@ class Formatter:
         return self._compiled["month"](date(year, month, 1))
 
     # ------------------------------------------------------------------ moments
-    def datetime(self, value: str | datetime | None) -> str:
-        """The short style: 31/10/2026 23.30 WIB (en 2026-10-31 23:30 WIB)."""
+    def moment(self, value: str | datetime | None) -> str:
+        """The one format of a moment: 2 Des 2026 14.05 WIB (en 2 Dec 2026 14:05 WIB)."""
         if not value:
             return "–"
         local = self._moment(value)
-        return f"{self._compiled['short_date'](local)} {self._compiled['time'](local)} {local.tzname()}"
+        return f"{self._compiled['medium_date'](local)} {self._compiled['time'](local)} {local.tzname()}"
 
-    def medium_datetime(self, value: str | datetime | None) -> str:
-        """The desk's style: 26 Nov 2026, 08.00 WIB."""
-        if not value:
-            return "–"
-        local = self._moment(value)
-        return f"{self._compiled['medium_date'](local)}, {self._compiled['time'](local)} {local.tzname()}"
+    # Tables, the CLI and the desk once had a style each; they share ``moment`` now.
+    datetime = moment
+    medium_datetime = moment
 
     def long_datetime(self, value: str | datetime | None) -> str:
         """The alerts' style: Kamis, 26 November 2026 08.00 WIB."""

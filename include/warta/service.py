@@ -435,11 +435,12 @@ class EditorialService:
         body: str | None = None,
         decision: str | None = None,
         reason: str = "",
+        reason_codes: Iterable[str] = (),
         uploads: Iterable[Upload] = (),
     ) -> dict[str, Any]:
         """Record a human step. What it carries depends on the step's kind:
         coverage (notes, files), manuscript and correction (title, body, notes),
-        decision (approve/reject with reason)."""
+        decision (approve/reject with reason: typed, preset ``reason_codes``, or both)."""
         config = self.config
         with self._session() as session:
             item = self._item(session, item_id, lock=True)
@@ -509,7 +510,8 @@ class EditorialService:
                 record.manuscript_id = manuscript.id
                 details = {"version": manuscript.version, "kind": manuscript.kind}
             elif step.kind == "decision":
-                reason = check_characters(reason, "reason")
+                reason = workflow.compose_reason(check_characters(reason, "reason"), reason_codes,
+                                                 config.rejection_reasons)
                 decided, reason = workflow.normalize_decision(
                     decision or "", reason, limits.reason_min_chars, limits.reason_max_chars
                 )

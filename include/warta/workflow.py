@@ -154,6 +154,24 @@ def check_not_own_manuscript(actor: str, authorship: dict[str, list[tuple[int, i
         )
 
 
+def compose_reason(reason: str, codes, presets) -> str:
+    """The stored reason of a decision: the texts of the picked preset reasons (warta.yaml
+    ``rejection_reasons``, by id), then the typed words. An unknown id is refused."""
+    texts = []
+    for code in dict.fromkeys(c.strip() for c in (codes or ()) if c and c.strip()):
+        preset = next((p for p in presets if p.id == code), None)
+        if preset is None:
+            known = ", ".join(p.id for p in presets) or "-"
+            raise InvalidInput(
+                f"alasan baku {code!r} tidak dikenal (pilihan: {known}) / unknown preset reason {code!r} "
+                f"(choose from: {known})",
+                field="reason_codes", reason="reason_code", params={"code": code, "known": known},
+            )
+        texts.append(preset.text_id)
+    typed = (reason or "").strip()
+    return ". ".join(texts + ([typed] if typed else []))
+
+
 def normalize_decision(
     decision: str, reason: str, min_reason_chars: int, max_reason_chars: int | None = None
 ) -> tuple[str, str]:

@@ -80,7 +80,11 @@ def test_users_services_channels_settings(config):
     assert config.channels["website"].options == WordPressOptions(category="Berita")
     assert config.dag_id == "warta_berita"
     assert config.timezone == "Asia/Jakarta"
-    assert config.limits.reason_min_chars == 5
+    assert config.limits.reason_min_chars == 12
+    assert [r.id for r in config.rejection_reasons][:2] == ["kutipan", "data"]
+    assert config.rejection_reason("kutipan").text("en") == "Add a quote from a source"
+    assert config.logins.heads_of_unit == ("kepala",)
+    assert config.full_name("operator") == "Operator Website dan Medsos (dev)" and config.full_name("nobody") == "nobody"
     assert config.limits.upload_max_bytes == 50 * 1024 * 1024
     assert config.next_step("menyetujui").id == "updating"
     assert config.next_step("mendokumentasi") is None
@@ -397,3 +401,12 @@ def test_the_report_section_reads_a_numeric_nip_as_text():
 
     settings = parse_report_settings({"prepared_by": {"title_id": "Operator", "nip": 199001012020121001}})
     assert settings.prepared_by.nip == "199001012020121001" and settings.prepared_by.title_en == "Operator"
+
+
+def test_rejection_reasons_and_heads_of_unit_are_checked(config_copy):
+    edit_yaml(config_copy, "warta.yaml", lambda d: d["rejection_reasons"].append(dict(d["rejection_reasons"][0])))
+    with pytest.raises(ConfigError, match="rejection_reasons: ids must be unique"):
+        load_config(config_copy)
+    edit_yaml(config_copy, "warta.yaml", lambda d: (d["rejection_reasons"].pop(), d["logins"].update(heads_of_unit=["siapa"])))
+    with pytest.raises(ConfigError, match=r"logins heads_of_unit: \['siapa'\] are not in users.yaml"):
+        load_config(config_copy)

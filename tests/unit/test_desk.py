@@ -159,7 +159,10 @@ def test_intake_creates_the_item_with_its_files_and_starts_the_run_once(client, 
     assert started_runs == [(item_id, 1, "Kunjungan agro eduwisata SMAN 1")]
     page = client.get(item_url)
     assert "Berita dibuat" in page.text and "foto.jpg" in page.text
-    assert f"/dags/warta_berita/runs/item-{item_id}-round-1" in page.text
+    # Airflow is the Operator's and the admin's tool: reporters see no run links.
+    assert f"/dags/warta_berita/runs/item-{item_id}-round-1" not in page.text
+    assert f"/dags/warta_berita/runs/item-{item_id}-round-1" in as_user(client, "operator").get(item_url).text
+    as_user(client, "pelaksana")
 
     again = new_item(client)  # the same form (same submission key) posted twice
     assert again.headers["location"] == f"/warta/desk/items/{item_id}?duplicate=1"
@@ -275,14 +278,14 @@ def test_walk_intake_manuscript_correction_reject_revise_approve(client, service
     assert "<ins>budidaya </ins>" in page.text or "<ins>budidaya" in page.text
     preview = page.text.split('data-testid="preview"')[1].split("</section>")[0]
     assert "<b>satu</b>" in preview and "<script>" not in preview
-    short = post_form(client, f"{base}/steps/menyetujui", {"decision": "reject", "reason": "no"})
+    short = post_form(client, f"{base}/steps/menyetujui", {"decision": "reject", "reason": "kurang"})
     assert short.status_code == 422 and 'id="reason-error"' in short.text
     rejected = post_form(client, f"{base}/steps/menyetujui", {"decision": "reject", "reason": "Tambahkan kutipan"})
     assert rejected.status_code == 303
 
     as_user(client, "pelaksana")
     page = client.get(base)
-    assert "Tambahkan kutipan" in page.text and "Putaran 2" in page.text
+    assert "Tambahkan kutipan" in page.text and "Revisi ke-2" in page.text
     assert post_form(client, f"{base}/steps/menyusun",
                      {"title": "Siswa belajar cabai", "body": corrected + "\n\n“Bermanfaat,” kata guru."}).status_code == 303
     as_user(client, "admin")  # admin corrects, so admin may not approve
@@ -293,10 +296,13 @@ def test_walk_intake_manuscript_correction_reject_revise_approve(client, service
     own = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve"})
     assert own.status_code == 403 and "may not decide" in own.text
     as_user(client, "subkoor")
-    done = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve"})
+    asked = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve"})
+    assert asked.status_code == 200 and 'data-testid="confirm-approval"' in asked.text
+    assert service.get_item(item_id)["status"] != "publishing"  # nothing published before the confirmation
+    done = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve", "confirm": "yes"})
     assert done.status_code == 303 and done.headers["location"].endswith("?done=menyetujui")
     assert service.get_item(item_id)["status"] == "publishing"
-    again = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve"})
+    again = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve", "confirm": "yes"})
     assert again.status_code == 409
 
 
@@ -305,10 +311,10 @@ def test_pages_switch_to_english_and_show_times_in_wib(client, service, clock):
     item_id = int(new_item(client).headers["location"].split("/")[-1].split("?")[0])
     english = client.get(f"/warta/desk/items/{item_id}?lang=en")
     assert 'lang="en"' in english.text and "Current step" in english.text
-    assert "26 Nov 2026, 08:00 WIB" in english.text  # the test clock: 01:00 UTC
+    assert "26 Nov 2026 08:00 WIB" in english.text  # the test clock: 01:00 UTC
     assert client.get("/warta/desk/").text.count('lang="en"') >= 1  # kept by cookie
     indonesian = client.get("/warta/desk/?lang=id")
-    assert "Menunggu Anda" in indonesian.text and "26 Nov 2026, 08.00 WIB" in indonesian.text
+    assert "Menunggu Anda" in indonesian.text and "26 Nov 2026 08.00 WIB" in indonesian.text
 
 
 def test_inbox_lists_what_waits_for_my_roles_oldest_first(client, service, clock):
@@ -422,7 +428,7 @@ def test_the_operator_edits_the_report_narrative_and_every_version_is_kept(clien
     url = "/warta/desk/reports/2026-10/narrative"
     page = as_user(client, "operator").get(url + "?lang=id")
     assert page.status_code == 200 and 'data-testid="narrative-draft"' in page.text
-    assert "Pada bulan ini 0 berita tayang" in page.text  # Warta's draft from the figures
+    assert "Pada bulan ini 0 berita terbit" in page.text  # Warta's draft from the figures
     texts = {"summary": "Bulan ini sepi karena libur panjang.", "problems": "Tidak ada.",
              "follow_up": "Menjadwalkan liputan rutin.", "lang": "id"}
     saved = post_form(client, url, texts)
@@ -437,7 +443,7 @@ def test_the_operator_edits_the_report_narrative_and_every_version_is_kept(clien
     text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout.split())
     assert "Bulan ini sepi karena libur panjang." in text and "setiap Senin." in text  # the newest version
     page = client.get(url + "?lang=id")
-    assert "Versi 2 oleh operator" in page.text and "Versi 1 oleh operator" in page.text
+    assert "Versi 2 oleh Operator Website dan Medsos (dev)" in page.text and "Versi 1 oleh Operator Website dan Medsos (dev)" in page.text
     empty = post_form(client, url, texts | {"summary": "  "})
     assert empty.status_code == 422 and "tidak boleh kosong" in empty.text
     assert post_form(as_user(client, "pelaksana"), url, texts).status_code == 403
@@ -453,7 +459,7 @@ def test_the_operator_makes_the_report_final_in_the_desk_and_a_correction_needs_
     made = post_form(client, url + "/final", {"lang": "id"})
     assert made.status_code == 303 and made.headers["location"].endswith("/narrative?lang=id&final=1")
     page = client.get(url + "/narrative?lang=id")
-    assert "Revisi 1: uraian versi 1, oleh operator" in page.text and 'name="reason"' in page.text
+    assert "Revisi 1: uraian versi 1, oleh Operator Website dan Medsos (dev)" in page.text and 'name="reason"' in page.text
     again = post_form(client, url + "/final", {"lang": "id"})
     assert again.status_code == 422 and "memerlukan alasan" in again.text
     assert post_form(client, url + "/final", {"lang": "id", "reason": "Angka tayang dikoreksi"}).status_code == 303
@@ -478,3 +484,105 @@ def test_the_checker_page_says_the_author_may_not_check_their_own_round(client, 
     assert refused.status_code == 403 and "may not check it" in refused.text
     as_user(client, "operator")
     assert 'data-testid="step-form"' in client.get(base).text
+
+
+# ---------------------------------------------------------------- issue 15: deciding, month page, wording
+def decision_ready(flow, channels=("x", "website", "facebook")) -> int:
+    item_id = flow.create(title="Siswa belajar cabai", channels=list(channels))
+    return flow.to_decision(item_id)
+
+
+def test_deciding_shows_the_preview_first_then_the_bar_and_confirms_naming_the_channels(client, service, flow):
+    item_id = decision_ready(flow)
+    as_user(client, "subkoor")
+    base = f"/warta/desk/items/{item_id}"
+    page = client.get(base).text
+    assert page.index('data-testid="preview"') < page.index('data-testid="decision-bar"') < page.index('id="reject"')
+    asked = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve"})
+    assert asked.status_code == 200 and service.get_item(item_id)["current_step"] == "menyetujui"
+    confirm = asked.text.split('data-testid="confirm-approval"')[1].split("</section>")[0]
+    # In channels.yaml's order, whatever order the item listed them in.
+    assert re.findall(r"<li>([^<]+)</li>", confirm) == ["Website", "Facebook", "X"]
+    assert "Terbitkan ke 3 kanal publik?" in confirm and "segera setelah Anda mengonfirmasi" in confirm
+    assert 'name="confirm" value="yes"' in confirm
+    done = post_form(client, f"{base}/steps/menyetujui", {"decision": "approve", "confirm": "yes"})
+    assert done.status_code == 303 and service.get_item(item_id)["status"] == "publishing"
+
+
+def test_rejecting_on_the_desk_takes_presets_and_names_short_reasons_in_a_focused_summary(client, service, flow):
+    item_id = decision_ready(flow)
+    as_user(client, "subkoor")
+    base = f"/warta/desk/items/{item_id}"
+    assert 'value="kutipan"' in client.get(base).text
+    short = post_form(client, f"{base}/steps/menyetujui", {"decision": "reject", "reason": "kurang"})
+    assert short.status_code == 422
+    summary = short.text.split('data-testid="form-problem"')[0].rsplit("<div", 1)[1] + short.text.split(
+        'data-testid="form-problem"')[1].split("</div>")[0]
+    assert 'tabindex="-1"' in summary and "autofocus" in summary
+    assert 'href="#reason"' in summary and "minimal 12 karakter" in summary
+    unknown = post_form(client, f"{base}/steps/menyetujui", {"decision": "reject", "reason_codes": "entah"})
+    assert unknown.status_code == 422 and 'href="#reason-presets"' in unknown.text
+    rejected = post_form(client, f"{base}/steps/menyetujui", {"decision": "reject", "reason_codes": ["data"]})
+    assert rejected.status_code == 303
+    assert service.history(item_id)["records"][-1]["reason"] == "Lengkapi data (nama, jabatan, angka, tempat)"
+
+
+def test_api_rejection_reasons_answer_422_naming_the_field(client, service, flow):
+    item_id = decision_ready(flow)
+    as_user(client, "subkoor")
+    url = f"/warta/api/v1/items/{item_id}/steps/menyetujui"
+    short = client.post(url, json={"decision": "reject", "reason": "kurang"})
+    assert short.status_code == 422 and short.json()["field"] == "reason"
+    unknown = client.post(url, json={"decision": "reject", "reason_codes": ["entah"]})
+    assert unknown.status_code == 422 and unknown.json()["field"] == "reason_codes"
+    assert client.post(url, json={"decision": "reject", "reason_codes": ["kutipan"]}).status_code == 200
+
+
+def test_the_head_of_the_unit_lands_on_the_month_so_far(client, service, flow, request):
+    item_id = decision_ready(flow, channels=("website",))
+    flow.approve(item_id)
+    publication = service.publication_intent(item_id, "website")
+    service.publication_done(publication.id, remote_id="1", url="https://example.go.id/siswa")
+    waiting = flow.create(title="Berita yang menunggu lama")
+    from warta.storage import Storage
+
+    reports = Storage.default()  # where the report API reads them
+    key = reports.put_bytes("reports/2026-09/laporan-2026-09.pdf", b"%PDF-1.4")
+    request.addfinalizer(lambda: reports.delete(key))
+    as_user(client, "kepala")
+    landing = client.get("/warta/desk/")
+    assert landing.status_code == 303 and landing.headers["location"] == "/warta/desk/month"
+    month = client.get("/warta/desk/month")
+    assert month.status_code == 200 and "Bulan ini: November 2026" in month.text
+    published = month.text.split('data-testid="month-published"')[1].split("</section>")[0]
+    assert re.findall(r'data-channel="(\w+)"><span class="figure">(\d+)', published)[:2] == [("website", "1"), ("facebook", "0")]
+    levels = month.text.split('data-testid="month-levels"')[1].split("</section>")[0]
+    assert 'data-step="menyetujui"' in levels and "100%" in levels
+    assert f'/warta/desk/items/{waiting}"' in month.text.split('data-testid="month-waiting"')[1]
+    assert "September 2026 (PDF)" in month.text and "Kepala unit" in month.text
+    assert "September 2026" in client.get("/warta/desk/reports").text
+    assert client.get("/warta/desk/?inbox=1").status_code == 200  # the inbox is still there
+
+
+def test_logout_posts_with_csrf_and_drops_the_session(client):
+    as_user(client, "pelaksana")
+    page = client.get("/warta/desk/")
+    assert 'action="/warta/desk/logout"' in page.text
+    assert client.post("/warta/desk/logout", data={"csrf_token": "forged"}).status_code == 403
+    out = client.post("/warta/desk/logout", data={"csrf_token": csrf_of(page)})
+    assert out.status_code == 303 and out.headers["location"].startswith("/auth/login")
+
+
+def test_airflow_link_embedding_names_and_channel_order(client, service, flow):
+    item_id = flow.create(title="Urutan kanal", channels=["x", "website"])
+    as_user(client, "pelaksana")
+    page = client.get(f"/warta/desk/items/{item_id}").text
+    assert 'data-testid="nav-airflow"' not in page and "/dags/" not in page
+    assert "Pelaksana Kegiatan (dev)" in page  # full names from users.yaml
+    assert re.search(r'data-testid="item-channels">Website, X<', page)
+    assert 'data-testid="desk-header"' in page
+    framed = client.get(f"/warta/desk/items/{item_id}", headers={"Sec-Fetch-Dest": "iframe"}).text
+    assert 'data-testid="desk-header"' not in framed and 'class="embedded"' in framed
+    assert 'data-testid="desk-header"' not in client.get(f"/warta/desk/items/{item_id}?embedded=1").text
+    assert 'data-testid="nav-airflow"' in as_user(client, "operator").get("/warta/desk/").text
+    assert 'data-testid="nav-airflow"' in as_user(client, "admin").get("/warta/desk/").text

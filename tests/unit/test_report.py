@@ -341,7 +341,7 @@ def test_an_empty_month_is_a_report_that_says_so(seeded, newsroom, settings, tmp
     summary = [row for row in workbook["Ringkasan"].iter_rows(values_only=True)]
     assert any(row[0] and "Tidak ada kegiatan" in row[0] for row in summary)
     assert workbook["Berita"].max_row == 1  # the header only
-    assert "Tidak ada berita yang tayang pada bulan ini." in files["html"].decode()
+    assert "Tidak ada berita yang terbit pada bulan ini." in files["html"].decode()
 
 
 # ----------------------------------------------------------------------- rendering
@@ -357,7 +357,7 @@ def test_the_pdf_has_the_header_every_section_and_the_signature_block(seeded, ne
     assert "B-1490/T1.130/H.12.5/10/2023" in flat and "Oktober 2026" in flat and "September 2026" in flat
     for heading in ("1. Ringkasan", "2. Kegagalan dan kendala", "3. Tren enam bulan dan tahun berjalan", "4. Grafik",
                     "5. Mutu baku per langkah SOP", "6. Kemutakhiran kanal (Peringatan SOP)", "7. Penolakan dan alasannya",
-                    "8. Berita dalam proses pada akhir bulan", "9. Daftar berita tayang"):
+                    "8. Berita dalam proses pada akhir bulan", "9. Daftar berita terbit"):
         assert heading in flat, heading
     for title in ("Bimtek budidaya cabai", "Kunjungan agro eduwisata SMAN 1", "Layanan UPBS benih jagung",
                   "Konsultasi standardisasi pertanian", "Permohonan informasi publik data produksi"):
@@ -365,7 +365,7 @@ def test_the_pdf_has_the_header_every_section_and_the_signature_block(seeded, ne
     assert "Pelatihan pengolahan lada" in flat  # in progress at month end, not among the items
     assert "Tambahkan kutipan narasumber" in flat
     assert f"https://facebook.example.go.id/{seeded['two_channels']}" in flat.replace(" ", "")
-    assert "31/10/2026 23.30 WIB" in flat
+    assert "31 Okt 2026 23.30 WIB" in flat
     assert "Gagal" in flat and "Baik" in flat
     assert "3. Memeriksa bahan berita" in flat and "3 jam" in flat  # furthest over the standard time
     assert "Publikasi per hari" in flat and "Persentase langkah dalam mutu baku" in flat  # chart titles
@@ -436,11 +436,11 @@ def test_failures_alerts_and_up_to_dateness_are_reported(seeded, newsroom, setti
     section = flat[flat.index("2. Kegagalan dan kendala"):flat.index("3. Tren enam bulan")]
     assert section.index("Temu lapang padi amfibi") < section.index("Panen raya jagung hibrida")  # open first
     assert "Server platform sedang bermasalah" in section and "Belum teratasi" in section
-    assert "Izin akses ditolak oleh platform" in section and "Teratasi 15/10/2026 09.00 WIB" in section
+    assert "Izin akses ditolak oleh platform" in section and "Teratasi 15 Okt 2026 09.00 WIB" in section
     assert "Halaman tidak ditemukan saat dicek (404)" in section
-    assert "Berita tertahan melampaui mutu baku" in section and "Gagal tayang: Instagram" in section
+    assert "Berita tertahan melampaui mutu baku" in section and "Gagal terbit: Instagram" in section
     assert "Tidak sesuai" in flat and "7 hari kerja" in flat
-    assert "Permasalahan." in flat and "3 kegagalan tayang atau cek online" in flat  # the narrative's draft
+    assert "Permasalahan." in flat and "3 kegagalan terbit atau cek online" in flat  # the narrative's draft
     workbook = openpyxl.load_workbook(io.BytesIO(files["xlsx"]))
     rows = list(workbook["Kegagalan"].iter_rows(values_only=True))
     assert rows[0][:3] == ("No.", "No. berita", "Judul") and len(rows) == 4
@@ -468,7 +468,7 @@ def test_the_report_switches_to_english(seeded, newsroom, settings, tmp_path):
     flat = " ".join(pdf_text(render_pdf(render_html(report, newsroom.service.config, settings, "en")), tmp_path).split())
     assert "Monthly Report: Updating the Website and Social Media" in flat
     assert "October 2026" in flat and "Rejections and their reasons" in flat and "31/10/2026" not in flat
-    assert "2026-10-31 23:30 WIB" in flat and "Head of BSIP Bangka Belitung Islands" in flat
+    assert "31 Oct 2026 23:30 WIB" in flat and "Head of BSIP Bangka Belitung Islands" in flat
     workbook = openpyxl.load_workbook(io.BytesIO(render_xlsx(report, newsroom.service.config, settings, "en")))
     assert workbook.sheetnames[:4] == ["Summary", "Failures", "Trend", "Per channel"]
     # The printed footer too: no Indonesian left in the English edition's workbook.
@@ -497,8 +497,8 @@ def test_the_xlsx_has_one_sheet_per_table_with_every_row(seeded, newsroom, setti
         return [dict(zip(header, row)) for row in rows[header_at + 1:]]
 
     summary = {row["Uraian"]: row for row in table("Ringkasan")}
-    assert summary["Berita tayang"]["Bulan ini"] == 4 and summary["Berita tayang"]["Bulan lalu"] == 1
-    assert summary["Berita tayang"]["Perubahan"] == 3
+    assert summary["Berita terbit"]["Bulan ini"] == 4 and summary["Berita terbit"]["Bulan lalu"] == 1
+    assert summary["Berita terbit"]["Perubahan"] == 3
     assert summary["Langkah dalam mutu baku"]["Bulan ini"] == pytest.approx(report.share_within_standard.current)
     share_cell = next(row for row in workbook["Ringkasan"].iter_rows() if row[0].value == "Langkah dalam mutu baku")[1]
     assert share_cell.number_format == "0.00%"
@@ -507,7 +507,7 @@ def test_the_xlsx_has_one_sheet_per_table_with_every_row(seeded, newsroom, setti
     items = table("Berita")
     assert [row["No. berita"] for row in items] == [item.id for item in report.items]
     late = next(row for row in items if row["No. berita"] == seeded["late_october"])
-    assert late["Tayang pertama (WIB)"] == datetime(2026, 10, 31, 23, 30)  # local time, as Excel has no zones
+    assert late["Terbit pertama (WIB)"] == datetime(2026, 10, 31, 23, 30)  # local time, as Excel has no zones
     assert late["Tanggal kegiatan"] == datetime(2026, 10, 31)
     two = next(row for row in items if row["No. berita"] == seeded["two_channels"])
     assert two["Facebook: tautan"] == f"https://facebook.example.go.id/{seeded['two_channels']}"
@@ -544,8 +544,8 @@ def test_the_pdf_lists_every_item_and_a_large_month_in_a_compact_annex(seeded, n
     files = build_files(report, newsroom.service.config, small, "id")
     text = pdf_text(files["pdf"], tmp_path)
     flat = " ".join(text.split())
-    assert "Seluruh 4 berita tayang bulan ini tercantum dalam Lampiran" in flat
-    assert "Lampiran: daftar seluruh berita tayang" in flat and "Lampiran · Halaman 1 dari 1" in flat
+    assert "Seluruh 4 berita terbit bulan ini tercantum dalam Lampiran" in flat
+    assert "Lampiran: daftar seluruh berita terbit" in flat and "Lampiran · Halaman 1 dari 1" in flat
     for number, item in enumerate(report.items, start=1):
         assert f"{number} {item.id} " in text, item.title
         assert item.title.split(":")[0] in flat
@@ -679,7 +679,7 @@ def test_numbers_dates_and_durations_in_both_languages():
     assert indonesian.duration(90061) == "1 hari 1 jam" and english.duration(300) == "5 min"
     assert indonesian.duration(0) == "0 detik"
     moment = datetime(2026, 10, 31, 16, 30, tzinfo=timezone.utc)
-    assert indonesian.datetime(moment) == "31/10/2026 23.30 WIB" and english.datetime(moment) == "2026-10-31 23:30 WIB"
+    assert indonesian.datetime(moment) == "31 Okt 2026 23.30 WIB" and english.datetime(moment) == "31 Oct 2026 23:30 WIB"
     assert indonesian.date(moment) == "31 Oktober 2026" and english.month_name(2026, 10) == "October 2026"
     assert indonesian.signed(-3) == "−3" and indonesian.signed(0) == "±0"
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5 and percentile([5.0], 0.9) == 5.0

@@ -846,3 +846,40 @@ def test_the_intake_form_asks_for_a_date_and_a_channel_the_api_may_leave_out(ser
                                                                      ("channels", "channels")]
     created = service.create_item(PELAKSANA, title="Liputan", channels=[])
     assert created["activity_date"] is None and created["channels"] == list(service.config.default_channels)
+
+
+# ---------------------------------------------------------------- rejection reasons (issue 15)
+def test_a_rejection_reason_is_long_enough_or_a_preset_and_presets_are_checked(service, flow):
+    item_id = flow.to_decision()
+    with pytest.raises(InvalidInput) as short:
+        flow.reject(item_id, reason="kurang")  # 6 characters: the author cannot tell what to revise
+    assert short.value.field == "reason" and short.value.reason == "reason_too_short"
+    assert short.value.params == {"n": service.config.limits.reason_min_chars} == {"n": 12}
+    with pytest.raises(InvalidInput) as unknown:
+        service.record_step(item_id, "menyetujui", "subkoor", decision="reject", reason_codes=["entah"])
+    assert unknown.value.field == "reason_codes" and "kutipan" in unknown.value.message
+    service.record_step(item_id, "menyetujui", "subkoor", decision="reject", reason_codes=["kutipan", "foto"],
+                        reason="Guru pendamping belum dikutip.")
+    rejection = [r for r in service.history(item_id)["records"] if r["decision"] == "rejected"][0]
+    assert rejection["reason"] == ("Tambahkan kutipan narasumber. Ganti atau tambah foto kegiatan yang layak terbit. "
+                                   "Guru pendamping belum dikutip.")
+
+
+def test_a_preset_reason_alone_is_enough(service, flow):
+    item_id = flow.to_decision()
+    service.record_step(item_id, "menyetujui", "subkoor", decision="reject", reason_codes=["judul"])
+    assert service.history(item_id)["records"][-1]["reason"] == "Perbaiki judul berita"
+
+
+def test_cli_rejects_with_preset_reasons_and_refuses_a_short_one(service, flow, monkeypatch, capsys):
+    from warta import cli
+
+    item_id = flow.to_decision()
+    monkeypatch.setattr(cli, "_service", lambda: service)
+    assert cli.main(["record", str(item_id), "menyetujui", "--as", "subkoor", "--decision", "reject",
+                     "--reason", "kurang"]) == 1
+    assert "12" in capsys.readouterr().err
+    assert cli.main(["--json", "record", str(item_id), "menyetujui", "--as", "subkoor", "--decision", "reject",
+                     "--reason-code", "kutipan", "--reason-code", "ejaan"]) == 0
+    assert service.history(item_id)["records"][-1]["reason"] == (
+        "Tambahkan kutipan narasumber. Perbaiki ejaan dan tata bahasa")

@@ -883,7 +883,7 @@ class FakeWordPress:
         for post in posts:
             entries.append(
                 f"<li><a href=\"{html.escape(self._post_link(post, site))}\">{rendered(post.title)}</a>"
-                f"<br><time datetime=\"{post.date}Z\">{post.date.replace('T', ' ')} UTC</time>"
+                f"<br><time datetime=\"{post.date}Z\">{_shown_date(post.date)}</time>"
                 f"<p>{rendered(post.excerpt)}</p></li>"
             )
         return "<ul>" + "".join(entries) + "</ul>"
@@ -904,7 +904,7 @@ class FakeWordPress:
         body = (
             f"<article id=\"post-{post.id}\" class=\"post type-post status-publish\">"
             f"<h1 class=\"entry-title\">{rendered(post.title)}</h1>"
-            f"<p class=\"meta\"><time datetime=\"{post.date}Z\">{post.date.replace('T', ' ')} UTC</time></p>"
+            f"<p class=\"meta\"><time datetime=\"{post.date}Z\">{_shown_date(post.date)}</time></p>"
             f"{figure}<div class=\"entry-content\">{convert_chars(texturize(post.content))}</div>"
             f"<footer class=\"meta\">{TERM_SEPARATOR.join(term_links)}</footer></article>"
         )
@@ -936,6 +936,16 @@ class FakeWordPress:
         self.posts = {p["id"]: Post(**p) for p in state["posts"]}
         self.media = {m["id"]: Media(**(m | {"data": base64.b64decode(m["data"])})) for m in state["media"]}
         self.terms = {t["id"]: Term(**t) for t in state["terms"]}
+
+
+def _shown_date(utc_naive: str) -> str:
+    """A post's date as people read it, in the one format of Warta's desk and report
+    (the SOP's timezone: 2 Des 2026 14.05 WIB)."""
+    from warta.config import get_config
+    from warta.formatting import formatter
+
+    moment = datetime.fromisoformat(utc_naive).replace(tzinfo=timezone.utc)
+    return formatter("id", get_config().timezone).moment(moment)
 
 
 def _esc_attr(text: str) -> str:

@@ -30,6 +30,10 @@ class AirflowAuthenticator:
         except Exception:  # no auth manager configured (plain library use)
             return "/auth/login?" + urlencode({"next": next_url})
 
+    def logout_url(self) -> str:
+        """Airflow's own logout: it revokes the token and drops the ``_token`` cookie."""
+        return "/api/v2/auth/logout"
+
     def secret_key(self) -> bytes:
         from airflow.configuration import conf
 

@@ -146,7 +146,7 @@ def compile_reach(db: Connection, config: WartaConfig, month: ReportMonth, chann
 REACH_MESSAGES: dict[str, dict[str, str]] = {
     "id": {
         "reach": "Jangkauan dan interaksi media sosial",
-        "reach_intro": "Metrik publik setiap unggahan dibaca sekali sehari selama {days} hari setelah tayang "
+        "reach_intro": "Metrik publik setiap unggahan dibaca sekali sehari selama {days} hari setelah terbit "
                        "(angka terakhir yang tersedia). Jangkauan: Facebook = orang unik yang melihat "
                        "(post_total_media_view_unique), Instagram = akun unik (reach); X hanya memberi tayangan "
                        "(impression), bukan jangkauan unik.",
@@ -164,7 +164,7 @@ REACH_MESSAGES: dict[str, dict[str, str]] = {
         "reach_read_on": "Dibaca",
         "reach_no_api": "{channels}: tidak ada API jangkauan (WordPress); tidak ada angka, bukan nol.",
         "reach_nothing_read": "Belum ada unggahan media sosial yang dibaca pada bulan ini.",
-        "reach_no_social": "Tidak ada unggahan media sosial yang tayang pada bulan ini.",
+        "reach_no_social": "Tidak ada unggahan media sosial yang terbit pada bulan ini.",
         "reach_missing_not_ready": "{n} terlalu baru, statistik belum tersedia",
         "reach_missing_no_access": "{n} tanpa izin membaca statistik",
         "reach_no_access_hint": "Token di Airflow Connection kanal ini kurang izin (read_insights, "

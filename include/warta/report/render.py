@@ -131,7 +131,7 @@ def plain_error(t: Messages, failure: Failure) -> str:
             plain = (f"Halaman tidak dapat dibuka saat dicek (HTTP {status})" if t.lang == "id"
                      else f"Page could not be opened when checked (HTTP {status})")
         else:
-            plain = ("Isi yang tayang tidak sesuai naskah yang disetujui" if t.lang == "id"
+            plain = ("Isi yang terbit tidak sesuai naskah yang disetujui" if t.lang == "id"
                      else "The live post does not match the approved text")
         return plain
     error = failure.error or ""
@@ -140,7 +140,7 @@ def plain_error(t: Messages, failure: Failure) -> str:
             plain = in_id if t.lang == "id" else in_en
             break
     else:
-        plain = "Gagal tayang karena kesalahan lain" if t.lang == "id" else "Publishing failed for another reason"
+        plain = "Gagal terbit karena kesalahan lain" if t.lang == "id" else "Publishing failed for another reason"
     detail = " ".join(error.split())
     if len(detail) > 140:
         detail = detail[:140].rsplit(" ", 1)[0] + " …"

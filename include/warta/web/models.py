@@ -49,7 +49,9 @@ class StepInput(BaseModel):
     title: str | None = None
     body: str | None = None
     decision: str | None = Field(None, description="approve atau reject (langkah keputusan)")
-    reason: str = ""
+    reason: str = Field("", description="Alasan penolakan (minimal limits.reason_min_chars karakter bersama alasan baku)")
+    reason_codes: list[str] = Field(default_factory=list,
+                                    description="Alasan baku dari warta.yaml rejection_reasons (id), mis. kutipan")
 
 
 class ReportFinalise(BaseModel):

@@ -6,6 +6,8 @@
     /warta/desk/items/{id}           the item: preview, corrections, history, the form of its step
     /warta/desk/items/{id}/files/{n} a stored documentation file
     /warta/desk/runs/{run_id}        an Airflow run (item-<id>-round-<n>) → its item
+    /warta/desk/month                the month so far (the head of the unit lands here)
+    /warta/desk/logout               sign out (POST): Airflow's login cookie is dropped
 
 Signed-in users only (Airflow's login; anonymous visitors are sent to it), every form
 post carries a CSRF token, and every action goes through the same service layer as the
@@ -91,6 +93,56 @@ class Page:
     def can_create(self) -> bool:
         return self.config.steps[0].role in self.roles
 
+    def person(self, username: str | None) -> str:
+        """A person as people know them: the full name from users.yaml."""
+        from warta.service import PIPELINE_ACTOR
+
+        return self.t("pipeline_actor") if username == PIPELINE_ACTOR else self.config.full_name(username)
+
+    @property
+    def full_name(self) -> str:
+        return self.person(self.username)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.username in self.config.logins.admins
+
+    @property
+    def shows_airflow(self) -> bool:
+        """Airflow's own UI is the Operator's and the admin's tool, not the reporters'."""
+        return self.is_admin or self.config.step_of_kind("publish").role in self.roles
+
+    @property
+    def is_head(self) -> bool:
+        return self.username in self.config.logins.heads_of_unit
+
+    @property
+    def sees_month(self) -> bool:
+        return self.is_head or self.is_admin or self.config.decision_step.role in self.roles
+
+    @property
+    def embedded(self) -> bool:
+        """Shown inside Airflow's own frame (its "Warta Desk" page): Airflow's header is
+        already there, so the desk drops its own."""
+        return (self.request.headers.get("sec-fetch-dest") == "iframe"
+                or self.request.query_params.get("embedded") == "1")
+
+    def channel_order(self, channel_ids) -> list[str]:
+        """Channels in channels.yaml's order, wherever they are listed."""
+        order = {c: n for n, c in enumerate(self.config.channels)}
+        return sorted(channel_ids, key=lambda c: (order.get(c, len(order)), c))
+
+    def channel_name(self, channel_id: str) -> str:
+        channel = self.config.channels.get(channel_id)
+        return self.name(channel) if channel else channel_id
+
+    def month_name(self, month_key: str) -> str:
+        """2026-10 → Oktober 2026 (October 2026)."""
+        from warta.formatting import formatter
+
+        year, _, month = month_key.partition("-")
+        return formatter(self.lang, self.config.timezone).month_name(int(year), int(month))
+
     def respond(self, template: str, status: int = 200, **context) -> HTMLResponse:
         html = render(template, self.lang, page=self, config=self.config, **context)
         response = HTMLResponse(html, status_code=status)
@@ -125,14 +177,15 @@ def desk_page(request: Request, username: PageUser, service: Service, csrf: Csrf
 DeskPage = Annotated[Page, Depends(desk_page)]
 
 
-DESK_CSP = ("default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+DESK_CSP = ("default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
             "frame-ancestors 'self'")
 
 
 def no_store(response: Response) -> Response:
     # Pages show people's work in progress: never cached, framed only by Airflow's UI.
     response.headers["Cache-Control"] = "no-store"
-    # The desk runs no script at all: script-src 'none' keeps any injected markup inert.
+    # Scripts only from the desk's own files (no inline script or handler): injected
+    # markup stays inert, and every page works without them.
     response.headers["Content-Security-Policy"] = DESK_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
@@ -190,8 +243,15 @@ def _item_context(page: Page, item_id: int) -> dict[str, Any]:
             "timings": {t["step"]: t for t in history["timings"] if t["round"] == number},
             "manuscripts": [m for m in manuscripts if m["round"] == number],
         })
+    rank = {c: n for n, c in enumerate(page.channel_order({p["channel"] for p in history["publications"]}))}
+    publications = sorted(history["publications"], key=lambda p: rank[p["channel"]])
     return {
         "item": history,
+        "channels": page.channel_order(history["channels"]),
+        "publications": publications,
+        "failed": [p for p in publications if p["status"] == "failed"],
+        # A later scheduling feature fills this in: the confirmation names it.
+        "scheduled_at": history.get("scheduled_at"),
         "preview": preview,
         "diffs": diffs,
         "current": current,
@@ -206,7 +266,8 @@ def _item_context(page: Page, item_id: int) -> dict[str, Any]:
 
 
 def _render_item(page: Page, item_id: int, *, status: int = 200, errors: dict | None = None,
-                 values: dict | None = None, notice: str | None = None, problem: str | None = None) -> HTMLResponse:
+                 values: dict | None = None, notice: str | None = None, problem: str | None = None,
+                 confirm: bool = False) -> HTMLResponse:
     try:
         context = _item_context(page, item_id)
     except NotFound:
@@ -215,10 +276,23 @@ def _render_item(page: Page, item_id: int, *, status: int = 200, errors: dict | 
     defaults = {
         "title": latest["title"] if latest else context["item"]["title"],
         "body": latest["body"] if latest else "",
-        "notes": "", "reason": "", "decision": "",
+        "notes": "", "reason": "", "decision": "", "reason_codes": [],
     }
     return page.respond("item.html", status=status, errors=errors or {}, values=defaults | (values or {}),
-                        notice=notice, problem=problem, **context)
+                        notice=notice, problem=problem, confirm=confirm and context["my_turn"], **context)
+
+
+def _confirmation(page: Page, item_id: int, step_id: str) -> HTMLResponse | None:
+    """The page asking to confirm an approval, naming the channels; None when the service
+    would refuse the approval anyway (not waiting there, own work): it answers then."""
+    try:
+        context = _item_context(page, item_id)
+    except NotFound:
+        return None
+    current = context["current"]
+    if current is None or current.id != step_id or not context["my_turn"] or context["own_manuscript"]:
+        return None
+    return _render_item(page, item_id, confirm=True)
 
 
 # ------------------------------------------------------------------ routes
@@ -227,6 +301,10 @@ router = APIRouter(prefix="/desk", include_in_schema=False)
 
 @router.get("/", response_class=HTMLResponse)
 def inbox(request: Request, page: DeskPage) -> Response:
+    # The head of the unit waits at no step: their desk opens on the month so far.
+    if page.is_head and not page.roles and not request.query_params.get("inbox"):
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"{page.base}/month{query}", status_code=303)
     from warta.desk_flow import split_inbox
 
     waiting = page.service.waiting_for(username=page.username)
@@ -254,6 +332,47 @@ def items(request: Request, page: DeskPage) -> Response:
                                   statuses=page.service.ITEM_STATUSES))
 
 
+@router.get("/month", response_class=HTMLResponse)
+def month_so_far(request: Request, page: DeskPage) -> Response:
+    """The month so far for the head of the unit: the monthly report's own figures
+    (warta.report.compile, the SOP's service clock), compiled up to now."""
+    from warta.report import ReportMonth, compile_report, list_reports
+    from warta.service_clock import past_due
+    from warta.storage import Storage
+
+    now = page.service.clock()
+    month = ReportMonth.containing(now, page.config.timezone)
+    with page.service.sessions() as session:
+        report = compile_report(session, page.config, month, generated_at=now)
+    # compile_report measures waiting up to the month's end; so far means up to now.
+    waiting = sorted(
+        ({"item_id": w.item_id, "title": w.title, "step_id": w.step_id, "round": w.round,
+          "since": w.waiting_since, "waited": (now - w.waiting_since).total_seconds(),
+          "overdue": bool(w.due_at and past_due(w.due_at, now))} for w in report.in_progress),
+        key=lambda w: -w["waited"])[:10]
+    per_channel = {row.key: row.current for row in report.per_channel}
+    return no_store(page.respond(
+        "month.html", report=report, month_title=page.month_name(month.key), now=now, waiting=waiting,
+        per_channel=[(c, per_channel.get(c, 0)) for c in page.channel_order(per_channel)],
+        levels=[level for level in report.service_levels if level.step_id in {s.id for s in page.config.steps}],
+        reports=list_reports(Storage.default())[:12]))
+
+
+@router.post("/logout")
+async def logout(request: Request, page: DeskPage) -> Response:
+    """Sign out (shared office PCs): Airflow's own logout revokes the token and drops its
+    cookie; the desk drops its CSRF cookie."""
+    try:
+        await _form(request, page)
+    except PageError as exc:
+        return no_store(page.error(exc.status, exc.message))
+    auth = request.app.state.auth
+    target = auth.logout_url() if hasattr(auth, "logout_url") else auth.login_url(f"{page.base}/")
+    response = RedirectResponse(target, status_code=303)
+    response.delete_cookie(CSRF_COOKIE, path=page.root or "/")
+    return no_store(response)
+
+
 @router.get("/reports", response_class=HTMLResponse)
 def reports(request: Request, page: DeskPage) -> Response:
     """The monthly reports (SOP record "Laporan bulanan"), to read or download."""
@@ -273,14 +392,22 @@ def _narrative_page(page: Page, month_key: str, lang: str, *, status: int = 200,
     month = ReportMonth.parse(month_key, page.config.timezone)
     with page.service.sessions() as session:
         saved = narratives.versions(session, month.key, lang)
-        history = [{"version": n.version, "edited_by": n.edited_by, "created_at": n.created_at} for n in saved]
+        history = [{"version": n.version, "edited_by": page.person(n.edited_by), "created_at": _aware(n.created_at)}
+                   for n in saved]
         current = narratives.as_parts(saved[0]) if saved else None
-        finals = [{"revision": f.revision, "version": f.narrative_version, "by": f.finalised_by,
-                   "at": f.finalised_at, "reason": f.reason} for f in final_revisions(session, month.key, lang)]
+        finals = [{"revision": f.revision, "version": f.narrative_version, "by": page.person(f.finalised_by),
+                   "at": _aware(f.finalised_at), "reason": f.reason} for f in final_revisions(session, month.key, lang)]
     values = values or current or narrative_draft(page.service, month, lang)
     return no_store(page.respond("narrative.html", status=status, month=month.key, report_lang=lang, values=values,
                                   history=history, drafted=not saved, problem=problem, finals=finals,
                                   can_edit="operator" in page.roles))
+
+def _aware(moment):
+    """A stored moment as aware UTC (SQLite hands back naive UTC)."""
+    from datetime import timezone
+
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
 
 def _narrative_target(month_key: str, lang: str, page: Page):
     from warta.report import InvalidReportMonth, ReportMonth
@@ -435,13 +562,21 @@ async def record_step(item_id: int, step_id: str, request: Request, page: DeskPa
     if step.role not in page.roles:
         return no_store(page.error(403, page.t("error_forbidden")))
     values = {name: _text(form, name) for name in ("title", "body", "notes", "decision", "reason")}
+    values["reason_codes"] = [c for c in form.getlist("reason_codes") if isinstance(c, str)]
+    # Approving publishes to public channels at once: the desk asks once more, naming them
+    # (the REST API and the CLI are explicit calls and need no second step).
+    if step.kind == "decision" and values["decision"] == "approve" and _text(form, "confirm") != "yes":
+        confirmation = _confirmation(page, item_id, step.id)
+        if confirmation is not None:
+            return no_store(confirmation)
     try:
         uploads = await read_uploads(form_files(form), page.config.limits)
         await run_in_threadpool(
             page.service.record_step, item_id, step.id, page.username, notes=values["notes"],
             title=values["title"] if step.kind in ("manuscript", "correction") else None,
             body=values["body"] if step.kind in ("manuscript", "correction") else None,
-            decision=values["decision"] or None, reason=values["reason"], uploads=uploads,
+            decision=values["decision"] or None, reason=values["reason"], reason_codes=values["reason_codes"],
+            uploads=uploads,
         )
     except PermissionDenied as exc:
         return no_store(page.error(403, exc.message))
