@@ -4,6 +4,7 @@
     /warta/desk/items                all items, with filters
     /warta/desk/new                  intake form (Pelaksana Kegiatan)
     /warta/desk/items/{id}           the item: preview, corrections, history, the form of its step
+    /warta/desk/items/{id}/drafts/{form}/discard   drop the autosaved draft (warta.keep)
     /warta/desk/items/{id}/files/{n} a stored documentation file
     /warta/desk/runs/{run_id}        an Airflow run (item-<id>-round-<n>) → its item
 
@@ -516,6 +517,17 @@ async def record_step(item_id: int, step_id: str, request: Request, page: DeskPa
                                      pending=pending))
     await run_in_threadpool(keep.form_sent, page.service, page.username, target, item_id=item_id, form=step.id)
     return RedirectResponse(f"{page.base}/items/{item_id}?done={step.id}", status_code=303)
+
+
+@router.post("/items/{item_id}/drafts/{form}/discard")
+async def discard_draft(item_id: int, form: str, request: Request, page: DeskPage) -> Response:
+    """The "discard draft" button (warta.keep): the form shows the last version sent again."""
+    try:
+        await _form(request, page)
+    except PageError as exc:
+        return no_store(page.error(exc.status, exc.message))
+    await run_in_threadpool(keep.delete_draft, page.service, page.username, item_id, form)
+    return RedirectResponse(f"{page.base}/items/{item_id}?discarded=1#action-title", status_code=303)
 
 
 @router.get("/items/{item_id}/files/{asset_id}")

@@ -3,7 +3,6 @@
     /api/v1/drafts/items/{id}/{form}    GET, PUT, DELETE a draft of an item's form (autosave)
     /warta/desk/kept/{token}             after an expired login: "your form is kept; sign in"
     /warta/desk/kept/{token}/open        signed in again: back to the form, filled in
-    /warta/desk/items/{id}/drafts/{form}/discard   the "discard draft" button
     /warta/desk/items/{id}/steps/{step}  GET (a login's return, a reload): the item's page
 
 A draft's PUT names the version it started from; an older one is answered 409.
@@ -24,7 +23,6 @@ from warta.web import render
 from warta.web.deps import ApiUser, Auth, Csrf, PageUser, Service
 from warta.web.i18n import DEFAULT_LANGUAGE, normalize_language, translate
 from warta.web.models import RowId
-from warta.web.routers.desk import DeskPage
 
 FormId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
@@ -131,15 +129,3 @@ def step_form_get(item_id: RowId, step_id: str, request: Request, username: Page
     base = f"{request.scope.get('root_path', '').rstrip('/')}/desk"
     return RedirectResponse(f"{base}/items/{item_id}", status_code=303)
 
-
-@desk.post("/items/{item_id}/drafts/{form}/discard")
-async def discard_draft(item_id: RowId, form: FormId, request: Request, page: DeskPage) -> Response:
-    """The "discard draft" button: the form shows the last saved version again."""
-    from warta.web.routers.desk import PageError, _form, no_store
-
-    try:
-        await _form(request, page)
-    except PageError as exc:
-        return no_store(page.error(exc.status, exc.message))
-    keep.delete_draft(page.service, page.username, item_id, form)
-    return RedirectResponse(f"{page.base}/items/{item_id}?discarded=1#action-title", status_code=303)
