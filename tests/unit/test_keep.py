@@ -288,3 +288,32 @@ def test_intake_with_the_coverage_complete_records_step_1_at_once(client, servic
     assert "Simpan liputan" not in page.text and 'id="body"' in page.text
     audit = [e.details for e in _rows(service, AuditEvent) if e.action == "step_meliput"]
     assert audit == [{"round": 1, "assets": ["foto.jpg"], "at_intake": True}]
+
+
+def test_a_real_expired_airflow_token_on_a_form_post_keeps_the_form(service, flow, airflow_tokens):
+    """Airflow's own auth (SimpleAuthManager JWT in the ``_token`` cookie): a token that
+    expired between opening the form and sending it."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from airflow.api_fastapi.app import create_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from warta.airflow.web_auth import create_airflow_web_app
+    from warta.web import deps
+
+    web = create_airflow_web_app()
+    web.dependency_overrides[deps.editorial_service] = lambda: service
+    root = FastAPI()
+    root.mount("/warta", web)
+    browser = TestClient(root, follow_redirects=False)
+    item_id = _item_at_manuscript(None, flow)
+    page = browser.get(f"/warta/desk/items/{item_id}", cookies={"_token": airflow_tokens["pelaksana"]})
+    assert page.status_code == 200
+    expired = create_auth_manager().generate_jwt(SimpleAuthManagerUser(username="pelaksana", role="user"),
+                                                 expiration_time_in_seconds=-3600)
+    browser.cookies.set("_token", expired)
+    sent = browser.post(f"/warta/desk/items/{item_id}/steps/menyusun",
+                        data={"csrf_token": csrf_of(page), "title": "Judul", "body": "Naskah lengkap"})
+    assert sent.status_code == 303 and "/warta/desk/kept/" in sent.headers["location"]
+    [kept] = _rows(service, KeptForm)
+    assert kept.fields == {"title": "Judul", "body": "Naskah lengkap"} and kept.username is None

@@ -25,14 +25,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from warta import keep
 from warta.models import parse_run_id, run_id_for
 from warta.service import EditorialService
 from warta.web import file_size, render
 from warta.web.csrf import CSRF_COOKIE, CSRF_FIELD, CsrfTokens
 from warta.web.deps import Csrf, PageUser, Service
 from warta.web.i18n import DEFAULT_LANGUAGE, MESSAGES, normalize_language, translate
-from warta import keep
 from warta.web.keep import combined, read_files_each, refused, with_pending
+from warta.web.models import RowId
 from warta.web.uploads import file_response, read_form
 from warta.workflow import DONE, Conflict, InvalidInput, NotFound, PermissionDenied, WorkflowError
 
@@ -520,7 +521,7 @@ async def record_step(item_id: int, step_id: str, request: Request, page: DeskPa
 
 
 @router.post("/items/{item_id}/drafts/{form}/discard")
-async def discard_draft(item_id: int, form: str, request: Request, page: DeskPage) -> Response:
+async def discard_draft(item_id: RowId, form: str, request: Request, page: DeskPage) -> Response:
     """The "discard draft" button (warta.keep): the form shows the last version sent again."""
     try:
         await _form(request, page)
