@@ -48,8 +48,17 @@ def test_a_draft_survives_a_reload_and_an_expired_login_keeps_the_manuscript(sta
         assert page.locator("script[src$='/desk/static/keep.js']").count() == 1
         page.fill("#m-title", "Petani Bangka Tengah belajar membuat pupuk organik")
         page.fill("#body", "Sebanyak 25 petani mengikuti pelatihan pembuatan pupuk organik.")
+        page.locator("#notes").focus()  # leaving the field saves at once
+        draft_url = f"/warta/api/v1/drafts/items/{item['id']}/menyusun"
+
+        def saved_body() -> str | None:
+            answer = users["pelaksana"].http.get(draft_url)
+            return answer.json()["fields"].get("body") if answer.status_code == 200 else None
+
+        _poll(lambda: saved_body() == "Sebanyak 25 petani mengikuti pelatihan pembuatan pupuk organik.",
+              what="the autosave on the server")
         status = page.get_by_test_id("keep-status")
-        _poll(lambda: "Draf tersimpan otomatis" in status.inner_text(), what="the autosave")
+        _poll(lambda: "Draf tersimpan otomatis" in status.inner_text(), what="the autosave notice")
         reporter.shot("keep-01-autosaved-phone")
 
         # --- type → reload → the text is back, with a notice and a discard button
@@ -59,6 +68,12 @@ def test_a_draft_survives_a_reload_and_an_expired_login_keeps_the_manuscript(sta
         assert "Draf tersimpan" in page.get_by_test_id("draft-notice").inner_text()
         assert page.get_by_test_id("draft-discard").is_visible()
         reporter.shot("keep-02-draft-restored-phone")
+        # Reloaded the moment after typing, before any save: the tab's copy brings it back.
+        page.fill("#notes", "Narasumber: Ketua Gapoktan")
+        page.reload()
+        assert page.input_value("#notes") == "Narasumber: Ketua Gapoktan"
+        _poll(lambda: users["pelaksana"].http.get(draft_url).json()["fields"].get("notes") == "Narasumber: Ketua Gapoktan",
+              what="the restored copy to be saved")
 
         # --- the login expires while typing; sending keeps the form on the server
         manuscript = page.input_value("#body") + "\n\nPelatihan dibuka oleh kepala dinas pertanian."

@@ -44,6 +44,33 @@
 
     var saved = JSON.stringify(fields());
 
+    // A copy in this tab (sessionStorage: gone with the tab, never seen by the next user of
+    // a shared PC) of what was typed but not saved yet: a reload faster than the save, or a
+    // lost connection, must not lose it. It counts only while the server's draft is still
+    // the version it was typed on; a sent or discarded form's copy is ignored.
+    var storeKey = "warta-keep:" + (form.getAttribute("data-keep-user") || "") + ":" + url;
+
+    function remember(values, basedOn) {
+      try {
+        window.sessionStorage.setItem(storeKey, JSON.stringify({fields: values, version: basedOn}));
+      } catch (error) { /* storage full or disabled: the server's draft still holds */ }
+    }
+
+    function forget() {
+      try {
+        window.sessionStorage.removeItem(storeKey);
+      } catch (error) { /* nothing kept */ }
+    }
+
+    function unsaved() {
+      try {
+        var copy = JSON.parse(window.sessionStorage.getItem(storeKey) || "null");
+        return copy && copy.version === version ? copy.fields : null;
+      } catch (error) {
+        return null;
+      }
+    }
+
     function clock(iso) {
       try {
         return new Date(iso).toLocaleTimeString(document.documentElement.lang || "id",
@@ -102,6 +129,11 @@
             version = draft.version;
             form.setAttribute("data-keep-version", String(version));
             saved = body;
+            if (JSON.stringify(fields()) === body) {
+              forget();
+            } else {
+              remember(fields(), version);
+            }
             say(form.getAttribute("data-keep-saved") + " " + clock(draft.updated_at));
           });
         }
@@ -130,7 +162,23 @@
       }
     }
 
-    form.addEventListener("input", schedule);
+    var copy = unsaved();
+    if (copy && JSON.stringify(copy) !== saved) {
+      FIELDS.forEach(function (name) {
+        var element = form.elements.namedItem(name);
+        if (element && typeof copy[name] === "string") {
+          element.value = copy[name];
+        }
+      });
+      save(false);
+    } else {
+      forget();
+    }
+
+    form.addEventListener("input", function () {
+      remember(fields(), version);
+      schedule();
+    });
     form.addEventListener("focusout", function (event) {
       if (FIELDS.indexOf(event.target.name) >= 0) {
         save(false);
@@ -139,6 +187,7 @@
     form.addEventListener("submit", function () {
       // The submit itself carries the text (and deletes the draft once accepted).
       sending = true;
+      forget();
       if (timer) {
         window.clearTimeout(timer);
       }
@@ -155,6 +204,14 @@
 
   function ready() {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-keep-draft]"), start);
+    // "Buang draf": the tab's unsaved copy goes with the draft.
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-keep-discard]"), function (discard) {
+      discard.addEventListener("submit", function () {
+        try {
+          window.sessionStorage.removeItem(discard.getAttribute("data-keep-discard"));
+        } catch (error) { /* nothing kept */ }
+      });
+    });
   }
 
   if (document.readyState === "loading") {
