@@ -317,3 +317,16 @@ def test_a_real_expired_airflow_token_on_a_form_post_keeps_the_form(service, flo
     assert sent.status_code == 303 and "/warta/desk/kept/" in sent.headers["location"]
     [kept] = _rows(service, KeptForm)
     assert kept.fields == {"title": "Judul", "body": "Naskah lengkap"} and kept.username is None
+
+
+def test_the_api_intake_can_complete_step_1_too(client, service):
+    as_user(client, "pelaksana")
+    created = client.post("/warta/api/v1/items", json={"title": "Temu lapang", "notes": "Lengkap",
+                                                        "coverage_complete": True})
+    assert created.status_code == 201, created.text
+    assert created.json()["current_step"] == "menyusun"
+    multipart = client.post("/warta/api/v1/intake", data={"title": "Temu lapang 2", "coverage_complete": "true"},
+                            files=[("files", ("foto.jpg", PNG, "image/jpeg"))])
+    assert multipart.status_code == 201 and multipart.json()["current_step"] == "menyusun"
+    plain = client.post("/warta/api/v1/items", json={"title": "Belum lengkap"})
+    assert plain.json()["current_step"] == "meliput"
