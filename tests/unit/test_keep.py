@@ -193,7 +193,12 @@ def test_an_expired_intake_keeps_text_and_files_and_a_forged_post_keeps_nothing(
     client.cookies.clear()
     forged = client.post("/warta/desk/new", data={"csrf_token": token, "title": "palsu"})
     assert forged.status_code == 303 and forged.headers["location"].startswith("/auth/login")
-    assert len(_rows(service, KeptForm)) == 1
+    # Nor a pair made up by someone who never signed in (cookie = field, but not signed by the server).
+    client.cookies.set(security.CSRF_COOKIE, "made.up")
+    made_up = client.post("/warta/desk/new", data={"csrf_token": "made.up", "title": "palsu"},
+                          files=[("files", ("besar.mp4", VIDEO, "video/mp4"))])
+    assert made_up.status_code == 303 and made_up.headers["location"].startswith("/auth/login")
+    assert len(_rows(service, KeptForm)) == 1 and len(_rows(service, PendingUpload)) == 1
 
 
 def test_a_step_form_opened_with_get_leads_to_the_item_not_method_not_allowed(client, service, flow):

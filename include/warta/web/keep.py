@@ -13,7 +13,7 @@ from starlette.requests import Request
 from warta import keep
 from warta.config import Limits
 from warta.service import Upload, too_large
-from warta.web.csrf import CSRF_COOKIE, CSRF_FIELD
+from warta.web.csrf import CSRF_COOKIE, CSRF_FIELD, CsrfTokens
 from warta.web.uploads import MAX_FILES_PER_REQUEST, read_form
 from warta.workflow import InvalidInput
 
@@ -97,17 +97,22 @@ async def keep_expired_post(request: Request, service) -> str | None:
     """A desk form posted by someone whose login expired: keep it (text and acceptable
     files) and return the token to claim it with after signing in again. Only a form the
     desk itself served is kept: its CSRF field equals the CSRF cookie (a strict same-site
-    cookie another site cannot send), and the token's signature later proves whose it is."""
+    cookie another site cannot send), and the token is one the server signed for a user of
+    users.yaml, so nobody who never signed in can store anything. The signature later
+    proves whose it is: only that user can claim it."""
     target = desk_target(request)
-    if target is None or request.method != "POST":
+    cookie = request.cookies.get(CSRF_COOKIE) or ""
+    if target is None or request.method != "POST" or not cookie:
         return None
+    tokens = CsrfTokens(request.app.state.auth.secret_key())
+    if not any(tokens.belongs_to(cookie, username) for username in service.config.users):
+        return None  # checked before the body is read: an anonymous upload stays unread
     try:
         form = await read_form(request)
     except Exception:  # a body that is not a form: nothing to keep
         return None
     submitted = form.get(CSRF_FIELD)
-    cookie = request.cookies.get(CSRF_COOKIE) or ""
-    if not isinstance(submitted, str) or not cookie or not secrets.compare_digest(submitted, cookie):
+    if not isinstance(submitted, str) or not secrets.compare_digest(submitted, cookie):
         return None
     fields = {name: value for name, value in form.multi_items() if isinstance(value, str)}
     channels = [c for c in form.getlist("channels") if isinstance(c, str)]
