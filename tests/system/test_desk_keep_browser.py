@@ -138,3 +138,32 @@ def test_a_validation_error_keeps_a_5_mb_video_and_the_intake_completes_step_1(s
                    what="the run's step 1 to find the intake's record")
     finally:
         reporter.close()
+
+
+def test_two_tabs_never_overwrite_each_others_draft_unseen(stack, browser, users):
+    item = users["pelaksana"].create(title="Sosialisasi standar benih padi")
+    assert users["pelaksana"].record(item["id"], "meliput", notes="Foto menyusul").status_code == 200
+    reporter = Person(browser, stack, "pelaksana", PHONE)
+    try:
+        reporter.login(f"/warta/desk/items/{item['id']}")
+        first = reporter.page
+        second = reporter.context.new_page()
+        second.goto(f"/warta/desk/items/{item['id']}")  # both tabs start without a draft
+        first.fill("#body", "Versi dari tab pertama.")
+        first.locator("#notes").focus()
+        _poll(lambda: "Draf tersimpan otomatis" in first.get_by_test_id("keep-status").inner_text(),
+              what="the first tab's save")
+        second.fill("#body", "Versi dari tab kedua.")
+        second.locator("#notes").focus()
+        status = second.get_by_test_id("keep-status")
+        _poll(lambda: "diubah di tab atau perangkat lain" in status.inner_text(), what="the 409 notice")
+        draft_url = f"/warta/api/v1/drafts/items/{item['id']}/menyusun"
+        assert users["pelaksana"].http.get(draft_url).json()["fields"]["body"] == "Versi dari tab pertama."
+        reporter.page = second
+        reporter.shot("keep-09-draft-conflict-phone")
+        second.get_by_test_id("keep-overwrite").click()  # the person chooses their version
+        _poll(lambda: users["pelaksana"].http.get(draft_url).json()["fields"]["body"] == "Versi dari tab kedua.",
+              what="the chosen version to be saved")
+        assert second.input_value("#body") == "Versi dari tab kedua."
+    finally:
+        reporter.close()

@@ -85,7 +85,7 @@
       if (overwrite) {
         var button = document.createElement("button");
         button.type = "button";
-        button.className = "button";
+        button.className = "button secondary";
         button.setAttribute("data-testid", "keep-overwrite");
         button.textContent = form.getAttribute("data-keep-overwrite");
         button.addEventListener("click", function () {
