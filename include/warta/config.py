@@ -444,6 +444,8 @@ class SettingsFile(_File):
     report: dict[str, Any] = Field(default_factory=dict)
     # The reach and engagement DAG's settings, read by warta.reach.parse_reach_settings.
     reach: dict[str, Any] = Field(default_factory=dict)
+    # How long the desk keeps what people typed or attached, read by warta.keep.
+    keep: dict[str, Any] = Field(default_factory=dict)
 
 
 # The record lists whose entries carry their own id: their fields read "<record>: <field> <value>".

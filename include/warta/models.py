@@ -431,6 +431,62 @@ class PostMetric(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+# ---------------------------------------------------------------- desk-keep: nothing typed is lost
+class Draft(Base):
+    """The text of a desk form being typed (a manuscript, a correction, notes, a reason),
+    autosaved by the page's script: one per user, item and form (the step's id). ``version``
+    goes up with every save; a save that names an older version is refused (409), so two
+    tabs never silently overwrite each other. Deleted when the form is submitted."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("username", "item_id", "form"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(150))
+    item_id: Mapped[int] = mapped_column(ForeignKey("news_items.id"), index=True)
+    form: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class KeptForm(Base):
+    """A desk form posted after the login expired: kept so that nothing typed is lost.
+    Anonymous until its owner signs in again and opens it (``token`` is known only to the
+    browser that posted it; ``csrf_token`` is the desk's token the form carried, which is
+    signed for one user: only that user can claim the form). Expires soon (warta.yaml keep)."""
+
+    __tablename__ = "kept_forms"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(200))
+    username: Mapped[str | None] = mapped_column(String(150))
+    target: Mapped[str] = mapped_column(String(250))  # "new" or "items/<id>/steps/<step>"
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class PendingUpload(Base):
+    """A file of a desk form that was not accepted yet (a validation error, or a login that
+    expired): stored so the person need not pick it again, listed in the form as still
+    attached, used by the next submit, and removed when abandoned (warta.yaml keep)."""
+
+    __tablename__ = "pending_uploads"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    username: Mapped[str | None] = mapped_column(String(150), index=True)
+    kept_form_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("kept_forms.id", ondelete="SET NULL"), index=True)
+    target: Mapped[str] = mapped_column(String(250))
+    filename: Mapped[str] = mapped_column(String(300))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class AppendOnlyError(RuntimeError):
     pass
 

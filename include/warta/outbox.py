@@ -52,6 +52,8 @@ class Outbox:
     started: int = 0
     failed: int = 0
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    # desk-keep: the loop also tidies what the desk kept (warta.keep), every keep.tidy_every.
+    _last_tidy: float | None = field(default=None, repr=False)
 
     def _airflow(self) -> AirflowApi:
         if self.api is None:
@@ -115,6 +117,21 @@ class Outbox:
         api.attempts = 1  # as in _airflow: the outbox itself retries, with backoff
         return cls(service, api=api, concurrency=concurrency)
 
+    def tidy_when_due(self, now: float | None = None) -> dict[str, int] | None:
+        """Remove abandoned drafts, kept forms and pending files (``warta.keep.tidy``) once
+        every ``warta.yaml keep tidy_every``; a failed tidy is tried again next time."""
+        from warta import keep
+
+        now = time.monotonic() if now is None else now
+        if self._last_tidy is not None and now - self._last_tidy < keep.keep_settings().tidy_every.total_seconds():
+            return None
+        self._last_tidy = now
+        try:
+            return keep.tidy(self.service)
+        except Exception:  # the editorial DB may be restarting: the next loop tries again
+            log.exception("tidying the desk's kept drafts and files failed")
+            return None
+
     def serve(self, poll_seconds: float = POLL_SECONDS, heartbeat_file: str | None = None) -> None:
         """Drain until SIGTERM or SIGINT (the loop as a process of its own)."""
         signal.signal(signal.SIGTERM, lambda *_: self.stop())
@@ -139,6 +156,7 @@ class Outbox:
             else:
                 if heartbeat_file:
                     Path(heartbeat_file).touch()
+            self.tidy_when_due()
             if result["started"] + result["failed"] < BATCH:
                 self._stop.wait(poll_seconds)
         log.info("outbox loop stopped (%s runs started, %s failed tries)", self.started, self.failed)

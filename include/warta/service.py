@@ -212,6 +212,17 @@ class EditorialService:
         checks.done()
         return content_types
 
+    def acceptable_uploads(self, uploads: Iterable[Upload]) -> list[Upload]:
+        """The files the SOP would take, each checked alone: what a refused submit keeps."""
+        acceptable = []
+        for upload in uploads:
+            try:
+                self._check_uploads([upload])
+            except InvalidInput:
+                continue
+            acceptable.append(upload)
+        return acceptable
+
     def _store_uploads(
         self, session: Session, item_id: int, actor: str, uploads: Iterable[Upload],
         new_keys: list[str] | None = None, photo_types: dict[int, str | None] | None = None,
@@ -293,13 +304,15 @@ class EditorialService:
         uploads: Iterable[Upload] = (),
         start_run: bool = True,
         intake_form: bool = False,
+        coverage_complete: bool = False,
     ) -> dict[str, Any]:
         """Register a news item (step 1 starts), with the request to start its Airflow run
         (the outbox, ``RunRequest``) in the same transaction: both are saved or neither.
         The same ``submission_key`` again returns the first item (``duplicate``), also
         when both arrive at once. ``intake_form``: the desk's intake form, which asks for
         the activity date and at least one channel (the API and CLI default to none and to
-        the configured channels)."""
+        the configured channels). ``coverage_complete``: the intake already carries the
+        whole coverage (notes and files), so step 1 is recorded with it at once."""
         config = self.config
         first = config.steps[0]
         workflow.check_role(config, first, actor, config.roles_of(actor))
@@ -351,8 +364,10 @@ class EditorialService:
             new_keys: list[str] = []
             try:
                 self._start_timing(session, item.id, 1, first)
-                self._store_uploads(session, item.id, actor, uploads, new_keys, photo_types)
+                stored = self._store_uploads(session, item.id, actor, uploads, new_keys, photo_types)
                 self._audit(session, item.id, actor, "item_created", title=title, channels=channels)
+                if coverage_complete and first.kind == "coverage":
+                    self._record_coverage_at_intake(session, item, first, actor, notes, stored)
                 if start_run:
                     self._request_run(session, item, 1)
                 session.commit()
@@ -367,6 +382,16 @@ class EditorialService:
                 self._discard_files(new_keys)
                 raise
             return self._summary(item) | {"duplicate": False}
+
+    def _record_coverage_at_intake(self, session: Session, item: NewsItem, step: Step, actor: str,
+                                   notes: str, stored: list[Asset]) -> None:
+        """Step 1 (coverage) recorded with the intake's notes and files, as record_step would."""
+        session.add(StepRecord(item_id=item.id, round=1, step_id=step.id, actor=actor, role=step.role,
+                               recorded_at=self.clock(), reason=notes))
+        self._end_timing(session, item.id, 1, step)
+        self._advance(session, item, step)
+        self._audit(session, item.id, actor, f"step_{step.id}", round=1,
+                    assets=[a.filename for a in stored], at_intake=True)
 
     def _submitted(self, session: Session, submission_key: str) -> dict[str, Any] | None:
         existing = session.scalars(select(NewsItem).where(NewsItem.submission_key == submission_key)).one_or_none()

@@ -20,6 +20,7 @@ TABLES = {
     "news_items", "manuscripts", "step_records", "step_timings", "assets", "publications",
     "online_checks", "audit_events", "alerts", "run_requests", "report_narratives", "report_finals", "post_metrics",
     "step_claims", "alert_reads", db.VERSION_TABLE,
+    "drafts", "kept_forms", "pending_uploads",  # desk-keep
 }
 
 
@@ -35,10 +36,10 @@ def new_item(session, **overrides) -> NewsItem:
 
 # ------------------------------------------------------------------------ migrations
 def test_upgrade_creates_the_schema_and_is_idempotent(editorial_url):
-    assert db.current_revision(editorial_url) == "0008"
+    assert db.current_revision(editorial_url) == "0009"
     db.upgrade(editorial_url)
     db.upgrade(editorial_url)
-    assert db.current_revision(editorial_url) == "0008"
+    assert db.current_revision(editorial_url) == "0009"
     names = set(inspect(db.get_engine(editorial_url)).get_table_names())
     assert names == TABLES
     with db.get_engine(editorial_url).connect() as connection:
@@ -46,7 +47,7 @@ def test_upgrade_creates_the_schema_and_is_idempotent(editorial_url):
         triggers = connection.execute(
             text("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
         ).scalars().all()
-    assert versions == ["0008"]
+    assert versions == ["0009"]
     assert triggers == ["audit_events_no_delete", "audit_events_no_update"]
 
 
@@ -63,7 +64,7 @@ def test_upgrade_creates_the_sqlite_folder(tmp_path):
     try:
         db.upgrade(url)
         assert (tmp_path / "a" / "b" / "warta.db").exists()
-        assert db.current_revision(url) == "0008"
+        assert db.current_revision(url) == "0009"
     finally:
         db.dispose_all()
 

@@ -22,10 +22,10 @@ from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
 
 from warta.web import STATIC_DIR
 from warta.web.csrf import unknown_user_message
-from warta.web.deps import Authenticator, LoginRequired, UnknownUser
+from warta.web.deps import Authenticator, LoginRequired, UnknownUser, editorial_service
 from warta.web.models import ERROR_RESPONSES
 from warta.web.request_guard import RequestGuard
-from warta.web.routers import alerts, desk, desk_flow, flow, items, reports, steps, users
+from warta.web.routers import alerts, desk, desk_flow, flow, items, keep, reports, steps, users
 from warta.workflow import WorkflowError
 
 # When the stack is saturated the editorial DB says so: its connection pool is exhausted
@@ -78,6 +78,14 @@ def add_error_handlers(app: FastAPI) -> None:
         return overloaded_response(request, exc)
 
     async def login_required(request: Request, _exc: LoginRequired) -> RedirectResponse:
+        if request.method == "POST":
+            # A form sent after the login expired is kept, never lost (warta.keep).
+            from warta.web.keep import keep_expired_post
+
+            service = request.app.dependency_overrides.get(editorial_service, editorial_service)()
+            token = await keep_expired_post(request, service)
+            if token:
+                return RedirectResponse(f"{_root_path(request)}/desk/kept/{token}", status_code=303)
         next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(request.app.state.auth.login_url(next_url), status_code=303)
 
@@ -130,8 +138,10 @@ def create_app(*, auth: Authenticator) -> FastAPI:
     add_error_handlers(app)
     for router in (users.router, steps.router, items.router, alerts.router, reports.router, flow.router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(keep.api, prefix="/api/v1")
     app.include_router(desk.router)
     app.include_router(desk_flow.router)
+    app.include_router(keep.desk)
     app.mount("/desk/static", StaticFiles(directory=str(STATIC_DIR)), name="warta-desk-static")
     add_short_links(app)
     return app

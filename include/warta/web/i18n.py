@@ -318,6 +318,44 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "waited_for": ("menunggu {span}", "waiting {span}"),
     "fail_publish": ("gagal terbit", "failed to publish"),
     "fail_check": ("cek daring gagal", "online check failed"),
+    # ---- desk-keep: nothing typed is lost (drafts, kept forms, pending uploads, step 1 at intake)
+    "draft_saved_at": ("Draf tersimpan {when}.", "Draft saved {when}."),
+    "draft_discard": ("Buang draf", "Discard draft"),
+    "draft_discarded": ("Draf dibuang; formulir menampilkan versi terakhir yang dikirim.",
+                        "Draft discarded; the form shows the last version sent."),
+    "draft_autosaved": ("Draf tersimpan otomatis", "Draft saved automatically"),
+    "draft_not_saved": ("Draf belum tersimpan (koneksi?); teks tetap di sini, akan dicoba lagi.",
+                        "Draft not saved yet (connection?); the text stays here and is tried again."),
+    "draft_session_expired": ("Sesi masuk berakhir: draf tidak bisa disimpan, tetapi saat Anda mengirim, "
+                              "isian disimpan dan kembali setelah Anda masuk lagi.",
+                              "Your login expired: the draft cannot be saved, but when you send the form "
+                              "it is kept and comes back after you sign in again."),
+    "draft_conflict": ("Draf ini diubah di tab atau perangkat lain. Teks Anda tetap di sini.",
+                       "This draft was changed in another tab or device. Your text stays here."),
+    "draft_overwrite": ("Simpan versi saya", "Save my version"),
+    "kept_title": ("Isian Anda tersimpan", "Your form is kept"),
+    "kept_intro": ("Sesi masuk Anda sudah berakhir saat formulir dikirim. Tidak ada yang hilang: teks dan "
+                   "berkas Anda disimpan di server. Masuk lagi untuk melanjutkan; formulir akan terisi kembali.",
+                   "Your login had expired when the form was sent. Nothing is lost: your text and files are "
+                   "kept on the server. Sign in again to go on; the form opens filled in."),
+    "kept_until": ("Disimpan sampai {when}.", "Kept until {when}."),
+    "kept_login": ("Masuk lagi dan lanjutkan", "Sign in again and continue"),
+    "kept_gone": ("Isian ini tidak ada lagi (sudah dikirim, kedaluwarsa, atau milik pengguna lain).",
+                  "This form is no longer kept (sent already, expired, or another user's)."),
+    "kept_restored": ("Isian yang Anda kirim saat sesi berakhir sudah dikembalikan. Periksa, lalu kirim lagi.",
+                      "The form you sent when your login expired is back. Check it, then send it again."),
+    "pending_title": ("Berkas yang sudah diunggah", "Files already uploaded"),
+    "pending_still_attached": ("tetap dilampirkan", "still attached"),
+    "pending_hint": ("Berkas ini disimpan dan ikut terkirim; tidak perlu memilihnya lagi. "
+                     "Hilangkan centang untuk melepasnya.",
+                     "These files are kept and will be sent; no need to pick them again. Untick one to remove it."),
+    "coverage_complete": ("Liputan sudah lengkap", "Coverage is complete"),
+    "coverage_complete_hint": ("Catatan dan berkas di atas adalah liputan lengkapnya: langkah {step} langsung "
+                               "tercatat, tanpa perlu \"Simpan liputan\" lagi.",
+                               "The notes and files above are the whole coverage: step {step} is recorded at "
+                               "once, no need to \"Save coverage\" again."),
+    "item_created_covered": ("Berita dibuat, dan langkah {step} sudah tercatat.",
+                             "Item created, and step {step} is recorded."),
 }
 
 

@@ -30,6 +30,7 @@ class NewItem(BaseModel):
     notes: str = ""
     channels: list[str] | None = Field(None, description="Kanal; default dari config")
     submission_key: str | None = Field(None, description="Kunci pengiriman: kirim dua kali = satu berita")
+    coverage_complete: bool = Field(False, description="Liputan sudah lengkap: langkah 1 tercatat dengan catatan dan berkas ini")
 
 
 class IntakeForm(BaseModel):
@@ -42,6 +43,7 @@ class IntakeForm(BaseModel):
     notes: str = ""
     channels: list[str] | None = Field(None, description="repeat the field for several channels")
     submission_key: str | None = Field(None, description="the same key twice creates one item")
+    coverage_complete: bool = Field(False, description="the coverage is complete: step 1 is recorded with these notes and files")
 
 
 class StepInput(BaseModel):

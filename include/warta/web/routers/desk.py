@@ -4,6 +4,7 @@
     /warta/desk/items                all items, with filters
     /warta/desk/new                  intake form (Pelaksana Kegiatan)
     /warta/desk/items/{id}           the item: preview, corrections, history, the form of its step
+    /warta/desk/items/{id}/drafts/{form}/discard   drop the autosaved draft (warta.keep)
     /warta/desk/items/{id}/files/{n} a stored documentation file
     /warta/desk/runs/{run_id}        an Airflow run (item-<id>-round-<n>) → its item
     /warta/desk/month                the month so far (the head of the unit lands here)
@@ -17,6 +18,7 @@ REST API and the CLI.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -25,13 +27,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from warta import keep
 from warta.models import parse_run_id, run_id_for
 from warta.service import EditorialService
 from warta.web import file_size, render
 from warta.web.csrf import CSRF_COOKIE, CSRF_FIELD, CsrfTokens
 from warta.web.deps import Csrf, PageUser, Service
 from warta.web.i18n import DEFAULT_LANGUAGE, MESSAGES, normalize_language, translate
-from warta.web.uploads import file_response, form_files, read_form, read_uploads
+from warta.web.keep import combined, read_files_each, refused, with_pending
+from warta.web.models import RowId
+from warta.web.uploads import file_response, read_form
 from warta.workflow import DONE, Conflict, InvalidInput, NotFound, PermissionDenied, WorkflowError
 
 LANG_COOKIE = "warta_lang"
@@ -267,7 +272,7 @@ def _item_context(page: Page, item_id: int) -> dict[str, Any]:
 
 def _render_item(page: Page, item_id: int, *, status: int = 200, errors: dict | None = None,
                  values: dict | None = None, notice: str | None = None, problem: str | None = None,
-                 confirm: bool = False) -> HTMLResponse:
+                 confirm: bool = False, pending: list | None = None) -> HTMLResponse:
     try:
         context = _item_context(page, item_id)
     except NotFound:
@@ -278,7 +283,9 @@ def _render_item(page: Page, item_id: int, *, status: int = 200, errors: dict | 
         "body": latest["body"] if latest else "",
         "notes": "", "reason": "", "decision": "", "reason_codes": [],
     }
-    return page.respond("item.html", status=status, errors=errors or {}, values=defaults | (values or {}),
+    context |= _kept_context(page, item_id, context, values, pending)
+    values = defaults | context["restored"] | (values or {})
+    return page.respond("item.html", status=status, errors=errors or {}, values=values,
                         notice=notice, problem=problem, confirm=confirm and context["my_turn"], **context)
 
 
@@ -293,6 +300,36 @@ def _confirmation(page: Page, item_id: int, step_id: str) -> HTMLResponse | None
     if current is None or current.id != step_id or not context["my_turn"] or context["own_manuscript"]:
         return None
     return _render_item(page, item_id, confirm=True)
+
+
+def _kept_context(page: Page, item_id: int, context: dict, values: dict | None, pending: list | None) -> dict:
+    """What the step's form keeps for this user (warta.keep): a form kept across an expired
+    login (``?kept=``) or else the autosaved draft fills it in; the files still attached."""
+    from warta import keep
+
+    current = context["current"]
+    if not (current and context["my_turn"]):
+        return {"restored": {}, "draft": None, "kept": None, "pending": [], "keep_target": None,
+                "autosave_seconds": keep.keep_settings().autosave_seconds}
+    target = keep.step_target(item_id, current.id)
+    kept = keep.kept_form(page.service, page.request.query_params.get("kept"), page.username, target)
+    draft = keep.get_draft(page.service, page.username, item_id, current.id)
+    item = context["item"]
+    started = next((t["started_at"] for t in item["timings"]
+                    if t["step"] == current.id and t["round"] == item["round"]), None)
+    if draft is not None and started and draft["updated_at"] < datetime.fromisoformat(started):
+        # Left from an earlier round of the same form (or saved just after it was sent).
+        keep.delete_draft(page.service, page.username, item_id, current.id)
+        draft = None
+    restored: dict = {}
+    if values is None:  # a page opened afresh, not a refused submit
+        if kept is not None:
+            restored = {k: v for k, v in kept.fields.items() if k in keep.STEP_FIELDS}
+        elif draft is not None:
+            restored = dict(draft["fields"])
+    return {"restored": restored, "draft": draft, "kept": kept, "keep_target": target,
+            "pending": pending if pending is not None else keep.pending_uploads(page.service, page.username, target),
+            "autosave_seconds": keep.keep_settings().autosave_seconds}
 
 
 # ------------------------------------------------------------------ routes
@@ -482,14 +519,23 @@ async def finalise_report(month_key: str, request: Request, page: DeskPage) -> R
     return RedirectResponse(f"{page.base}/reports/{month.key}/narrative?lang={lang}&final=1", status_code=303)
 
 def _intake_page(page: Page, *, status: int = 200, values: dict | None = None, errors: dict | None = None,
-                 problem: str | None = None, files_lost: bool = False) -> Response:
+                 problem: str | None = None, pending: list | None = None) -> Response:
     limits = page.config.limits
-    values = values or {
-        "title": "", "activity_date": "", "place": "", "service": "", "notes": "",
-        "channels": page.config.default_channels, "submission_key": str(uuid.uuid4()),
-    }
+    kept = None
+    if values is None:
+        values = {
+            "title": "", "activity_date": "", "place": "", "service": "", "notes": "",
+            "channels": page.config.default_channels, "submission_key": str(uuid.uuid4()), "coverage_complete": "",
+        }
+        # Back from a login that had expired: the form as it was sent (warta.keep).
+        kept = keep.kept_form(page.service, page.request.query_params.get("kept"), page.username, keep.NEW_TARGET)
+        if kept is not None:
+            values |= {k: v for k, v in kept.fields.items() if k in keep.INTAKE_FIELDS or k == "channels"}
+    if pending is None:
+        pending = keep.pending_uploads(page.service, page.username, keep.NEW_TARGET)
     return no_store(page.respond(
-        "new.html", status=status, values=values, errors=errors or {}, problem=problem, files_lost=files_lost,
+        "new.html", status=status, values=values, errors=errors or {}, problem=problem,
+        pending=pending, kept=kept,
         upload_types=", ".join(sorted({e for exts in limits.upload_types.values() for e in exts})),
         upload_accept=",".join(sorted({f".{e}" for exts in limits.upload_types.values() for e in exts})),
         upload_max=file_size(limits.upload_max_bytes, page.lang),
@@ -512,37 +558,48 @@ async def new_item(request: Request, page: DeskPage) -> Response:
     if not page.can_create:
         return no_store(page.error(403, page.t("error_forbidden")))
     values = {name: _text(form, name) for name in
-              ("title", "activity_date", "place", "service", "notes", "submission_key")}
+              ("title", "activity_date", "place", "service", "notes", "submission_key", "coverage_complete")}
     values["channels"] = [c for c in form.getlist("channels") if isinstance(c, str)]
     if not values["submission_key"]:
         values["submission_key"] = str(uuid.uuid4())
-    files = form_files(form)
-    files_lost = bool([f for f in files if f.filename])
+    target = keep.NEW_TARGET
+    fresh, unreadable = await read_files_each(form, page.config.limits)
     try:
-        uploads = await read_uploads(files, page.config.limits)
+        if unreadable:
+            raise combined(unreadable)
+        uploads = await run_in_threadpool(with_pending, page.service, page.username, target, form, fresh)
         created = await run_in_threadpool(
             page.service.create_item, page.username, title=values["title"],
             activity_date=values["activity_date"], place=values["place"], service=values["service"],
             notes=values["notes"], channels=values["channels"], submission_key=values["submission_key"],
-            uploads=uploads, intake_form=True,
+            uploads=uploads, intake_form=True, coverage_complete=bool(values["coverage_complete"]),
         )
     except PermissionDenied:
         return no_store(page.error(403, page.t("error_forbidden")))
     except InvalidInput as exc:
+        # The files are kept (pending uploads), not lost: nobody picks them again.
+        pending = await run_in_threadpool(refused, page.service, page.username, target, form, fresh)
         return _intake_page(page, status=422, values=values, errors=page.field_errors(exc),
-                            problem=page.t("form_has_errors"), files_lost=files_lost)
+                            problem=page.t("form_has_errors"), pending=pending)
     except WorkflowError as exc:
-        return _intake_page(page, status=exc.status, values=values, problem=exc.message, files_lost=files_lost)
+        pending = await run_in_threadpool(refused, page.service, page.username, target, form, fresh)
+        return _intake_page(page, status=exc.status, values=values, problem=exc.message, pending=pending)
+    await run_in_threadpool(keep.form_sent, page.service, page.username, target)
     flag = "duplicate" if created.get("duplicate") else "created"
-    return RedirectResponse(f"{page.base}/items/{created['id']}?{flag}=1", status_code=303)
+    covered = "&covered=1" if values["coverage_complete"] and not created.get("duplicate") else ""
+    return RedirectResponse(f"{page.base}/items/{created['id']}?{flag}=1{covered}", status_code=303)
 
 
 @router.get("/items/{item_id}", response_class=HTMLResponse)
 def item_page(item_id: int, request: Request, page: DeskPage) -> Response:
     params = request.query_params
     notice = None
-    if params.get("created"):
+    if params.get("created") and params.get("covered"):
+        notice = page.t("item_created_covered", step=page.step_name(page.config.steps[0].id))
+    elif params.get("created"):
         notice = page.t("item_created")
+    elif params.get("discarded"):
+        notice = page.t("draft_discarded")
     elif params.get("duplicate"):
         notice = page.t("item_duplicate")
     elif params.get("done") in {s.id for s in page.config.steps}:
@@ -569,8 +626,12 @@ async def record_step(item_id: int, step_id: str, request: Request, page: DeskPa
         confirmation = _confirmation(page, item_id, step.id)
         if confirmation is not None:
             return no_store(confirmation)
+    target = keep.step_target(item_id, step.id)
+    fresh, unreadable = await read_files_each(form, page.config.limits)
     try:
-        uploads = await read_uploads(form_files(form), page.config.limits)
+        if unreadable:
+            raise combined(unreadable)
+        uploads = await run_in_threadpool(with_pending, page.service, page.username, target, form, fresh)
         await run_in_threadpool(
             page.service.record_step, item_id, step.id, page.username, notes=values["notes"],
             title=values["title"] if step.kind in ("manuscript", "correction") else None,
@@ -583,11 +644,27 @@ async def record_step(item_id: int, step_id: str, request: Request, page: DeskPa
     except NotFound:
         return no_store(page.error(404, page.t("error_not_found")))
     except InvalidInput as exc:
+        pending = await run_in_threadpool(refused, page.service, page.username, target, form, fresh)
         return no_store(_render_item(page, item_id, status=422, errors=page.field_errors(exc),
-                                     values=values, problem=page.t("form_has_errors")))
+                                     values=values, problem=page.t("form_has_errors"), pending=pending))
     except (Conflict, WorkflowError) as exc:
-        return no_store(_render_item(page, item_id, status=exc.status, problem=exc.message))
+        # The text stays in the form (and in its draft): a conflict must not cost the manuscript.
+        pending = await run_in_threadpool(refused, page.service, page.username, target, form, fresh)
+        return no_store(_render_item(page, item_id, status=exc.status, problem=exc.message, values=values,
+                                     pending=pending))
+    await run_in_threadpool(keep.form_sent, page.service, page.username, target, item_id=item_id, form=step.id)
     return RedirectResponse(f"{page.base}/items/{item_id}?done={step.id}", status_code=303)
+
+
+@router.post("/items/{item_id}/drafts/{form}/discard")
+async def discard_draft(item_id: RowId, form: str, request: Request, page: DeskPage) -> Response:
+    """The "discard draft" button (warta.keep): the form shows the last version sent again."""
+    try:
+        await _form(request, page)
+    except PageError as exc:
+        return no_store(page.error(exc.status, exc.message))
+    await run_in_threadpool(keep.delete_draft, page.service, page.username, item_id, form)
+    return RedirectResponse(f"{page.base}/items/{item_id}?discarded=1#action-title", status_code=303)
 
 
 @router.get("/items/{item_id}/files/{asset_id}")
