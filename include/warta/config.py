@@ -412,6 +412,8 @@ class SettingsFile(_File):
     report: dict[str, Any] = Field(default_factory=dict)
     # The reach and engagement DAG's settings, read by warta.reach.parse_reach_settings.
     reach: dict[str, Any] = Field(default_factory=dict)
+    # Scheduled publishing (jadwal tayang), read by warta.schedule_settings.
+    schedule: dict[str, Any] = Field(default_factory=dict)
 
 
 # The record lists whose entries carry their own id: their fields read "<record>: <field> <value>".

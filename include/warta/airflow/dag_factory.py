@@ -2,7 +2,7 @@
 
 One run is one revision round of one news item (run id ``item-<id>-round-<n>``):
 
-    human steps (begin in the triggerer) → keputusan ─┬─ approved → kanal ─┬→ (updating → pengecekan)[channel] ──────────────┬→ mendokumentasi
+    human steps (begin in the triggerer) → keputusan ─┬─ approved → [menunggu_jadwal_tayang] → kanal ─┬→ (updating → pengecekan)[channel] ──────────────┬→ mendokumentasi
                                                     │                     └→ alamat_situs → (updating_bertautan → pengecekan_bertautan)[channel] ┘
                                                     └─ rejected → kembali_ke_pelaksana (queues round n+1)
 
@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk import DAG, get_current_context, task, task_group
 
+from warta.airflow.schedule_wait import PublicationTimeSensor
 from warta.airflow.sensors import StepRecordSensor
 from warta.config import WartaConfig, get_config
 from warta.formatting import formatter
@@ -89,6 +90,9 @@ def _run_pipeline_step(name: str, item_id, round_number, channel: str | None = N
 
 def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
     config = config or get_config()
+    from warta.schedule_settings import schedule_settings
+
+    schedule = schedule_settings()
     with DAG(
         dag_id=config.dag_id,
         dag_display_name=f"Berita: {config.sop.get('name', 'Updating Website dan Media Sosial')}",
@@ -132,13 +136,25 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
             service = default_service()
             decision = service.decision(int(item_id), int(round_number))
             if decision == "approved":
-                return "kanal"
+                # A scheduled (or held) item waits for its time; any other goes on at once.
+                return schedule.task_id if service.must_wait_for_schedule(int(item_id)) else "kanal"
             if decision == "rejected":
                 return "kembali_ke_pelaksana"
             raise AirflowFailException(f"item {item_id} round {round_number} has no decision recorded")
 
         decision = decide(ITEM_ID, ROUND)
         previous >> decision
+
+        # Jadwal tayang: the wait is its own task, deferred from the start (no worker slot),
+        # following moves and cancels (warta.airflow.schedule_wait).
+        wait_for_time = PublicationTimeSensor(
+            task_id=schedule.task_id,
+            task_display_name=schedule.name_id,
+            item_id=ITEM_ID,
+            poll_seconds=schedule.poll_seconds,
+            doc_md=f"**{schedule.name_id}** ({schedule.name_en}). Hanya berita yang dijadwalkan menunggu di sini; "
+                   "berita tanpa jadwal langsung diterbitkan.",
+        )
 
         @task(task_id="kembali_ke_pelaksana",
               task_display_name="Dikembalikan ke Pelaksana Kegiatan untuk perbaikan")
@@ -148,7 +164,9 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
 
             return default_service().request_run(int(item_id), int(round_number) + 1)
 
-        @task(task_id="kanal", task_display_name="Kanal publikasi berita ini")
+        # After the decision (unscheduled) or after the wait (scheduled): one of them skipped.
+        @task(task_id="kanal", task_display_name="Kanal publikasi berita ini",
+              trigger_rule="none_failed_min_one_success")
         def item_channels(item_id: int) -> list[str]:
             """The item's channels that publish at once: those not linking to another
             channel's post (the website); the linking ones follow in ``alamat_situs``."""
@@ -241,6 +259,7 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         posts = linked_posts(ITEM_ID)
         dag.get_task(publish_step.task_id) >> posts
         linked_done = per_linked_channel.partial(item_id=ITEM_ID, round_number=ROUND).expand(post=posts)
-        decision >> [channel_list, next_round(ITEM_ID, ROUND)]
+        decision >> [channel_list, wait_for_time, next_round(ITEM_ID, ROUND)]
+        wait_for_time >> channel_list
         [channels_done, linked_done] >> archive(ITEM_ID, ROUND)
     return dag

@@ -50,6 +50,8 @@ class StepInput(BaseModel):
     body: str | None = None
     decision: str | None = Field(None, description="approve atau reject (langkah keputusan)")
     reason: str = ""
+    publish_at: str | None = Field(None, description="jadwal tayang with the approval: ISO 8601 (an offset, or "
+                                                     "local WIB time); empty = publish at once")
 
 
 class ReportFinalise(BaseModel):
@@ -97,6 +99,32 @@ class StepInfo(BaseModel):
     standard_seconds: int
 
 
+class ScheduleSummary(_Open):
+    state: str = Field(description="scheduled, held or released")
+    publish_at: str | None
+    revision: int
+    released_at: str | None = None
+
+
+class ScheduleInput(BaseModel):
+    publish_at: str = Field(description="ISO 8601 with an offset (2026-12-07T08:00:00+07:00), or local time in "
+                                        "the SOP's timezone (2026-12-07T08:00)")
+    revision: int | None = Field(None, ge=0, description="the schedule's revision you saw: 409 if it changed since")
+
+
+class Schedule(BaseModel):
+    item_id: int
+    state: str = Field(description="none, scheduled, held (cancelled after approval: waits for a new time or "
+                                   "a release) or released (publishing)")
+    publish_at: str | None
+    revision: int
+    updated_by: str | None
+    updated_at: str | None
+    released_at: str | None
+    released_by: str | None
+    moved: bool | None = None
+
+
 class ItemSummary(_Open):
     id: int
     title: str
@@ -115,6 +143,7 @@ class ItemSummary(_Open):
     dag_id: str
     run_state: str | None = Field(None, description="queued until the outbox has started the round's run, then "
                                                     "started; null for a finished item")
+    schedule: ScheduleSummary | None = Field(None, description="jadwal tayang; null when not scheduled")
 
 
 class CreatedItem(ItemSummary):
