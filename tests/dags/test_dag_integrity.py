@@ -128,7 +128,8 @@ def test_graph_is_the_sop_with_a_revision_branch(dagbag):
     chain = ["meliput", "menyusun", "memeriksa", "menyetujui", "keputusan"]
     for upstream, downstream in zip(chain, chain[1:]):
         assert downstream in dag.task_dict[upstream].downstream_task_ids
-    assert dag.task_dict["keputusan"].downstream_task_ids == {"kanal", "kembali_ke_pelaksana"}
+    assert dag.task_dict["keputusan"].downstream_task_ids == {"kanal", "menunggu_jadwal_tayang",
+                                                               "kembali_ke_pelaksana"}
     assert "mendokumentasi" in dag.task_dict["pengecekan"].downstream_task_ids
     # Channels that link to the website publish after it and get its address by XCom.
     assert dag.task_dict["alamat_situs"].upstream_task_ids == {"updating"}
@@ -162,3 +163,19 @@ def test_editing_the_sop_config_changes_the_dag_without_code(tmp_path, monkeypat
     dag = bag.dags["warta_berita"]
     assert dag.task_dict["memeriksa"].task_display_name == "3. Memeriksa naskah berita"
     assert "| 3 | Memeriksa naskah berita | Subkoordinator | 2 jam |" in dag.doc_md
+
+
+def test_the_schedule_wait_is_its_own_task_beginning_in_the_triggerer(dagbag):
+    """Jadwal tayang: a scheduled item waits at its own task, deferred from the start (no
+    worker slot); an unscheduled one goes from the decision straight to the channels."""
+    from warta.airflow.schedule_wait import PublicationTimeSensor
+
+    dag = dagbag.dags["warta_berita"]
+    wait = dag.task_dict["menunggu_jadwal_tayang"]
+    assert isinstance(wait, PublicationTimeSensor) and wait.start_from_trigger is True
+    assert wait.start_trigger_args.trigger_cls == "warta.airflow.schedule_wait.PublicationTimeTrigger"
+    assert wait.start_trigger_args.timeout is None
+    assert wait.task_display_name == "Menunggu jadwal tayang"
+    assert dag.task_dict["kanal"].upstream_task_ids == {"keputusan", "menunggu_jadwal_tayang"}
+    assert dag.task_dict["kanal"].trigger_rule == "none_failed_min_one_success"
+
