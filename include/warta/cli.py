@@ -6,6 +6,10 @@
     warta inbox --as operator            (or --role subkoordinator)
     warta record 42 menyusun --as pelaksana --title "..." --body-file naskah.txt
     warta record 42 menyetujui --as subkoor --decision reject --reason "..."
+    warta record 42 menyetujui --as subkoor --decision approve --publish-at "2026-12-07 08:00"
+    warta jadwal 42 set "2026-12-07 08:00" --as subkoor   (jadwal tayang, WIB; also: move)
+    warta jadwal 42 cancel|release|show --as operator     (release = "Terbitkan sekarang")
+    warta kalender [--from 2026-12-01] [--days 31]        (scheduled and published, per channel)
     warta show 42
     warta start 42                       (queue the item's current run again, idempotent)
     warta outbox serve                   (start the runs the editorial DB asks for, forever)
@@ -126,7 +130,42 @@ def cmd_record(args) -> dict:
         decision=args.decision,
         reason=args.reason or "",
         uploads=_uploads(args.file),
+        publish_at=args.publish_at,
     )
+
+
+def cmd_schedule(args) -> dict:
+    """Jadwal tayang: set or move, cancel (held after approval), release now, show."""
+    from warta.scheduling import Scheduling
+
+    scheduling = Scheduling(_service())
+    if args.action == "show":
+        return scheduling.get(args.item_id)
+    actor = _actor(args)
+    if args.action == "set":
+        if not args.time:
+            raise CliError("give the time: warta jadwal ID set \"2026-12-07 08:00\" (WIB)")
+        return scheduling.schedule(args.item_id, actor, args.time, expected_revision=args.revision)
+    if args.action == "cancel":
+        return scheduling.cancel(args.item_id, actor, expected_revision=args.revision)
+    return scheduling.release(args.item_id, actor, expected_revision=args.revision)
+
+
+def cmd_calendar(args) -> list:
+    from datetime import date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from warta.config import get_config
+    from warta.scheduling import Scheduling
+
+    tz = ZoneInfo(get_config().timezone)
+    try:
+        first = date.fromisoformat(args.start) if args.start else datetime.now(tz).date()
+    except ValueError:
+        raise CliError(f"--from {args.start!r} is not a date like 2026-12-01") from None
+    start = datetime.combine(first, time(0), tz)
+    entries = Scheduling(_service()).calendar(start, start + timedelta(days=max(1, min(args.days, 366))))
+    return [e | {"at": e["at"].isoformat()} for e in entries]
 
 
 def cmd_inbox(args) -> list:
@@ -240,6 +279,18 @@ def _print_human(command: str, result, tz: str) -> None:
                   f"{record['actor']}{extra}{reason}")
         for pub in result["publications"]:
             print(f"  tayang {pub['channel']}: {pub['status']} {pub['url'] or ''} {pub['error'] or ''}")
+    elif command == "jadwal":
+        from warta.scheduling import STATE_LABELS
+
+        label = STATE_LABELS[result["state"]]
+        at = f" {_local(result['publish_at'], tz)}" if result["publish_at"] else ""
+        print(f"#{result['item_id']} jadwal tayang: {label[0]} ({label[1]}){at} · revisi {result['revision']}")
+    elif command == "kalender":
+        if not result:
+            print("Tidak ada jadwal atau tayangan. (Nothing scheduled or published.)")
+        for row in result:
+            kind = "jadwal" if row["kind"] == "scheduled" else "terbit"
+            print(f"{_local(row['at'], tz)}  {kind:<7} {row['channel']:<10} #{row['item_id']:<6} {row['title']}")
     elif command == "report":
         print(f"Laporan {result['month']} ({result['lang']}) final: revisi {result['revision']}, "
               f"uraian versi {result['narrative_version']}, oleh {result['finalised_by']} "
@@ -308,7 +359,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decision", help="approve or reject")
     p.add_argument("--reason")
     p.add_argument("--file", action="append")
+    p.add_argument("--publish-at", help="with --decision approve: jadwal tayang, e.g. '2026-12-07 08:00' (WIB) "
+                   "or ISO 8601 with an offset; default: publish at once")
     p.set_defaults(func=cmd_record)
+
+    p = sub.add_parser("jadwal", aliases=["schedule"], help="jadwal tayang: set/move, cancel, release now, show")
+    p.add_argument("item_id", type=int)
+    p.add_argument("action", choices=["set", "cancel", "release", "show"],
+                   help="set (or move); cancel (after approval the item is held, not published); "
+                        "release = Terbitkan sekarang")
+    p.add_argument("time", nargs="?", help="set: '2026-12-07 08:00' (WIB) or ISO 8601 with an offset")
+    p.add_argument("--as", dest="actor")
+    p.add_argument("--revision", type=int, help="the revision you saw: refused (409) if it changed since")
+    p.set_defaults(func=cmd_schedule, command="jadwal")
+
+    p = sub.add_parser("kalender", aliases=["calendar"], help="scheduled and published posts per day and channel")
+    p.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default today, WIB)")
+    p.add_argument("--days", type=int, default=31)
+    p.set_defaults(func=cmd_calendar, command="kalender")
 
     p = sub.add_parser("inbox", help="what waits for you (or a role), oldest first")
     p.add_argument("--as", dest="actor")

@@ -43,6 +43,9 @@ from warta.workflow import Conflict, InvalidInput, NotFound, PermissionDenied
 
 NONE, SCHEDULED, HELD, RELEASED = "none", "scheduled", "held", "released"
 STATES = (NONE, SCHEDULED, HELD, RELEASED)
+# How the CLI names the states (Indonesian, English); the desk's words are in web/i18n.py.
+STATE_LABELS = {NONE: ("tanpa jadwal", "not scheduled"), SCHEDULED: ("terjadwal", "scheduled"),
+                HELD: ("ditahan", "held"), RELEASED: ("dirilis untuk terbit", "released")}
 # Who releases an item whose time came.
 SCHEDULE_ACTOR = "jadwal"
 
@@ -321,6 +324,16 @@ class Scheduling:
                                 "url": publication.url, "state": "published", "approved": True})
         entries.sort(key=lambda e: (e["at"], e["item_id"], e["channel"]))
         return entries
+
+    def upcoming(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Scheduled and held items not published yet, soonest first (held ones last)."""
+        with self.service.sessions() as session:
+            rows = session.scalars(
+                select(NewsItem).join(PublicationSchedule, PublicationSchedule.item_id == NewsItem.id)
+                .where(PublicationSchedule.state.in_((SCHEDULED, HELD)), NewsItem.status != "done")
+                .order_by(PublicationSchedule.state.desc(), PublicationSchedule.publish_at, NewsItem.id).limit(limit)
+            ).all()
+            return [self.service._summary(item) for item in rows]
 
     # ------------------------------------------------------------ iCal tokens
     def new_feed_token(self, username: str) -> str:

@@ -125,6 +125,22 @@ class Schedule(BaseModel):
     moved: bool | None = None
 
 
+class CalendarEntry(_Open):
+    kind: str = Field(description="scheduled or published")
+    item_id: int
+    title: str
+    channel: str
+    at: str = Field(description="the scheduled time, or when the channel's post was published")
+    state: str
+    approved: bool
+    url: str | None = None
+
+
+class CalendarFeed(BaseModel):
+    url: str = Field(description="the iCal feed's address (subscribe in a calendar app); keep it secret")
+    token: str
+
+
 class ItemSummary(_Open):
     id: int
     title: str

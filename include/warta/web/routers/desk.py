@@ -215,7 +215,7 @@ def _render_item(page: Page, item_id: int, *, status: int = 200, errors: dict | 
     defaults = {
         "title": latest["title"] if latest else context["item"]["title"],
         "body": latest["body"] if latest else "",
-        "notes": "", "reason": "", "decision": "",
+        "notes": "", "reason": "", "decision": "", "publish_at": "",
     }
     return page.respond("item.html", status=status, errors=errors or {}, values=defaults | (values or {}),
                         notice=notice, problem=problem, **context)
@@ -415,6 +415,8 @@ def item_page(item_id: int, request: Request, page: DeskPage) -> Response:
         notice = page.t("item_created")
     elif params.get("duplicate"):
         notice = page.t("item_duplicate")
+    elif params.get("jadwal") in ("set", "cancel", "release"):
+        notice = page.t(f"schedule_done_{params['jadwal']}")
     elif params.get("done") in {s.id for s in page.config.steps}:
         notice = page.t("step_recorded", step=page.step_name(params["done"]))
     return no_store(_render_item(page, item_id, notice=notice))
@@ -431,7 +433,7 @@ async def record_step(item_id: int, step_id: str, request: Request, page: DeskPa
         return no_store(page.error(404, page.t("error_not_found")))
     if step.role not in page.roles:
         return no_store(page.error(403, page.t("error_forbidden")))
-    values = {name: _text(form, name) for name in ("title", "body", "notes", "decision", "reason")}
+    values = {name: _text(form, name) for name in ("title", "body", "notes", "decision", "reason", "publish_at")}
     try:
         uploads = await read_uploads(form_files(form), page.config.limits)
         await run_in_threadpool(
@@ -439,6 +441,7 @@ async def record_step(item_id: int, step_id: str, request: Request, page: DeskPa
             title=values["title"] if step.kind in ("manuscript", "correction") else None,
             body=values["body"] if step.kind in ("manuscript", "correction") else None,
             decision=values["decision"] or None, reason=values["reason"], uploads=uploads,
+            publish_at=values["publish_at"] or None,
         )
     except PermissionDenied as exc:
         return no_store(page.error(403, exc.message))
