@@ -221,6 +221,10 @@ def _render_item(page: Page, item_id: int, *, status: int = 200, errors: dict | 
                         notice=notice, problem=problem, **context)
 
 
+# The item page re-rendered with a form's errors, for other routers' forms on it (schedule).
+render_item = _render_item
+
+
 # ------------------------------------------------------------------ routes
 router = APIRouter(prefix="/desk", include_in_schema=False)
 

@@ -29,7 +29,9 @@ from warta.scheduling import HELD, RELEASED, SCHEDULED, Scheduling, ical_feed, s
 from warta.web import environment, models
 from warta.web.deps import ApiUser, Service
 from warta.web.models import RowId
-from warta.web.routers.desk import DeskPage, Page, PageError, _form, _render_item, _text, no_store
+from warta.web.csrf import CSRF_FIELD
+from warta.web.routers.desk import DeskPage, Page, PageError, no_store, render_item
+from warta.web.uploads import read_form
 from warta.workflow import InvalidInput, NotFound, PermissionDenied, WorkflowError
 
 api = APIRouter(tags=["schedule"])
@@ -105,7 +107,8 @@ def new_calendar_token(request: Request, username: ApiUser, service: Service) ->
 
 
 @api.get("/calendar/feed.ics", response_class=Response, responses={
-    200: {"content": {"text/calendar": {}}, "description": "RFC 5545 calendar"},
+    200: {"content": {"text/calendar": {"schema": {"type": "string", "format": "binary"}}},
+          "description": "RFC 5545 calendar"},
     401: {"description": "unknown or replaced token"}})
 def calendar_feed(service: Service, token: str = Query("", max_length=200),
                   lang: str = Query("id", pattern="^(id|en)$")) -> Response:
@@ -152,6 +155,19 @@ environment().globals.update(schedule_panel=_schedule_panel, upcoming_schedules=
 
 
 # ------------------------------------------------------------------ desk pages
+async def _form(request: Request, page: Page):
+    """The posted form after the CSRF check (403 page if it fails)."""
+    form = await read_form(request)
+    if not page.csrf_tokens.ok(request, page.username, form.get(CSRF_FIELD)):
+        raise PageError(403, page.t("error_csrf"))
+    return form
+
+
+def _text(form, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
 @desk.post("/items/{item_id}/schedule", response_class=HTMLResponse)
 async def schedule_form(item_id: int, request: Request, page: DeskPage) -> Response:
     try:
@@ -177,10 +193,10 @@ async def schedule_form(item_id: int, request: Request, page: DeskPage) -> Respo
     except NotFound:
         return no_store(page.error(404, page.t("error_not_found")))
     except InvalidInput as exc:
-        return no_store(_render_item(page, item_id, status=422, errors=page.field_errors(exc),
+        return no_store(render_item(page, item_id, status=422, errors=page.field_errors(exc),
                                      problem=page.t("form_has_errors"), values={"publish_at": _text(form, "publish_at")}))
     except WorkflowError as exc:
-        return no_store(_render_item(page, item_id, status=exc.status, problem=exc.message))
+        return no_store(render_item(page, item_id, status=exc.status, problem=exc.message))
     return RedirectResponse(f"{page.base}/items/{item_id}?jadwal={action}#jadwal", status_code=303)
 
 
