@@ -146,12 +146,16 @@ def _schedule_panel(page: Page, item: dict) -> dict[str, Any]:
 
 def _upcoming(page: Page) -> list[dict[str, Any]]:
     """The inbox's scheduled and held items, for those who may change them."""
-    if not set(page.roles) & set(schedule_settings().roles):
+    if not _may_schedule(page):
         return []
     return Scheduling(page.service).upcoming()
 
 
-environment().globals.update(schedule_panel=_schedule_panel, upcoming_schedules=_upcoming)
+def _may_schedule(page: Page) -> bool:
+    return bool(set(page.roles) & set(schedule_settings().roles))
+
+
+environment().globals.update(schedule_panel=_schedule_panel, upcoming_schedules=_upcoming, may_schedule=_may_schedule)
 
 
 # ------------------------------------------------------------------ desk pages
