@@ -4,6 +4,7 @@ the time coming, and the publish step's service clock counting from the schedule
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -223,3 +224,23 @@ def test_feed_tokens_are_secret_and_replaceable(scheduling):
     assert scheduling.feed_user(first) is None and scheduling.feed_user(second) == OPERATOR
     assert scheduling.feed_user("") is None and scheduling.feed_user("x" * 500) is None
     assert scheduling.has_feed_token(OPERATOR) and not scheduling.has_feed_token(SUBKOOR)
+
+
+def test_cli_sets_moves_cancels_releases_and_lists(service, flow, clock, monkeypatch, capsys):
+    from warta import cli
+
+    monkeypatch.setattr(cli, "_service", lambda: service)
+    item_id = flow.to_decision()
+    at = (clock.now + timedelta(days=1)).astimezone(ZoneInfo(WIB)).strftime("%Y-%m-%d %H:%M")
+    assert cli.main(["jadwal", str(item_id), "set", at, "--as", "subkoor"]) == 0
+    assert "terjadwal (scheduled)" in capsys.readouterr().out
+    assert cli.main(["schedule", str(item_id), "set", "--as", "subkoor"]) == 2  # no time given
+    flow.approve(item_id)
+    assert cli.main(["jadwal", str(item_id), "cancel", "--as", "operator"]) == 0
+    assert "ditahan (held)" in capsys.readouterr().out
+    assert cli.main(["--json", "jadwal", str(item_id), "release", "--as", "operator"]) == 0
+    assert '"state": "released"' in capsys.readouterr().out
+    assert cli.main(["jadwal", str(item_id), "cancel", "--as", "operator"]) == 1  # 409: already released
+    assert "already released" in capsys.readouterr().err
+    assert cli.main(["kalender", "--from", "2026-11-01", "--days", "60"]) == 0
+    assert cli.main(["kalender", "--from", "kemarin"]) == 2
