@@ -238,7 +238,8 @@ def _calendar_page(page: Page, request: Request, *, feed_url: str | None = None,
         if channel_filter and entry["channel"] != channel_filter:
             continue
         local = entry["at"].astimezone(tz)
-        by_day.setdefault(local.date(), []).append(entry | {"local_time": local.strftime("%H.%M")})
+        shown = local.strftime("%H.%M" if page.lang == "id" else "%H:%M")  # as Babel writes times in each
+        by_day.setdefault(local.date(), []).append(entry | {"local_time": shown})
     weeks = [days[n:n + 7] for n in range(0, len(days), 7)]
     scheduling = Scheduling(page.service)
     return no_store(page.respond(
