@@ -6,6 +6,10 @@
     warta inbox --as operator            (or --role subkoordinator)
     warta record 42 menyusun --as pelaksana --title "..." --body-file naskah.txt
     warta record 42 menyetujui --as subkoor --decision reject --reason "..."
+    warta record 42 menyetujui --as subkoor --decision approve --publish-at "2026-12-07 08:00"
+    warta jadwal 42 set "2026-12-07 08:00" --as subkoor   (jadwal tayang, WIB; also: move)
+    warta jadwal 42 cancel|release|show --as operator     (release = "Terbitkan sekarang")
+    warta kalender [--from 2026-12-01] [--days 31]        (scheduled and published, per channel)
     warta show 42
     warta start 42                       (queue the item's current run again, idempotent)
     warta outbox serve                   (start the runs the editorial DB asks for, forever)
@@ -144,7 +148,42 @@ def cmd_record(args) -> dict:
         reason=args.reason or "",
         reason_codes=args.reason_code or [],
         uploads=_uploads(args.file),
+        publish_at=args.publish_at,
     )
+
+
+def cmd_schedule(args) -> dict:
+    """Jadwal tayang: set or move, cancel (held after approval), release now, show."""
+    from warta.scheduling import Scheduling
+
+    scheduling = Scheduling(_service())
+    if args.action == "show":
+        return scheduling.get(args.item_id)
+    actor = _actor(args)
+    if args.action == "set":
+        if not args.time:
+            raise CliError("give the time: warta jadwal ID set \"2026-12-07 08:00\" (WIB)")
+        return scheduling.schedule(args.item_id, actor, args.time, expected_revision=args.revision)
+    if args.action == "cancel":
+        return scheduling.cancel(args.item_id, actor, expected_revision=args.revision)
+    return scheduling.release(args.item_id, actor, expected_revision=args.revision)
+
+
+def cmd_calendar(args) -> list:
+    from datetime import date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from warta.config import get_config
+    from warta.scheduling import Scheduling
+
+    tz = ZoneInfo(get_config().timezone)
+    try:
+        first = date.fromisoformat(args.start) if args.start else datetime.now(tz).date()
+    except ValueError:
+        raise CliError(f"--from {args.start!r} is not a date like 2026-12-01") from None
+    start = datetime.combine(first, time(0), tz)
+    entries = Scheduling(_service()).calendar(start, start + timedelta(days=max(1, min(args.days, 366))))
+    return [e | {"at": e["at"].isoformat()} for e in entries]
 
 
 def cmd_inbox(args) -> list:
@@ -315,6 +354,18 @@ def _print_human(command: str, result, tz: str, lang: str = "id") -> None:
                   f"{record['actor']}{extra}{reason}")
         for pub in result["publications"]:
             print(f"  terbit {pub['channel']}: {pub['status']} {pub['url'] or ''} {pub['error'] or ''}")
+    elif command == "jadwal":
+        from warta.scheduling import STATE_LABELS
+
+        label = STATE_LABELS[result["state"]]
+        at = f" {_local(result['publish_at'], tz)}" if result["publish_at"] else ""
+        print(f"#{result['item_id']} jadwal tayang: {label[0]} ({label[1]}){at} · revisi {result['revision']}")
+    elif command == "kalender":
+        if not result:
+            print("Tidak ada jadwal atau tayangan. (Nothing scheduled or published.)")
+        for row in result:
+            kind = "jadwal" if row["kind"] == "scheduled" else "terbit"
+            print(f"{_local(row['at'], tz)}  {kind:<7} {row['channel']:<10} #{row['item_id']:<6} {row['title']}")
     elif command == "report":
         print(f"Laporan {result['month']} ({result['lang']}) final: revisi {result['revision']}, "
               f"uraian versi {result['narrative_version']}, oleh {result['finalised_by']} "
@@ -393,8 +444,22 @@ def build_parser(lang: str = "id") -> argparse.ArgumentParser:
     p.add_argument("--decision", help=m("record_decision"))
     p.add_argument("--reason", help=m("record_reason"))
     p.add_argument("--reason-code", action="append", metavar="ID", help=m("record_reason_code"))
+    p.add_argument("--publish-at", help=m("record_publish_at"))
     p.add_argument("--file", action="append", help=m("opt_file"))
     p.set_defaults(func=cmd_record)
+
+    p = sub.add_parser("jadwal", aliases=["schedule"], help=m("cmd_jadwal"), description=m("cmd_jadwal"))
+    p.add_argument("item_id", type=int, help=m("record_item"))
+    p.add_argument("action", choices=["set", "cancel", "release", "show"], help=m("jadwal_action"))
+    p.add_argument("time", nargs="?", help=m("jadwal_time"))
+    as_option(p)
+    p.add_argument("--revision", type=int, help=m("jadwal_revision"))
+    p.set_defaults(func=cmd_schedule, command="jadwal")
+
+    p = sub.add_parser("kalender", aliases=["calendar"], help=m("cmd_kalender"), description=m("cmd_kalender"))
+    p.add_argument("--from", dest="start", help=m("kalender_from"))
+    p.add_argument("--days", type=int, default=31, help=m("kalender_days"))
+    p.set_defaults(func=cmd_calendar, command="kalender")
 
     p = sub.add_parser("inbox", help=m("cmd_inbox"), description=m("cmd_inbox"))
     as_option(p)

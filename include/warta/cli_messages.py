@@ -42,6 +42,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "record_decision": ("keputusan langkah menyetujui: approve/setuju atau reject/tolak",
                         "the decision of menyetujui: approve/setuju or reject/tolak"),
     "record_reason": ("alasan penolakan (wajib bila reject)", "the rejection's reason (required with reject)"),
+    # ---- schedule: jadwal tayang
+    "cmd_jadwal": ("jadwal tayang: pasang/pindah, batalkan, terbitkan sekarang, tampilkan",
+                   "scheduled publication: set/move, cancel, release now, show"),
+    "jadwal_action": ("set (pasang atau pindah); cancel (setelah disetujui berita ditahan, tidak terbit); "
+                      "release = Terbitkan sekarang; show",
+                      "set (or move); cancel (after approval the item is held, not published); "
+                      "release = publish now; show"),
+    "jadwal_time": ("untuk set: '2026-12-07 08:00' (WIB) atau ISO 8601 dengan zona",
+                    "with set: '2026-12-07 08:00' (WIB) or ISO 8601 with an offset"),
+    "jadwal_revision": ("revisi jadwal yang Anda lihat: ditolak (409) bila sudah berubah",
+                        "the revision you saw: refused (409) if it changed since"),
+    "cmd_kalender": ("jadwal dan tayangan per hari dan kanal", "scheduled and published posts per day and channel"),
+    "kalender_from": ("hari pertama, YYYY-MM-DD (bawaan: hari ini, WIB)", "first day, YYYY-MM-DD (default today, WIB)"),
+    "kalender_days": ("jumlah hari (bawaan 31)", "number of days (default 31)"),
+    "record_publish_at": ("dengan --decision approve: jadwal tayang, mis. '2026-12-07 08:00' (WIB) atau ISO 8601 "
+                          "dengan zona; tanpa ini: terbit saat itu juga",
+                          "with --decision approve: the scheduled publication time, e.g. '2026-12-07 08:00' (WIB) "
+                          "or ISO 8601 with an offset; default: publish at once"),
     "record_reason_code": ("alasan baku dari rejection_reasons di warta.yaml (boleh berulang)",
                            "a preset rejection reason from warta.yaml rejection_reasons (repeatable)"),
     "cmd_inbox": ("yang menunggu Anda (atau sebuah peran), terlama dulu", "what waits for you (or a role), oldest first"),

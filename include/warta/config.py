@@ -446,6 +446,8 @@ class SettingsFile(_File):
     reach: dict[str, Any] = Field(default_factory=dict)
     # How long the desk keeps what people typed or attached, read by warta.keep.
     keep: dict[str, Any] = Field(default_factory=dict)
+    # Scheduled publishing (jadwal tayang), read by warta.schedule_settings.
+    schedule: dict[str, Any] = Field(default_factory=dict)
 
 
 # The record lists whose entries carry their own id: their fields read "<record>: <field> <value>".

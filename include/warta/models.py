@@ -107,6 +107,9 @@ class NewsItem(Base):
     # Loaded with the item: summaries show whether its run is still queued.
     run_requests: Mapped[list[RunRequest]] = relationship(order_by="RunRequest.id", lazy="selectin",
                                                           cascade="all, delete-orphan")
+    # Scheduled publishing (jadwal tayang); loaded with the item: inbox and lists show it.
+    publication_schedule: Mapped[PublicationSchedule | None] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", uselist=False)
 
     def run_id(self, round_number: int | None = None) -> str:
         return run_id_for(self.id, round_number or self.round)
@@ -485,6 +488,39 @@ class PendingUpload(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+class PublicationSchedule(Base):
+    """When an approved item is to be published (jadwal tayang), one row per item.
+
+    ``state``: ``scheduled`` (waits for ``publish_at``), ``held`` (the schedule was
+    cancelled after approval: the item waits at the schedule step until a new time is set
+    or someone releases it), ``released`` (the wait is over: the time came, or someone chose
+    "Terbitkan sekarang"), ``none`` (cancelled before approval). Every change goes through
+    one conditional UPDATE on ``state``, so a move or cancel and the time coming cannot both
+    win; ``revision`` counts the changes."""
+
+    __tablename__ = "publication_schedules"
+    __table_args__ = (Index("ix_publication_schedules_state_publish_at", "state", "publish_at"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("news_items.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(16))
+    publish_at: Mapped[datetime | None] = mapped_column()
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(150))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column()
+    released_by: Mapped[str | None] = mapped_column(String(150))
+
+
+class CalendarToken(Base):
+    """A user's secret for the iCal feed (calendar apps cannot sign in); only its hash is kept."""
+
+    __tablename__ = "calendar_tokens"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AppendOnlyError(RuntimeError):

@@ -141,6 +141,10 @@ class EditorialService:
         else:
             next_step = self.config.step(position.step_id)
             self._start_timing(session, item.id, position.round, next_step)
+            if next_step.kind == "publish":
+                from warta.scheduling import open_publish_clock
+
+                open_publish_clock(self, session, item)  # a scheduled item's clock starts at its time
             item.status = "revision" if position.round > 1 and next_step.is_human else "in_progress"
             if not next_step.is_human:
                 item.status = "publishing"
@@ -462,10 +466,13 @@ class EditorialService:
         reason: str = "",
         reason_codes: Iterable[str] = (),
         uploads: Iterable[Upload] = (),
+        publish_at: str | datetime | None = None,
     ) -> dict[str, Any]:
         """Record a human step. What it carries depends on the step's kind:
         coverage (notes, files), manuscript and correction (title, body, notes),
-        decision (approve/reject with reason: typed, preset ``reason_codes``, or both)."""
+        decision (approve/reject with reason: typed, preset ``reason_codes``, or both; an
+        approval may carry ``publish_at``, the scheduled publication time, set in the same
+        transaction)."""
         config = self.config
         with self._session() as session:
             item = self._item(session, item_id, lock=True)
@@ -553,6 +560,10 @@ class EditorialService:
                     raise Conflict("there is no manuscript to decide on")
                 record.decision = decided
                 record.reason = reason
+                if publish_at not in (None, "") and decided == "approved":
+                    from warta.scheduling import Scheduling
+
+                    Scheduling(self).schedule(item.id, actor, publish_at, session=session)
                 record.manuscript_id = latest.id
                 details = {"decision": decided, "reason": reason, "version": latest.version}
             else:  # pragma: no cover - check_can_record refuses automatic steps
@@ -635,6 +646,13 @@ class EditorialService:
                 item.archive_key = details["archive_key"]
             self._audit(session, item.id, PIPELINE_ACTOR, f"step_{step.id}", round=round_number, **details)
             session.commit()
+
+    def must_wait_for_schedule(self, item_id: int) -> bool:
+        """Whether the approved item waits at the schedule task (jadwal tayang)."""
+        from warta.scheduling import must_wait
+
+        with self._session() as session:
+            return must_wait(self._item(session, item_id).publication_schedule)
 
     def approved_manuscript(self, item_id: int) -> Manuscript:
         with self._session() as session:
@@ -790,7 +808,14 @@ class EditorialService:
             "run_id": item.run_id(),
             "dag_id": item.dag_id,
             "run_state": self._run_state(item),
+            "schedule": self._schedule_summary(item),
         }
+
+    @staticmethod
+    def _schedule_summary(item: NewsItem) -> dict[str, Any] | None:
+        from warta.scheduling import summary_of
+
+        return summary_of(item.publication_schedule)
 
     def _run_state(self, item: NewsItem) -> str | None:
         """``queued`` while the outbox has not started the current round's run, then

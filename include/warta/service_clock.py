@@ -176,6 +176,16 @@ class ServiceClock:
         return StepDeadlines(reminder_at=reminder_at, due_at=due, escalate_at=escalate_at)
 
 
+def clock_start(opened_at: datetime, scheduled_at: datetime | None = None) -> datetime:
+    """THE moment a step's service clock starts: when the step opened, or, for a publication
+    scheduled later (jadwal tayang), the scheduled time. The step's ``StepTiming.started_at``
+    holds it, so the inbox, the alerts and the monthly report (``report.compile``) all count
+    the same standard time from the same moment."""
+    if scheduled_at is None or scheduled_at <= opened_at:
+        return opened_at
+    return scheduled_at
+
+
 def past_due(due_at: datetime, moment: datetime) -> bool:
     """Whether ``moment`` is past ``due_at``: a step recorded at its due moment is still
     within the standard time; an open step is breached from just after it."""

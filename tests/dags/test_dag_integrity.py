@@ -131,8 +131,10 @@ def test_graph_is_the_sop_with_a_revision_branch(dagbag):
     # The decision and both channel lists only read the editorial DB: side by side, one
     # scheduler hop after the approval.
     assert dag.task_dict["menyetujui"].downstream_task_ids == {"keputusan", "kanal", "kanal_bertautan"}
-    assert dag.task_dict["keputusan"].downstream_task_ids == {"updating", "kembali_ke_pelaksana"}
-    assert dag.task_dict["updating"].upstream_task_ids == {"keputusan", "kanal"}
+    assert dag.task_dict["keputusan"].downstream_task_ids == {"updating", "menunggu_jadwal_tayang",
+                                                               "kembali_ke_pelaksana"}
+    assert dag.task_dict["updating"].upstream_task_ids == {"keputusan", "kanal", "menunggu_jadwal_tayang"}
+    assert dag.task_dict["menunggu_jadwal_tayang"].upstream_task_ids == {"keputusan"}
     assert "mendokumentasi" in dag.task_dict["pengecekan"].downstream_task_ids
     # Channels that link to the website publish after it and take its address from its XCom.
     assert dag.task_dict["updating_bertautan"].upstream_task_ids == {"updating", "kanal_bertautan"}
@@ -166,3 +168,19 @@ def test_editing_the_sop_config_changes_the_dag_without_code(tmp_path, monkeypat
     dag = bag.dags["warta_berita"]
     assert dag.task_dict["memeriksa"].task_display_name == "3. Memeriksa naskah berita"
     assert "| 3 | Memeriksa naskah berita | Subkoordinator | 2 jam |" in dag.doc_md
+
+
+def test_the_schedule_wait_is_its_own_task_beginning_in_the_triggerer(dagbag):
+    """Jadwal tayang: a scheduled item waits at its own task, deferred from the start (no
+    worker slot); an unscheduled one goes from the decision straight to the channels."""
+    from warta.airflow.schedule_wait import PublicationTimeSensor
+
+    dag = dagbag.dags["warta_berita"]
+    wait = dag.task_dict["menunggu_jadwal_tayang"]
+    assert isinstance(wait, PublicationTimeSensor) and wait.start_from_trigger is True
+    assert wait.start_trigger_args.trigger_cls == "warta.airflow.schedule_wait.PublicationTimeTrigger"
+    assert wait.start_trigger_args.timeout is None
+    assert wait.task_display_name == "Menunggu jadwal tayang"
+    assert dag.task_dict["kanal"].upstream_task_ids == {"keputusan", "menunggu_jadwal_tayang"}
+    assert dag.task_dict["kanal"].trigger_rule == "none_failed_min_one_success"
+

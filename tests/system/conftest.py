@@ -103,6 +103,11 @@ def stack_config(tmp_path_factory) -> Path:
         "conn_id": REAL_WEBSITE_CONN, "default": False, "category": "Berita",
     }
     channels_file.write_text(yaml.safe_dump(channels, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    # Jadwal tayang: times a few seconds ahead, so the schedule tests stay short.
+    settings_file = folder / "warta.yaml"
+    settings = yaml.safe_load(settings_file.read_text(encoding="utf-8"))
+    settings.setdefault("schedule", {})["min_lead"] = "3s"
+    settings_file.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return folder
 
 

@@ -21,6 +21,7 @@ TABLES = {
     "online_checks", "audit_events", "alerts", "run_requests", "report_narratives", "report_finals", "post_metrics",
     "step_claims", "alert_reads", db.VERSION_TABLE,
     "drafts", "kept_forms", "pending_uploads",  # desk-keep
+    "publication_schedules", "calendar_tokens", db.VERSION_TABLE,
 }
 
 
@@ -36,10 +37,10 @@ def new_item(session, **overrides) -> NewsItem:
 
 # ------------------------------------------------------------------------ migrations
 def test_upgrade_creates_the_schema_and_is_idempotent(editorial_url):
-    assert db.current_revision(editorial_url) == "0009"
+    assert db.current_revision(editorial_url) == "0010"
     db.upgrade(editorial_url)
     db.upgrade(editorial_url)
-    assert db.current_revision(editorial_url) == "0009"
+    assert db.current_revision(editorial_url) == "0010"
     names = set(inspect(db.get_engine(editorial_url)).get_table_names())
     assert names == TABLES
     with db.get_engine(editorial_url).connect() as connection:
@@ -47,7 +48,7 @@ def test_upgrade_creates_the_schema_and_is_idempotent(editorial_url):
         triggers = connection.execute(
             text("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
         ).scalars().all()
-    assert versions == ["0009"]
+    assert versions == ["0010"]
     assert triggers == ["audit_events_no_delete", "audit_events_no_update"]
 
 
@@ -64,7 +65,7 @@ def test_upgrade_creates_the_sqlite_folder(tmp_path):
     try:
         db.upgrade(url)
         assert (tmp_path / "a" / "b" / "warta.db").exists()
-        assert db.current_revision(url) == "0009"
+        assert db.current_revision(url) == "0010"
     finally:
         db.dispose_all()
 

@@ -2,7 +2,7 @@
 
 One run is one revision round of one news item (run id ``item-<id>-round-<n>``):
 
-    human steps (begin in the triggerer) ─┬→ keputusan ─┬─ approved ──────────┐
+    human steps (begin in the triggerer) ─┬→ keputusan ─┬─ approved → [menunggu_jadwal_tayang] ┐
                                           │             └─ rejected → kembali_ke_pelaksana (queues round n+1)
                                           ├→ kanal ──────→ (updating → pengecekan)[channel] ─────────────────┬→ mendokumentasi
                                           └→ kanal_bertautan ──→ (updating_bertautan → pengecekan_bertautan)[channel] ┘
@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk import DAG, get_current_context, task, task_group
 
+from warta.airflow.schedule_wait import PublicationTimeSensor
 from warta.airflow.sensors import StepRecordSensor
 from warta.config import WartaConfig, get_config
 from warta.formatting import formatter
@@ -134,6 +135,9 @@ def _published_links(publish_task_id: str) -> dict[str, str]:
 
 def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
     config = config or get_config()
+    from warta.schedule_settings import schedule_settings
+
+    schedule = schedule_settings()
     with DAG(
         dag_id=config.dag_id,
         dag_display_name=f"Berita: {config.sop.get('name', 'Updating Website dan Media Sosial')}",
@@ -179,10 +183,22 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
             service = default_service()
             decision = service.decision(int(item_id), int(round_number))
             if decision == "approved":
-                return publish_step.task_id
+                # A scheduled (or held) item waits for its time; any other goes on at once.
+                return schedule.task_id if service.must_wait_for_schedule(int(item_id)) else publish_step.task_id
             if decision == "rejected":
                 return "kembali_ke_pelaksana"
             raise AirflowFailException(f"item {item_id} round {round_number} has no decision recorded")
+
+        # Jadwal tayang: the wait is its own task, deferred from the start (no worker slot),
+        # following moves and cancels (warta.airflow.schedule_wait).
+        wait_for_time = PublicationTimeSensor(
+            task_id=schedule.task_id,
+            task_display_name=schedule.name_id,
+            item_id=ITEM_ID,
+            poll_seconds=schedule.poll_seconds,
+            doc_md=f"**{schedule.name_id}** ({schedule.name_en}). Hanya berita yang dijadwalkan menunggu di sini; "
+                   "berita tanpa jadwal langsung diterbitkan.",
+        )
 
         @task(task_id="kembali_ke_pelaksana",
               task_display_name="Dikembalikan ke Pelaksana Kegiatan untuk perbaikan")
@@ -207,6 +223,8 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
             task_id=publish_step.task_id,
             task_display_name=publish_step.display_name,
             map_index_template=CHANNEL_LABEL,
+            # After the decision (unscheduled: the wait is skipped) or after the wait.
+            trigger_rule="none_failed_min_one_success",
         )
         def publish(channel: str, item_id: int, round_number: int) -> dict:
             return _run_pipeline_step("publish", item_id, round_number, channel)
@@ -271,7 +289,8 @@ def build_news_item_dag(config: WartaConfig | None = None) -> DAG:
         previous >> [decision, channel_list, linked_list]
         channels_done = per_channel.partial(item_id=ITEM_ID, round_number=ROUND).expand(channel=channel_list)
         linked_done = per_linked_channel.partial(item_id=ITEM_ID, round_number=ROUND).expand(channel=linked_list)
-        decision >> [dag.get_task(publish_step.task_id), next_round(ITEM_ID, ROUND)]
+        decision >> [dag.get_task(publish_step.task_id), wait_for_time, next_round(ITEM_ID, ROUND)]
+        wait_for_time >> dag.get_task(publish_step.task_id)
         dag.get_task(publish_step.task_id) >> dag.get_task(f"{publish_step.task_id}_bertautan")
         [channels_done, linked_done] >> archive(ITEM_ID, ROUND)
     return dag

@@ -25,7 +25,7 @@ from warta.web.csrf import unknown_user_message
 from warta.web.deps import Authenticator, LoginRequired, UnknownUser, editorial_service
 from warta.web.models import ERROR_RESPONSES
 from warta.web.request_guard import RequestGuard
-from warta.web.routers import alerts, desk, desk_flow, flow, items, keep, reports, steps, users
+from warta.web.routers import alerts, desk, desk_flow, flow, items, keep, reports, schedule, steps, users
 from warta.workflow import WorkflowError
 
 # When the stack is saturated the editorial DB says so: its connection pool is exhausted
@@ -136,12 +136,14 @@ def create_app(*, auth: Authenticator) -> FastAPI:
     app.state.auth = auth
     app.add_middleware(RequestGuard)
     add_error_handlers(app)
-    for router in (users.router, steps.router, items.router, alerts.router, reports.router, flow.router):
+    for router in (users.router, steps.router, items.router, alerts.router, reports.router, flow.router,
+                   schedule.api):
         app.include_router(router, prefix="/api/v1")
     app.include_router(keep.api, prefix="/api/v1")
     app.include_router(desk.router)
     app.include_router(desk_flow.router)
     app.include_router(keep.desk)
+    app.include_router(schedule.desk)
     app.mount("/desk/static", StaticFiles(directory=str(STATIC_DIR)), name="warta-desk-static")
     add_short_links(app)
     return app

@@ -54,6 +54,8 @@ class StepInput(BaseModel):
     reason: str = Field("", description="Alasan penolakan (minimal limits.reason_min_chars karakter bersama alasan baku)")
     reason_codes: list[str] = Field(default_factory=list,
                                     description="Alasan baku dari warta.yaml rejection_reasons (id), mis. kutipan")
+    publish_at: str | None = Field(None, description="jadwal tayang with the approval: ISO 8601 (an offset, or "
+                                                     "local WIB time); empty = publish at once")
 
 
 class ReportFinalise(BaseModel):
@@ -101,6 +103,48 @@ class StepInfo(BaseModel):
     standard_seconds: int
 
 
+class ScheduleSummary(_Open):
+    state: str = Field(description="scheduled, held or released")
+    publish_at: str | None
+    revision: int
+    released_at: str | None = None
+
+
+class ScheduleInput(BaseModel):
+    publish_at: str = Field(description="ISO 8601 with an offset (2026-12-07T08:00:00+07:00), or local time in "
+                                        "the SOP's timezone (2026-12-07T08:00)")
+    revision: int | None = Field(None, ge=0, description="the schedule's revision you saw: 409 if it changed since")
+
+
+class Schedule(BaseModel):
+    item_id: int
+    state: str = Field(description="none, scheduled, held (cancelled after approval: waits for a new time or "
+                                   "a release) or released (publishing)")
+    publish_at: str | None
+    revision: int
+    updated_by: str | None
+    updated_at: str | None
+    released_at: str | None
+    released_by: str | None
+    moved: bool | None = None
+
+
+class CalendarEntry(_Open):
+    kind: str = Field(description="scheduled or published")
+    item_id: int
+    title: str
+    channel: str
+    at: str = Field(description="the scheduled time, or when the channel's post was published")
+    state: str
+    approved: bool
+    url: str | None = None
+
+
+class CalendarFeed(BaseModel):
+    url: str = Field(description="the iCal feed's address (subscribe in a calendar app); keep it secret")
+    token: str
+
+
 class ItemSummary(_Open):
     id: int
     title: str
@@ -119,6 +163,7 @@ class ItemSummary(_Open):
     dag_id: str
     run_state: str | None = Field(None, description="queued until the outbox has started the round's run, then "
                                                     "started; null for a finished item")
+    schedule: ScheduleSummary | None = Field(None, description="jadwal tayang; null when not scheduled")
 
 
 class CreatedItem(ItemSummary):

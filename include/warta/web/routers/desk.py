@@ -281,7 +281,7 @@ def _render_item(page: Page, item_id: int, *, status: int = 200, errors: dict | 
     defaults = {
         "title": latest["title"] if latest else context["item"]["title"],
         "body": latest["body"] if latest else "",
-        "notes": "", "reason": "", "decision": "", "reason_codes": [],
+        "notes": "", "reason": "", "decision": "", "reason_codes": [], "publish_at": "",
     }
     context |= _kept_context(page, item_id, context, values, pending)
     values = defaults | context["restored"] | (values or {})
@@ -330,6 +330,10 @@ def _kept_context(page: Page, item_id: int, context: dict, values: dict | None, 
     return {"restored": restored, "draft": draft, "kept": kept, "keep_target": target,
             "pending": pending if pending is not None else keep.pending_uploads(page.service, page.username, target),
             "autosave_seconds": keep.keep_settings().autosave_seconds}
+
+
+# The item page re-rendered with a form's errors, for other routers' forms on it (schedule).
+render_item = _render_item
 
 
 # ------------------------------------------------------------------ routes
@@ -602,6 +606,8 @@ def item_page(item_id: int, request: Request, page: DeskPage) -> Response:
         notice = page.t("draft_discarded")
     elif params.get("duplicate"):
         notice = page.t("item_duplicate")
+    elif params.get("jadwal") in ("set", "cancel", "release"):
+        notice = page.t(f"schedule_done_{params['jadwal']}")
     elif params.get("done") in {s.id for s in page.config.steps}:
         notice = page.t("step_recorded", step=page.step_name(params["done"]))
     return no_store(_render_item(page, item_id, notice=notice))
@@ -618,7 +624,7 @@ async def record_step(item_id: int, step_id: str, request: Request, page: DeskPa
         return no_store(page.error(404, page.t("error_not_found")))
     if step.role not in page.roles:
         return no_store(page.error(403, page.t("error_forbidden")))
-    values = {name: _text(form, name) for name in ("title", "body", "notes", "decision", "reason")}
+    values = {name: _text(form, name) for name in ("title", "body", "notes", "decision", "reason", "publish_at")}
     values["reason_codes"] = [c for c in form.getlist("reason_codes") if isinstance(c, str)]
     # Approving publishes to public channels at once: the desk asks once more, naming them
     # (the REST API and the CLI are explicit calls and need no second step).
@@ -637,7 +643,7 @@ async def record_step(item_id: int, step_id: str, request: Request, page: DeskPa
             title=values["title"] if step.kind in ("manuscript", "correction") else None,
             body=values["body"] if step.kind in ("manuscript", "correction") else None,
             decision=values["decision"] or None, reason=values["reason"], reason_codes=values["reason_codes"],
-            uploads=uploads,
+            uploads=uploads, publish_at=values["publish_at"] or None,
         )
     except PermissionDenied as exc:
         return no_store(page.error(403, exc.message))
