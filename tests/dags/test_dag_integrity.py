@@ -181,6 +181,7 @@ def test_the_schedule_wait_is_its_own_task_beginning_in_the_triggerer(dagbag):
     assert wait.start_trigger_args.trigger_cls == "warta.airflow.schedule_wait.PublicationTimeTrigger"
     assert wait.start_trigger_args.timeout is None
     assert wait.task_display_name == "Menunggu jadwal tayang"
-    assert dag.task_dict["kanal"].upstream_task_ids == {"keputusan", "menunggu_jadwal_tayang"}
-    assert dag.task_dict["kanal"].trigger_rule == "none_failed_min_one_success"
+    assert dag.task_dict["menunggu_jadwal_tayang"].upstream_task_ids == {"keputusan"}
+    assert dag.task_dict["updating"].upstream_task_ids == {"keputusan", "kanal", "menunggu_jadwal_tayang"}
+    assert dag.task_dict["updating"].trigger_rule == "none_failed_min_one_success"
 
