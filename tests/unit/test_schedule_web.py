@@ -73,10 +73,12 @@ def test_openapi_documents_the_schedule_routes(client):
 def test_desk_approval_with_a_time_then_move_cancel_release(client, service, flow, clock, soon):
     item_id = flow.to_decision()
     as_user(client, "subkoor")
-    page = client.get(f"/warta/desk/items/{item_id}")
-    assert 'data-testid="approval-publish-at"' in page.text and "Jadwal tayang" in page.text
+    # The time is set on the confirmation that approving asks for (it names the channels).
+    confirm = post_form(client, f"/warta/desk/items/{item_id}/steps/menyetujui", {"decision": "approve"})
+    assert confirm.status_code == 200 and 'data-testid="confirm-approval"' in confirm.text
+    assert 'data-testid="approval-publish-at"' in confirm.text and "Jadwal tayang" in confirm.text
     approved = post_form(client, f"/warta/desk/items/{item_id}/steps/menyetujui",
-                         {"decision": "approve", "publish_at": _wib(soon)})
+                         {"decision": "approve", "confirm": "yes", "publish_at": _wib(soon)})
     assert approved.status_code == 303
     page = client.get(f"/warta/desk/items/{item_id}")
     assert 'data-state="scheduled"' in page.text and 'data-testid="schedule-release"' in page.text
