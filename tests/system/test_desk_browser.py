@@ -101,13 +101,13 @@ def test_walk_an_item_through_the_desk_in_a_browser(stack, browser, tmp_path, us
         page.fill("#notes", "Rombongan 40 siswa dan 3 guru.")
         page.set_input_files("#files", str(photo))
         reporter.shot("01-intake-form-phone")
-        page.click("button[type=submit]")  # no activity date yet
+        page.click("[data-testid=intake-form] button[type=submit]")  # no activity date yet
         assert page.locator("#activity_date-error").is_visible()
         assert page.input_value("#title") == "Kunjungan agro eduwisata siswa SMAN 1 Pangkalpinang"
         reporter.shot("02-intake-error-phone")
         page.fill("#activity_date", "2026-11-25")
         page.set_input_files("#files", str(photo))
-        page.click("button[type=submit]")
+        page.click("[data-testid=intake-form] button[type=submit]")
         page.wait_for_url(re.compile(r"/warta/desk/items/\d+\?created=1"))
         item_id = int(re.search(r"/items/(\d+)", page.url).group(1))
         assert "Berita dibuat" in page.get_by_test_id("notice").inner_text()

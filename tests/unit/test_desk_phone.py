@@ -290,7 +290,7 @@ def test_main_pages_have_no_serious_accessibility_violations(desk, phone, userna
         item_at_decision(flow)
     page = phone(username)
     page.goto(path)
-    assert small_tap_targets(page, "header") == []
+    assert small_tap_targets(page) == []
     assert serious_violations(page) == []
 
 
