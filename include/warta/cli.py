@@ -321,9 +321,10 @@ def _print_human(command: str, result, tz: str, lang: str = "id") -> None:
         if not result:
             print(text(lang, "inbox_empty"))
         for row in result:
-            late = "TERLAMBAT" if row["overdue"] else f"sisa {row['seconds_left'] // 60} menit"
-            print(f"#{row['id']:<6} {row['current_step_name']:<45} putaran {row['round']}  "
-                  f"sejak {_local(row['waiting_since'], tz)}  {late}  {row['title']}")
+            minutes = row["seconds_left"] // 60
+            late = text(lang, "late") if row["overdue"] else text(lang, "minutes_left", n=minutes)
+            print(f"#{row['id']:<6} {row['current_step_name']:<45} {text(lang, 'round_n', n=row['round'])}  "
+                  f"{text(lang, 'since', when=_local(row['waiting_since'], tz))}  {late}  {row['title']}")
     elif command in ("claim", "release"):
         if "username" in result:
             print(text(lang, "claimed", item=result["item_id"], step=result["step"]))

@@ -115,6 +115,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "err_airflow_unavailable": ("Airflow tidak dapat dihubungi", "Airflow cannot be reached"),
     # output
     "inbox_empty": ("Tidak ada yang menunggu.", "Nothing waits."),
+    "late": ("TERLAMBAT", "LATE"),
+    "minutes_left": ("sisa {n} menit", "{n} min left"),
+    "round_n": ("putaran {n}", "round {n}"),
+    "since": ("sejak {when}", "since {when}"),
     "claimed": ("#{item} langkah {step}: sekarang Anda kerjakan", "#{item} step {step}: you are doing it now"),
     "released": ("#{item} langkah {step}: dilepas", "#{item} step {step}: released"),
     "not_claimed": ("#{item} langkah {step}: tidak ada yang mengambil", "#{item} step {step}: nobody had taken it"),

@@ -157,7 +157,9 @@ def test_walk_an_item_through_the_desk_in_a_browser(stack, browser, tmp_path, us
 
         # --- Pelaksana revises in round 2
         reporter.page.goto("/warta/desk/")
-        assert "Revisi ke-2" in reporter.page.get_by_test_id("inbox").inner_text()
+        # Returned to its author: in "Tugas saya", marked "Ditolak".
+        assert "Revisi ke-2" in reporter.page.get_by_test_id("inbox-mine").inner_text()
+        assert reporter.page.get_by_test_id("returned").first.is_visible()
         reporter.shot("08-inbox-round-2-phone")
         reporter.open_item(item_id)
         assert "Tambahkan kutipan" in reporter.page.get_by_test_id("rejection").inner_text()

@@ -122,7 +122,8 @@ def test_cli_creates_an_item_whose_run_starts_and_records_steps(stack, users, tm
 
     refused = _warta(stack, "record", str(item_id), "memeriksa", "--as", "pelaksana")
     assert refused.returncode == 1
-    assert refused.stderr.startswith("warta: error:") and len(refused.stderr.strip().splitlines()) == 1
+    # In the user's language (Indonesian by default).
+    assert refused.stderr.startswith("warta: galat:") and len(refused.stderr.strip().splitlines()) == 1
     bad_date = _warta(stack, "create", "--as", "pelaksana", "--title", "x", "--date", "kemarin")
     assert bad_date.returncode == 1 and "kemarin" in bad_date.stderr
     missing_file = _warta(stack, "create", "--as", "pelaksana", "--title", "x", "--file", "/nonexistent.jpg")

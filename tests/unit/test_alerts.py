@@ -44,6 +44,13 @@ class RecordingSender:
         return sent
 
 
+@pytest.fixture(autouse=True)
+def _no_hand_off_alerts(monkeypatch):
+    """These tests count service-level alerts and their deliveries; the hand-off alerts a
+    recorded step writes (tests/unit/test_desk_flow.py) would be counted and sent too."""
+    monkeypatch.setattr("warta.desk_flow.handoff_alerts", lambda *args, **kwargs: [])
+
+
 @pytest.fixture
 def sender() -> RecordingSender:
     return RecordingSender()

@@ -95,3 +95,11 @@ def test_claim_release_and_alerts(run, flow):
     assert code == 0 and "1 belum dibaca" in out and "Menunggu Anda" in out
     code, out, _ = run("--json", "alerts", "--as", "pelaksana2", "--read-all")
     assert code == 0 and json.loads(out) == {"marked": 1, "unread": 0}
+
+
+def test_the_inbox_speaks_the_users_language(run, flow):
+    flow.create("Liputan panen")
+    code, out, _ = run("inbox", "--as", "pelaksana")
+    assert code == 0 and "putaran 1" in out and "sejak" in out and "Liputan panen" in out
+    code, out, _ = run("--lang", "en", "inbox", "--as", "operator")
+    assert code == 0 and out.strip() == "Nothing waits."

@@ -23,4 +23,4 @@ def test_cli_users_sync_without_fab_is_a_one_line_error(tmp_path, capsys):
     code = cli.main(["users", "sync", "--passwords-file", str(tmp_path / "p.json")])
     assert code == 2
     err = capsys.readouterr().err
-    assert err.startswith("warta: error: the auth manager is not FAB") and len(err.strip().splitlines()) == 1
+    assert err.startswith("warta: galat: the auth manager is not FAB") and len(err.strip().splitlines()) == 1

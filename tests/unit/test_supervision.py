@@ -140,7 +140,7 @@ def test_status_of_a_stack_that_is_not_running_is_a_clear_error(tmp_path):
     shown = subprocess.run([str(Path(sys.executable).parent / "warta"), "status", "--home", str(tmp_path)],
                            capture_output=True, text=True, timeout=60)
     assert shown.returncode == 2
-    assert "Warta is not running" in shown.stderr and "Traceback" not in shown.stderr
+    assert "Warta tidak berjalan" in shown.stderr and "Traceback" not in shown.stderr
 
 
 def test_the_embedded_stack_runs_airflows_local_executor_with_on_demand_workers(monkeypatch, tmp_path):

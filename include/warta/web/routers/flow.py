@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from warta import desk_flow
+from warta.service import MAX_ROW_ID
 from warta.web.deps import ApiUser, Service
 from warta.web.models import RowId
 from warta.workflow import Conflict, WorkflowError
@@ -75,7 +76,8 @@ class MyAlerts(BaseModel):
 
 
 class MarkRead(BaseModel):
-    ids: list[int] | None = Field(None, description="the alerts to mark read; omitted: all of mine")
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ROW_ID)]] | None = Field(
+        None, max_length=500, description="the alerts to mark read; omitted: all of mine")
 
 
 class MarkedRead(BaseModel):
@@ -166,7 +168,8 @@ def mark_read(payload: MarkRead, username: ApiUser, service: Service) -> dict[st
 
 
 @router.get("/failures", response_model=list[Failure])
-def failures(username: ApiUser, service: Service, item_id: int | None = Query(None, ge=1)) -> list[dict[str, Any]]:
+def failures(username: ApiUser, service: Service,
+             item_id: int | None = Query(None, ge=1, le=MAX_ROW_ID)) -> list[dict[str, Any]]:
     """Publications that failed and wait for someone, with the cause in plain words."""
     return desk_flow.open_failures(service, item_id)
 
