@@ -96,7 +96,10 @@ def run(n: int, delay: float, home: Path, lead: float) -> dict:
         deferred = sum(1 for ti in waits if ti["state"] == "deferred")
         via_executor = sum(1 for ti in waits if ti.get("queued_when"))
         slots = bench.all_slots_held(run_ids)
-        print(f"waiting: deferred={deferred} slots_held={slots} via_executor={via_executor} cpu={cpu}",
+        # The waits themselves (any not deferred yet is still behind its decision task).
+        wait_slots = sum(1 for ti in waits if ti["state"] in ("queued", "running", "scheduled"))
+        print(f"waiting: deferred={deferred} wait_slots={wait_slots} all_slots={slots} via_executor={via_executor} "
+              f"cpu={cpu}",
               file=sys.stderr, flush=True)
         if datetime.now(timezone.utc) >= publish_at:
             print("WARNING: T passed before the waiting figures were taken; use a longer --lead", file=sys.stderr)
@@ -119,7 +122,9 @@ def run(n: int, delay: float, home: Path, lead: float) -> dict:
         return {
             "n": n,
             "waits_deferred": deferred,
-            "slots_held_while_waiting": slots,
+            "wait_task_slots_held": wait_slots,
+            # Every task of the N runs holding or queued for a slot (decision tasks not yet run count).
+            "all_slots_held_while_waiting": slots,
             "waits_via_executor": via_executor,
             "triggerer_cpu_pct": cpu["triggerer"],
             "scheduler_cpu_pct": cpu["scheduler"],
