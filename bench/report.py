@@ -11,7 +11,10 @@ report's own: imports, compile and render. The workbook and the PDF's annex are 
 two forked children beside the PDF's body, as warta.report.build_files does; their peaks
 are printed apart, and cpu_s adds the three processes' CPU seconds.
 
-    .venv/bin/python bench/report.py [--items 100000] [--month 2026-10] [--keep DIR [--reuse]]
+    .venv/bin/python bench/report.py [--items 100000] [--month 2026-10] [--keep DIR [--reuse]] [--postgres]
+
+With --postgres the editorial DB is the embedded PostgreSQL of warta.stack (the stack's
+default), started by the bench on a data folder inside DIR and stopped at the end.
 
 The last line holds the figures as key=value pairs. Target: 100,000 items (every one in
 the PDF, its compact annex) compiled and rendered in ≤ 8 s and ≤ 1 GiB.
