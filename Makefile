@@ -26,7 +26,7 @@ fi
 endef
 
 .PHONY: install install-runtime run status test test-unit test-system test-distributed env lock bench clean browser-deps system-deps \
-	distributed-deps bench-report bench-throughput bench-runtime bench-parking
+	distributed-deps bench-report bench-throughput bench-runtime bench-parking bench-four-channels
 
 define venv_with_uv
 @test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -121,6 +121,10 @@ bench-parking: install
 	$(VENV)/bin/python bench/parking.py --n $(or $(N),1000)
 
 # Monthly report of a busy month: seeds 100,000 items, compiles and renders them.
+# One approved item to all four channels, approval → archived, a few times on the idle stack.
+bench-four-channels: install
+	$(VENV)/bin/python bench/four_channels.py --items $(or $(N),3)
+
 bench-report: install system-deps
 	$(VENV)/bin/python bench/report.py
 

@@ -167,6 +167,11 @@ class Bench(approval_latency.Bench):
                 self.print_timeline(f"item-{item_id}-round-1", approved)
                 return (_time(archived) - approved).total_seconds()
             time.sleep(0.25)
+        # Say where it stopped: every task's state and times, for the next one to look at.
+        for ti in self._list({"dag_ids": ["warta_berita"], "dag_run_ids": [f"item-{item_id}-round-1"],
+                              "page_limit": 100})["task_instances"]:
+            print(f"  {ti['task_id']:22s} {ti['map_index']:3d}  {ti['state']}  try {ti.get('try_number')}  "
+                  f"start {ti.get('start_date')}  end {ti.get('end_date')}", file=sys.stderr, flush=True)
         raise TimeoutError("the four-channel item was not archived within 300 s")
 
 

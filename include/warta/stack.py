@@ -429,12 +429,12 @@ class Stack:
             self.embedded_postgres.wait_ready()
             self.embedded_postgres.create_databases()
         self.migrate()
-        # Every component at once: each spends its first seconds importing Airflow, and on
-        # 2 cores one after another left a core idle (clean clone → healthy was 47 s). A
-        # task the scheduler queues before the api-server listens retries its Execution
-        # API calls (1, 2, 4, ... s; AIRFLOW__WORKERS__EXECUTION_API_RETRIES).
-        rpc(folder).supervisor.startAllProcesses(False)
+        # The api-server first: task processes report to its Execution API, and the
+        # scheduler queues tasks at once (the periodic DAGs). Started together with the
+        # others, it listened 180 s late under load 25 (they import Airflow at the same time).
+        rpc(folder).supervisor.startProcess("api-server", False)
         self._wait_listening(timeout)
+        rpc(folder).supervisor.startAllProcesses(False)
         self.wait_healthy(timeout)
         self._wait_dag(timeout)
 

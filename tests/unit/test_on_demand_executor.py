@@ -78,7 +78,7 @@ def test_no_worker_until_a_task_is_queued_then_one_that_exits_when_idle(executor
     assert (tmp_path / "a").read_text() == "a preloaded=True"
 
     # A second task while the worker waits goes to it: no second fork.
-    _wait(lambda: executor._idle_workers.value == 1)
+    _wait(lambda: executor.available_workers() == 1)
     _queue(executor, FakeWorkload("b", str(tmp_path / "b")))
     assert len(executor.workers) == 1
     assert [state for _, state, _ in _results(executor, 2)] == ["running", "success"]
@@ -105,7 +105,7 @@ def test_workers_that_lose_the_race_for_a_message_still_exit_when_idle(executor,
     for name in "ab":
         _queue(executor, FakeWorkload(name, str(tmp_path / name)))
     assert len(_results(executor, 4)) == 4
-    _wait(lambda: executor._idle_workers.value == len(executor.workers))
+    _wait(lambda: executor.available_workers() == len(executor.workers))
     _queue(executor, FakeWorkload("c", str(tmp_path / "c")))
     assert len(_results(executor, 2)) == 2
 
@@ -125,3 +125,29 @@ def test_next_workload_times_out_and_reads_what_is_there():
     assert time.monotonic() - started >= 0.3
     queue.put("work")
     assert on_demand._next_workload(queue, 5) == "work"
+
+
+def test_a_worker_still_starting_takes_the_task_no_second_fork(executor, tmp_path, monkeypatch):
+    """Each scheduler loop checks the workers; one still importing the task modules must
+    count, or every loop forks another for the same task."""
+    monkeypatch.setattr(on_demand, "TASK_MODULES", on_demand.TASK_MODULES + ("warta.report",))
+    _queue(executor, FakeWorkload("a", str(tmp_path / "a")))
+    for _ in range(5):
+        executor._check_workers()
+    assert len(executor.workers) == 1
+    assert [state for _, state, _ in _results(executor, 2)] == ["running", "success"]
+
+
+def test_a_killed_idle_worker_is_not_counted(executor, tmp_path):
+    import os
+    import signal
+
+    _queue(executor, FakeWorkload("a", str(tmp_path / "a")))
+    assert len(_results(executor, 2)) == 2
+    [pid] = executor.workers
+    assert _wait(lambda: executor.available_workers() == 1)
+    os.kill(pid, signal.SIGKILL)
+    _wait(lambda: not executor.workers[pid].is_alive())
+    _queue(executor, FakeWorkload("b", str(tmp_path / "b")))  # reaps it, forks a new one
+    assert pid not in executor.workers and len(executor.workers) == 1
+    assert [state for _, state, _ in _results(executor, 2)] == ["running", "success"]

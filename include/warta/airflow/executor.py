@@ -24,6 +24,7 @@ import ctypes
 import importlib
 import logging
 import multiprocessing
+import multiprocessing.sharedctypes
 import os
 import signal
 import time
@@ -52,6 +53,9 @@ def _preload(modules: tuple[str, ...]) -> None:
 
 
 _IDLE = object()
+# A worker's state, as the executor reads it: starting and idle workers will take the
+# next message, busy ones will not.
+STARTING, IDLE, BUSY = 0, 1, 2
 
 
 def _next_workload(queue: SimpleQueue, idle_seconds: float):
@@ -77,8 +81,9 @@ def _next_workload(queue: SimpleQueue, idle_seconds: float):
     return _IDLE
 
 
-def _run_worker(logger_name, input, output, unread_messages, team_conf, idle, idle_seconds, preload):
-    """Airflow's ``local_executor._run_worker``, plus the preload and the exit when idle."""
+def _run_worker(logger_name, input, output, unread_messages, team_conf, state, idle_seconds, preload):
+    """Airflow's ``local_executor._run_worker``, plus the preload, the worker's ``state``
+    for the executor (STARTING, IDLE, BUSY) and the exit when idle."""
     import structlog
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # as Airflow's: tasks run to completion
@@ -88,16 +93,13 @@ def _run_worker(logger_name, input, output, unread_messages, team_conf, idle, id
     prefix = local_executor._get_executor_process_title_prefix(team_conf.team_name)
     while True:
         local_executor.setproctitle(f"{prefix} <idle>", worker_log)
-        with idle:
-            idle.value += 1
+        state.value = IDLE
         try:
             workload = _next_workload(input, idle_seconds)
         except EOFError:
             worker_log.info("The task queue was closed. Terminating worker.")
             break
-        finally:
-            with idle:
-                idle.value -= 1
+        state.value = BUSY
         if workload is _IDLE:
             worker_log.info("Worker idle for %.0fs; exiting pid=%d", idle_seconds, os.getpid())
             return
@@ -133,20 +135,27 @@ class OnDemandLocalExecutor(LocalExecutor):
         self.result_queue = SimpleQueue()
         self.workers = {}
         self._unread_messages = multiprocessing.Value(ctypes.c_uint)
-        self._idle_workers = multiprocessing.Value(ctypes.c_int)
+        self._worker_states: dict[int, multiprocessing.sharedctypes.Synchronized] = {}
+
+    def available_workers(self) -> int:
+        """Workers that will take the next message: starting (still importing) or idle.
+        Counted per live worker, so one that was killed is never counted."""
+        return sum(1 for pid, state in self._worker_states.items()
+                   if pid in self.workers and state.value in (STARTING, IDLE))
 
     def _check_workers(self) -> None:
         for pid, proc in list(self.workers.items()):
             if not proc.is_alive():  # exited when idle, or died
                 proc.close()
                 del self.workers[pid]
+                self._worker_states.pop(pid, None)
         with self._unread_messages:
             outstanding = self._unread_messages.value
         if outstanding <= 0 or self.activity_queue.empty():
             return
-        with self._idle_workers:
-            idle = max(0, self._idle_workers.value)
-        wanted = min(outstanding - idle, self.parallelism - len(self.workers))
+        # A worker still importing counts: forking another for the same task each loop
+        # only made them all import at once.
+        wanted = min(outstanding - self.available_workers(), self.parallelism - len(self.workers))
         if wanted > 0:
             if self.is_mp_using_fork:
                 self._spawn_workers_with_gc_freeze(wanted)
@@ -154,6 +163,7 @@ class OnDemandLocalExecutor(LocalExecutor):
                 self._spawn_worker()
 
     def _spawn_worker(self) -> None:
+        state = multiprocessing.Value(ctypes.c_int, STARTING)
         proc = multiprocessing.Process(
             target=_run_worker,
             kwargs={
@@ -162,10 +172,11 @@ class OnDemandLocalExecutor(LocalExecutor):
                 "output": self.result_queue,
                 "unread_messages": self._unread_messages,
                 "team_conf": self.conf,
-                "idle": self._idle_workers,
+                "state": state,
                 "idle_seconds": self.idle_seconds,
                 "preload": TASK_MODULES,
             },
         )
         proc.start()
         self.workers[proc.pid] = proc
+        self._worker_states[proc.pid] = state
