@@ -451,15 +451,15 @@ def test_failures_alerts_and_up_to_dateness_are_reported(seeded, newsroom, setti
     files = build_files(report, service.config, replace(settings, annex_threshold=1, list_limit=1), "id")
     text = pdf_text(files["pdf"], tmp_path)
     flat = " ".join(text.split())
-    annex = [" ".join(line.split()) for line in text[text.index("Lampiran: seluruh kegagalan tayang"):].splitlines()]
+    annex = [" ".join(line.split()) for line in text[text.index("Lampiran: seluruh kegagalan terbit"):].splitlines()]
     assert "Laporan Bulanan Updating Website dan Media Sosial · Oktober 2026 · 3" in annex
     expected = [(seeded["rejected"], "Website", "Belum teratasi", "Cek online gagal: Halaman tidak ditemukan"),
-                (stuck, "Instagram", "Belum teratasi", "Gagal tayang: Server platform sedang bermasalah"),
-                (fixed, "Facebook", "Teratasi 15/10 09.00", "Gagal tayang: Izin akses ditolak")]
+                (stuck, "Instagram", "Belum teratasi", "Gagal terbit: Server platform sedang bermasalah"),
+                (fixed, "Facebook", "Teratasi 15/10 09.00", "Gagal terbit: Izin akses ditolak")]
     for number, (item_id, channel, resolution, error) in enumerate(expected, start=1):
         row = next(line for line in annex if line.startswith(f"{number} {item_id} {channel} "))
         assert resolution in row and error in row, row
-    assert f"Seluruh {len(report.items)} berita tayang bulan ini tercantum dalam Lampiran" in flat
+    assert f"Seluruh {len(report.items)} berita terbit bulan ini tercantum dalam Lampiran" in flat
     assert "Disusun oleh," in flat and "Mengetahui," in flat and flat.count("NIP ....") == 2
 
 
