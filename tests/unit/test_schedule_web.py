@@ -76,7 +76,7 @@ def test_desk_approval_with_a_time_then_move_cancel_release(client, service, flo
     # The time is set on the confirmation that approving asks for (it names the channels).
     confirm = post_form(client, f"/warta/desk/items/{item_id}/steps/menyetujui", {"decision": "approve"})
     assert confirm.status_code == 200 and 'data-testid="confirm-approval"' in confirm.text
-    assert 'data-testid="approval-publish-at"' in confirm.text and "Jadwal tayang" in confirm.text
+    assert 'data-testid="approval-publish-at"' in confirm.text and "Waktu tayang (WIB)" in confirm.text
     approved = post_form(client, f"/warta/desk/items/{item_id}/steps/menyetujui",
                          {"decision": "approve", "confirm": "yes", "publish_at": _wib(soon)})
     assert approved.status_code == 303

@@ -369,6 +369,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "schedule_badge_scheduled": ("terjadwal {when}", "scheduled {when}"),
     "schedule_badge_held": ("ditahan", "held"),
     "schedule_field": ("Waktu tayang (WIB)", "Publication time (WIB)"),
+    "schedule_later": ("Jadwalkan untuk nanti (opsional)", "Schedule for later (optional)"),
     "schedule_field_hint": ("Kosongkan untuk langsung terbit setelah disetujui.",
                             "Leave empty to publish as soon as it is approved."),
     "schedule_set": ("Simpan jadwal", "Save schedule"),
