@@ -126,8 +126,8 @@ def test_a_failed_publication_is_retried_once_from_the_desk(stack, users, browse
         shot(person, "04-inbox-failure-phone")
         person.open_item(item_id)
         block = page.get_by_test_id("channel-failures")
-        # On the first screen, above the title and the facts.
-        assert block.bounding_box()["y"] < page.get_by_test_id("item-title").bounding_box()["y"]
+        # On the first screen, right under the title and its state, above the live posts.
+        assert page.get_by_test_id("item-title").bounding_box()["y"] < block.bounding_box()["y"] < 844
         assert "token kedaluwarsa" in block.get_by_test_id("failure-cause").inner_text()
         assert "berjalan otomatis" not in page.content()
         assert not block.get_by_test_id("failure-raw").is_visible()

@@ -129,7 +129,7 @@ def test_a_validation_error_keeps_a_5_mb_video_and_the_intake_completes_step_1(s
         page.wait_for_url(re.compile(r"/warta/desk/items/\d+\?created=1&covered=1"))
         item_id = int(re.search(r"/items/(\d+)", page.url).group(1))
         assert "sudah tercatat" in page.get_by_test_id("notice").inner_text()
-        files = [link.inner_text() for link in page.get_by_test_id("file-link").all()]
+        files = [link.text_content().strip() for link in page.get_by_test_id("file-link").all()]  # folded on the page
         assert sorted(files) == ["panen-lada.mp4", "panen-lada.png"]
         assert page.locator("#body").count() == 1  # step 2's form: no "Simpan liputan" again
         assert page.get_by_text("Simpan liputan").count() == 0

@@ -125,7 +125,7 @@ def test_cli_creates_an_item_whose_run_starts_and_records_steps(stack, users, tm
     # In the user's language (Indonesian by default).
     assert refused.stderr.startswith("warta: galat:") and len(refused.stderr.strip().splitlines()) == 1
     bad_date = _warta(stack, "create", "--as", "pelaksana", "--title", "x", "--date", "kemarin")
-    assert bad_date.returncode == 1 and "kemarin" in bad_date.stderr
+    assert bad_date.returncode == 1 and "Tanggal tidak valid" in bad_date.stderr
     missing_file = _warta(stack, "create", "--as", "pelaksana", "--title", "x", "--file", "/nonexistent.jpg")
     assert missing_file.returncode == 2
 

@@ -52,7 +52,7 @@ def test_schedule_wait_deferred_move_then_publish_at_the_new_time(stack, users, 
     ti = _wait_ti(approver, item_id, WAIT_TASK)
     # Began in the triggerer: never queued to an executor, no worker process.
     assert ti["queued_when"] is None and ti["pid"] is None
-    assert approver.ti_state(item_id, 1, "kanal") is None or approver.ti_state(item_id, 1, "kanal") in (None, "none")
+    assert approver.ti_state(item_id, 1, "updating") in (None, "none")  # the website's post waits too
 
     moved_to = _later(8)
     moved = operator.http.put(f"/warta/api/v1/items/{item_id}/schedule",
